@@ -1,0 +1,72 @@
+"""The CNN: one function builds it from a small config.
+
+Input: (28, 28, 1) float32 in [0, 1], white ink on black, exactly MNIST pixels / 255.
+Output: 10 softmax probabilities. The standardisation to zero mean / unit variance happens
+inside the model, so a downloaded ``.keras`` file needs nothing from this package to be used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+from keras import layers
+
+MNIST_MEAN = 0.1306605  # pixel mean of the training set after /255 (see shared/mnist/README)
+MNIST_STD = 0.3081078  # pixel standard deviation of the same
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    widths: tuple[int, ...] = (32, 64)  # channels of each stage; a stage halves the resolution
+    convs_per_stage: int = 2  # 3x3 convs per stage, before its downsampling
+    downsample: str = "conv"  # "conv": learned 5x5 stride-2 conv (better); "pool": 2x2 max-pool (faster)
+    dense_units: int = 128  # hidden units of the classifier head (0: global pooling only)
+    dropout: float = 0.4  # after each stage and the dense layer
+
+
+def conv_bn_relu(x, filters: int, kernel_size: int = 3, strides: int = 1, padding: str = "same"):
+    # no bias: batch norm's beta plays that role
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
+def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
+    """Conv/BN/ReLU stages, each ending in a strided 5x5 conv, then a dense head with dropout."""
+    inputs = keras.Input(INPUT_SHAPE, name="pixels")
+    x = layers.Normalization(mean=MNIST_MEAN, variance=MNIST_STD**2, name="standardize")(inputs)
+    for width in config.widths:
+        for _ in range(config.convs_per_stage):
+            x = conv_bn_relu(x, width)
+        if config.downsample == "conv":
+            x = conv_bn_relu(x, width, kernel_size=5, strides=2)
+        else:
+            x = layers.MaxPooling2D()(x)
+        x = layers.Dropout(config.dropout)(x)
+    if config.dense_units:
+        x = layers.Flatten()(x)
+        x = layers.Dense(config.dense_units, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Dropout(config.dropout)(x)
+    else:
+        x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="digit_cnn")
+
+
+def build_reference_model() -> keras.Model:
+    """keras-io's mnist_convnet-style baseline, the yardstick for the benchmark's speed ratio."""
+    return keras.Sequential([
+        keras.Input(INPUT_SHAPE),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(NUM_CLASSES, activation="softmax"),
+    ], name="reference_cnn")
