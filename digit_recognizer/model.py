@@ -20,16 +20,20 @@ NUM_CLASSES = 10
 
 @dataclass(frozen=True)
 class ModelConfig:
-    widths: tuple[int, ...] = (32, 64)  # channels of each stage; a stage halves the resolution
+    widths: tuple[int, ...] = (16, 32)  # channels of each stage; a stage halves the resolution
     convs_per_stage: int = 2  # 3x3 convs per stage, before its downsampling
     downsample: str = "conv"  # "conv": learned 5x5 stride-2 conv (better); "pool": 2x2 max-pool (faster)
     dense_units: int = 128  # hidden units of the classifier head (0: global pooling only)
     dropout: float = 0.4  # after each stage and the dense layer
+    batch_norm: bool = True  # steadier, faster convergence; costs ~2x per step on a CPU
 
 
-def conv_bn_relu(x, filters: int, kernel_size: int = 3, strides: int = 1, padding: str = "same"):
+def conv_block(x, filters: int, batch_norm: bool, kernel_size: int = 3, strides: int = 1):
+    if not batch_norm:
+        return layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
+                             activation="relu")(x)
     # no bias: batch norm's beta plays that role
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=False)(x)
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.Activation("relu")(x)
 
@@ -40,17 +44,20 @@ def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
     x = layers.Normalization(mean=MNIST_MEAN, variance=MNIST_STD**2, name="standardize")(inputs)
     for width in config.widths:
         for _ in range(config.convs_per_stage):
-            x = conv_bn_relu(x, width)
+            x = conv_block(x, width, config.batch_norm)
         if config.downsample == "conv":
-            x = conv_bn_relu(x, width, kernel_size=5, strides=2)
+            x = conv_block(x, width, config.batch_norm, kernel_size=5, strides=2)
         else:
             x = layers.MaxPooling2D()(x)
         x = layers.Dropout(config.dropout)(x)
     if config.dense_units:
         x = layers.Flatten()(x)
-        x = layers.Dense(config.dense_units, use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
+        if config.batch_norm:
+            x = layers.Dense(config.dense_units, use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.Activation("relu")(x)
+        else:
+            x = layers.Dense(config.dense_units, activation="relu")(x)
         x = layers.Dropout(config.dropout)(x)
     else:
         x = layers.GlobalAveragePooling2D()(x)

@@ -1,7 +1,322 @@
-"""Preprocessing shared by training, evaluation and the app (placeholder, see below)."""
-from __future__ import annotations
-import tensorflow as tf
+"""One preprocessing path from any picture of a digit to the model's input, MNIST's form.
 
+    from digit_recognizer.preprocess import image_to_input
+    x = image_to_input("photo.jpg")      # or a numpy array / PIL image / sketchpad value
+    probabilities = model(x)            # x: float32 (1, 28, 28, 1), white ink on black, [0, 1]
+
+MNIST digits were size-normalised to fit a 20x20 box (aspect kept, anti-aliased) and centred
+by centre of mass in 28x28, bright ink on a dark ground. A drawing is brought to that form:
+  1. ``load_image``   decode safely (size limits, EXIF rotation, first frame, any bit depth);
+  2. ``ink_map``      ink as brightness in [0, 1]: alpha for drawings on a transparent
+                      canvas, otherwise the difference from a locally estimated background,
+                      whichever its polarity (dark on light paper, light on dark);
+  3. ``find_digit``   drop specks and noise, crop to the ink; say so if there is none;
+  4. ``normalize_digit``  redraw the strokes at MNIST's typical thickness relative to the
+                      digit's size, scale the longer side to 20 px, centre by mass in 28x28.
+MNIST arrays themselves only need ``mnist_to_input`` (scale to [0, 1], add the channel axis);
+training, evaluation and the app all end in that same function.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+MNIST_SIZE = 28  # side of an MNIST image
+MNIST_BOX = 20  # the digit's longer side in MNIST
+MNIST_CENTER = 14.0  # row and column index of MNIST digits' centre of mass
+WORK_SIDE = 4 * MNIST_BOX  # stroke surgery happens at 4x, then area-averaging anti-aliases
+ANALYSIS_SIDE = 256  # inputs are reduced to at most this before finding ink (speed, noise)
+INK_LEVEL = 0.3  # share of the digit's peak ink that is stroke: a 1 px line greyed by the
+#                  reduction to ANALYSIS_SIDE must stay whole
+# Stroke width relative to the digit's longer side (stroke_ratio of stroke_mask) over MNIST's
+# training digits: the median, and the middle half, the range drawings are brought into
+# (tests/test_preprocess.py re-measures both on the test set).
+MNIST_STROKE_RATIO = 0.151
+MNIST_STROKE_RANGE = (0.131, 0.174)
+MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
+MIN_CONTRAST = 0.12  # weaker ink than this (0..1) is an empty or uniform picture
+MAX_INK_FRACTION = 0.35  # more ink than this share of the picture is noise, not a digit
+MIN_DIGIT_FRACTION = 0.04  # a digit smaller than this share of the picture is a speck
+HOT_PIXELS = 10  # this many stray pixels (dead sensor pixels, JPEG ringing) set no extremes
+SPECK_FRACTION = 0.03  # components smaller than this share of the largest are dust
+
+# PIL refuses images over twice this limit at open time, before decoding a single pixel;
+# that holds for Gradio's own decoding of uploads too.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, dict, None]
+
+
+class ImageInputError(ValueError):
+    """A picture we cannot read a digit from. The message is meant for the person who sent it."""
+
+
+# ---------------------------------------------------------------------------------- decode
+def load_image(source: ImageSource) -> np.ndarray:
+    """Decode a file path, bytes, PIL image, array or Gradio sketchpad value to an array.
+
+    Returns uint8 (H, W) grey or (H, W, 4) RGBA. Raises ImageInputError with a readable message.
+    """
+    if source is None:
+        raise ImageInputError("No image: draw a digit or upload a picture of one.")
+    if isinstance(source, dict):  # gr.Sketchpad / gr.ImageEditor value
+        return load_image(sketch_composite(source))
+    if isinstance(source, np.ndarray):
+        return _array_to_uint8(source)
+    if isinstance(source, Image.Image):
+        return _pil_to_array(source)
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            return _pil_to_array(image)
+    except Image.DecompressionBombError as exc:
+        raise ImageInputError(f"The image is too large to process (limit "
+                              f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels).") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageInputError("This file is not an image we can read "
+                              "(try PNG, JPEG, WebP, GIF, BMP or TIFF).") from exc
+    except FileNotFoundError as exc:
+        raise ImageInputError("The uploaded file is missing; please upload it again.") from exc
+    except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
+        raise ImageInputError("The image file is damaged or truncated and cannot be read.") from exc
+
+
+def sketch_composite(value: dict) -> object:
+    """The picture a sketchpad value shows: its composite, else its layers over the background."""
+    if value.get("composite") is not None:
+        return value["composite"]
+    images = [value.get("background")] + list(value.get("layers") or [])
+    images = [load_image(im) for im in images if im is not None]
+    if not images:
+        return None
+    canvas = _as_rgba(images[0])
+    for layer in images[1:]:
+        canvas = np.asarray(Image.alpha_composite(Image.fromarray(canvas),
+                                                  Image.fromarray(_as_rgba(layer))))
+    return canvas
+
+
+def _pil_to_array(image: Image.Image) -> np.ndarray:
+    if image.width * image.height > MAX_IMAGE_PIXELS:
+        raise ImageInputError(f"The image is too large to process ({image.width}x{image.height}; "
+                              f"limit {MAX_IMAGE_PIXELS // 1_000_000} megapixels).")
+    image.seek(0)  # first frame of an animation
+    image = ImageOps.exif_transpose(image)  # phone photos are stored sideways + a rotation tag
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return _array_to_uint8(np.asarray(image))
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        return np.asarray(image.convert("RGBA"))
+    return np.asarray(image.convert("L"))  # also CMYK, palette, YCbCr, 1-bit
+
+
+def _array_to_uint8(array: np.ndarray) -> np.ndarray:
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ImageInputError(f"Unsupported image shape {array.shape}.")
+    if array.size == 0:
+        raise ImageInputError("The image is empty (0 pixels).")
+    if array.dtype == np.uint8:
+        out = array
+    elif array.dtype == bool:
+        out = array.astype(np.uint8) * 255
+    elif np.issubdtype(array.dtype, np.integer):  # 16-bit scans and PNGs
+        top = 65535 if array.max() > 255 else 255
+        out = (array.astype(np.float32) * (255 / top)).round().astype(np.uint8)
+    else:  # floats: [0, 1] by convention, but accept [0, 255] too
+        top = 255.0 if np.nanmax(array) > 1.0 else 1.0
+        out = (np.nan_to_num(array.astype(np.float32)) * (255 / top)).clip(0, 255).round().astype(np.uint8)
+    if out.ndim == 3 and out.shape[2] == 3:
+        return np.asarray(Image.fromarray(out, "RGB").convert("L"))
+    return out
+
+
+def _as_rgba(array: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray(array).convert("RGBA"))
+
+
+# ------------------------------------------------------------------------------------- ink
+def ink_map(image: np.ndarray) -> np.ndarray:
+    """Ink strength in [0, 1] (float32) for a uint8 grey or RGBA image, at most ANALYSIS_SIDE."""
+    pil = Image.fromarray(image)
+    if max(pil.size) > ANALYSIS_SIDE:
+        scale = ANALYSIS_SIDE / max(pil.size)
+        size = (max(1, round(pil.width * scale)), max(1, round(pil.height * scale)))
+        pil = pil.resize(size, Image.Resampling.BOX)  # area average: thin strokes stay visible
+    array = np.asarray(pil, dtype=np.float32) / 255.0
+    if array.ndim == 3:
+        alpha = array[..., 3]
+        if (alpha > 0.5).mean() < 0.5:  # mostly transparent: a drawing, the alpha is the ink
+            return alpha
+        grey = 0.299 * array[..., 0] + 0.587 * array[..., 1] + 0.114 * array[..., 2]
+        array = grey * alpha + (1.0 - alpha)  # translucent parts over white paper
+    return _ink_from_grey(array)
+
+
+def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
+    """Background-subtracted ink for either polarity, robust to uneven lighting in photos."""
+    # Ink is the minority: the ground sits at the median, and the ink at whichever tail
+    # reaches further from it (darker ink on paper, brighter chalk on a board).
+    # (Extremes by count, not share: a small thin digit is well under 1% of the picture.)
+    darkest, brightest = _extremes(grey)
+    ground = float(np.median(grey))
+    light_ground = ground - darkest >= brightest - ground
+    # A morphological closing (opening) wipes out strokes thinner than the window and leaves
+    # the slowly varying paper (or board) brightness: subtracting it flattens shadows.
+    # The window must be wider than the fattest stroke (a marker digit filling a small
+    # picture, or MNIST itself); a closing keeps linear lighting gradients whatever its size.
+    window = max(3, (max(grey.shape) // 2) | 1)
+    if light_ground:
+        background = ndimage.grey_closing(grey, size=window)
+        ink = background - grey
+    else:
+        background = ndimage.grey_opening(grey, size=window)
+        ink = grey - background
+    return np.clip(ink, 0.0, 1.0)
+
+
+def _extremes(values: np.ndarray) -> tuple[float, float]:
+    """The HOT_PIXELS-th smallest and largest values: the range, ignoring a few stray pixels."""
+    flat = values.ravel()
+    k = min(HOT_PIXELS, flat.size)
+    return float(np.partition(flat, k - 1)[k - 1]), float(np.partition(flat, -k)[-k])
+
+
+# ----------------------------------------------------------------------------------- digit
+def find_digit(ink: np.ndarray) -> np.ndarray:
+    """Keep the digit's strokes (drop faint haze and specks) and crop to them (float32 ink)."""
+    if ink.size == 0 or float(ink.max()) < MIN_CONTRAST:
+        raise ImageInputError("No digit found: the canvas or picture is empty. Draw a digit.")
+    peak = _extremes(ink)[1]  # a few hot pixels do not set the scale
+    if peak < MIN_CONTRAST:  # ... and a mark smaller than that is a speck
+        raise ImageInputError("The drawing is too small to read (or the picture is empty): "
+                              "draw the digit larger.")
+    ink = np.clip(ink / peak, 0.0, 1.0)
+    mask = ink > _otsu_threshold(ink, floor=0.25)
+    if mask.mean() > MAX_INK_FRACTION:
+        raise ImageInputError("No clear digit found: the picture looks like noise or a photo "
+                              "of something else. Use one dark digit on a plain background.")
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, count + 1))
+    keep = np.flatnonzero(sizes >= SPECK_FRACTION * sizes.max()) + 1
+    mask = np.isin(labels, keep)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    if max(bottom - top, right - left) < MIN_DIGIT_FRACTION * max(ink.shape):
+        raise ImageInputError("The drawing is too small to read: draw the digit larger.")
+    if len(keep) > 25:
+        raise ImageInputError("No clear digit found: too many separate marks. "
+                              "Use one digit on a plain background.")
+    # soft ink of the kept strokes only: anti-aliased edges survive, dust does not
+    near_strokes = ndimage.binary_dilation(mask, iterations=2)
+    crop = np.where(near_strokes, ink, 0.0)[top:bottom, left:right]
+    return crop.astype(np.float32)
+
+
+def _otsu_threshold(values: np.ndarray, floor: float) -> float:
+    """Otsu's threshold on [0, 1] values, never below ``floor`` (faint haze is not ink)."""
+    hist, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
+    weight = hist.cumsum()
+    mean = (hist * edges[:-1]).cumsum()
+    total_w, total_mean = weight[-1], mean[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total_mean * weight - mean * total_w) ** 2 / (weight * (total_w - weight))
+    return max(floor, float(edges[np.nanargmax(between) + 1]))
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width in pixels of a binary mask: twice the area over the outline length."""
+    area = mask.sum()
+    outline = (mask & ~ndimage.binary_erosion(mask)).sum()
+    return float(2.0 * area / max(outline, 1))
+
+
+def stroke_mask(crop: np.ndarray) -> np.ndarray:
+    """The strokes of cropped ink (peak 1) as a tight mask, at least WORK_SIDE on its longer side."""
+    # Stroke surgery needs resolution, so small crops are enlarged; big ones are kept as they
+    # are: shrinking them first would grey thin strokes below INK_LEVEL and break them up.
+    if max(crop.shape) < WORK_SIDE:
+        crop = _fit(crop, WORK_SIDE)
+    mask = crop > INK_LEVEL
+    if not mask.any():
+        mask = crop > 0
+    return _tight(mask)
+
+
+def stroke_ratio(mask: np.ndarray) -> float:
+    """Stroke width relative to the longer side of a tight stroke mask (MNIST: ~0.16)."""
+    return stroke_width(mask) / max(mask.shape)
+
+
+def _tight(mask: np.ndarray) -> np.ndarray:
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _fit(image: np.ndarray, longer_side: int, resample=Image.Resampling.BILINEAR) -> np.ndarray:
+    h, w = image.shape
+    scale = longer_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(image.astype(np.float32), "F").resize(size, resample))
+
+
+def normalize_digit(crop: np.ndarray) -> np.ndarray:
+    """Cropped ink -> 28x28 float32 in MNIST's form (20 px box, MNIST stroke width, centred)."""
+    mask = stroke_mask(crop)
+    # Redraw strokes outside MNIST's usual width (thin pens, fat markers relative to the
+    # digit's size) at the nearest usual width, by growing or shrinking them the same amount
+    # on each side, using distances to the nearest stroke (or background) pixel. Growing by c
+    # widens the strokes by 2c and the digit's box too: solve (w + 2c) / (side + 2c) = ratio.
+    width, side = stroke_width(mask), max(mask.shape)
+    ratio = float(np.clip(width / side, *MNIST_STROKE_RANGE))
+    change = (ratio * side - width) / (2 * (1 - ratio))
+    if change > 0.5:
+        mask = ndimage.distance_transform_edt(~mask) <= change
+    elif change < -0.5:
+        thinned = ndimage.distance_transform_edt(mask) > -change
+        if thinned.sum() > 0.2 * mask.sum():  # never erase most of a digit
+            mask = thinned
+    mask = _tight(mask)
+    digit = np.clip(_fit(mask.astype(np.float32), MNIST_BOX, Image.Resampling.BOX), 0.0, 1.0)
+    return _center_by_mass(digit)
+
+
+def _center_by_mass(digit: np.ndarray) -> np.ndarray:
+    """Place the digit in 28x28 with its centre of mass at pixel (14, 14), where MNIST's is
+    (mean 13.99, spread +-0.29: a whole-pixel shift, as done here)."""
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    h, w = digit.shape
+    cy, cx = ndimage.center_of_mass(digit)
+    top = int(np.clip(round(MNIST_CENTER - cy), 0, MNIST_SIZE - h))
+    left = int(np.clip(round(MNIST_CENTER - cx), 0, MNIST_SIZE - w))
+    out[top:top + h, left:left + w] = digit
+    return out / max(float(out.max()), 1e-6)
+
+
+# ----------------------------------------------------------------------------- model input
 def mnist_to_input(images):
-    """uint8 (N, 28, 28) MNIST-form pixels -> float32 (N, 28, 28, 1) in [0, 1]."""
+    """uint8 MNIST-form pixels (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1].
+
+    Works on numpy arrays and tf tensors alike (training calls it inside tf.data)."""
+    if isinstance(images, np.ndarray):
+        return (images.astype(np.float32) / 255.0)[..., None]
+    import tensorflow as tf  # only the tf.data path needs it; the app's path stays numpy
+
     return tf.cast(images, tf.float32)[..., None] / 255.0
+
+
+def to_mnist(source: ImageSource) -> np.ndarray:
+    """Any picture of one digit -> uint8 (28, 28) pixels in MNIST's form (as MNIST stores them)."""
+    digit = normalize_digit(find_digit(ink_map(load_image(source))))
+    return (digit * 255).round().astype(np.uint8)
+
+
+def image_to_input(source: ImageSource) -> np.ndarray:
+    """Any picture of one digit -> the model's input batch, float32 (1, 28, 28, 1)."""
+    return mnist_to_input(to_mnist(source)[None])

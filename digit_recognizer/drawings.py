@@ -1,0 +1,86 @@
+"""Synthetic "real-world" digits: MNIST *test* digits redrawn the way people supply them.
+
+Used by scripts/benchmark_drawings.py and the tests to measure reading of drawings, never for
+training. Each digit's strokes are traced (skeletonised) and redrawn with a round brush on a
+large canvas at a random size, position and brush width, then optionally turned into a
+photo of paper (dark ink, uneven light, noise, JPEG) or a light-on-dark picture.
+
+    from digit_recognizer.drawings import draw_digit
+    rgba = draw_digit(mnist_digit, np.random.default_rng(0))    # (800, 800, 4) uint8
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+from skimage.morphology import skeletonize
+
+CANVAS = 800  # gr.Sketchpad's default canvas side
+TRACE_SCALE = 4  # skeletonise at 4x MNIST resolution for smoother strokes
+
+
+def trace_strokes(digit: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Line segments (pairs of (row, col) points, in 28x28 pixel units) along the strokes."""
+    big = Image.fromarray(digit).resize((28 * TRACE_SCALE,) * 2, Image.Resampling.BICUBIC)
+    skeleton = skeletonize(np.asarray(big) > 100)
+    points = np.argwhere(skeleton)
+    segments = []
+    for step in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each pair of neighbours once
+        ends = points + step
+        inside = (ends >= 0).all(axis=1) & (ends < skeleton.shape).all(axis=1)
+        linked = inside.copy()
+        linked[inside] = skeleton[ends[inside, 0], ends[inside, 1]]
+        segments += [(a / TRACE_SCALE, b / TRACE_SCALE) for a, b in zip(points[linked], ends[linked])]
+    return segments
+
+
+def draw_digit(digit: np.ndarray, rng: np.random.Generator, canvas: int = CANVAS,
+               height_range: tuple[float, float] = (0.25, 0.8),
+               brush_range: tuple[float, float] = (4.0, 36.0)) -> np.ndarray:
+    """An MNIST digit redrawn in black on a transparent ``canvas``-sized RGBA image.
+
+    The digit's height is a random share of the canvas in ``height_range``; the brush diameter
+    is random in ``brush_range`` pixels (Gradio's "auto" brush is ~32 px on 800x800).
+    """
+    segments = trace_strokes(digit)
+    points = np.concatenate([np.stack(s) for s in segments]) if segments else np.zeros((1, 2))
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    height = rng.uniform(*height_range) * canvas
+    scale = height / max(hi[0] - lo[0], 1.0)
+    brush = rng.uniform(*brush_range)
+    extent = (hi - lo) * scale + brush
+    offset = np.array([rng.uniform(0, max(canvas - extent[i], 0)) for i in (0, 1)]) + brush / 2
+    mask = Image.new("L", (canvas, canvas), 0)
+    pen = ImageDraw.Draw(mask)
+    radius = brush / 2
+    for a, b in segments:
+        (r0, c0), (r1, c1) = (a - lo) * scale + offset, (b - lo) * scale + offset
+        pen.line([(c0, r0), (c1, r1)], fill=255, width=max(1, round(brush)))
+        pen.ellipse([c1 - radius, r1 - radius, c1 + radius, r1 + radius], fill=255)
+    rgba = np.zeros((canvas, canvas, 4), np.uint8)
+    rgba[..., 3] = np.asarray(mask)
+    return rgba
+
+
+def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640) -> bytes:
+    """A drawing as a JPEG photo of paper: dark ink, uneven light, blur, sensor noise."""
+    ink = np.asarray(Image.fromarray(drawing[..., 3]).resize((side, side)), np.float32) / 255
+    yy, xx = np.mgrid[0:side, 0:side] / side
+    light = rng.uniform(0.7, 0.95) - rng.uniform(0.0, 0.25) * (xx * rng.uniform(-1, 1) + yy)
+    ink_tone = rng.uniform(0.05, 0.3)
+    grey = light * (1 - ink) + ink_tone * ink + rng.normal(0, 0.02, (side, side))
+    tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])  # warm paper
+    rgb = np.clip(grey[..., None] * tint * 255, 0, 255).astype(np.uint8)
+    image = Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=int(rng.integers(60, 95)))
+    return buffer.getvalue()
+
+
+def as_light_on_dark(drawing: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A drawing as an opaque grey image with light ink on a dark ground (a chalkboard)."""
+    ink = drawing[..., 3].astype(np.float32) / 255
+    ground, chalk = rng.uniform(0.0, 0.3), rng.uniform(0.75, 1.0)
+    return np.clip((ground * (1 - ink) + chalk * ink) * 255, 0, 255).astype(np.uint8)

@@ -1,0 +1,114 @@
+"""Training and inference targets, measured side by side with a reference in one run.
+
+    python scripts/benchmark_training.py                 # reference vs --preset quick (~3 min)
+    python scripts/benchmark_training.py --full          # also trains the full preset (~20 min)
+
+Trains keras-io's reference CNN (Conv32/MaxPool/Conv64/MaxPool/Dense64/Dense10, Adam 1e-3,
+batch 128, 5 epochs) and our presets on the same training split, then prints a table of
+test accuracy and wall time of fit() as a ratio to the reference's (this machine is noisy, so
+ratios measured in the same run are what count). Targets: quick >= 99.0% in <= 0.4x the
+reference's time; full >= 99.70% in <= 20 minutes. Then single-image inference time of the
+shipped model: a traced call (what the app does) vs model.predict, target <= 1 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from digit_recognizer.data import load_mnist, split_validation  # noqa: E402
+from digit_recognizer.model import build_reference_model  # noqa: E402
+from digit_recognizer.predict import DEFAULT_MODELS_DIR, DigitReader, find_model_file  # noqa: E402
+from digit_recognizer.preprocess import mnist_to_input  # noqa: E402
+from digit_recognizer.train import PRESETS, train  # noqa: E402
+
+REFERENCE_EPOCHS = 5
+QUICK_TARGET = (0.990, 0.4)  # accuracy, max time ratio to the reference
+FULL_TARGET = (0.9970, 20 * 60)  # accuracy, max seconds
+INFERENCE_TARGET_MS = 1.0
+
+
+def train_reference(fit, val, seed: int) -> tuple[keras.Model, float]:
+    keras.utils.set_random_seed(seed)
+    model = build_reference_model()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    start = time.perf_counter()
+    model.fit(mnist_to_input(fit[0]), fit[1], batch_size=128, epochs=REFERENCE_EPOCHS,
+              validation_data=(mnist_to_input(val[0]), val[1]), verbose=0)
+    return model, time.perf_counter() - start
+
+
+def test_accuracy(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray) -> float:
+    probabilities = model.predict(mnist_to_input(x_test), batch_size=1024, verbose=0)
+    return float((probabilities.argmax(axis=1) == y_test).mean())
+
+
+def single_image_ms(call, x: np.ndarray, repeats: int) -> float:
+    call(x)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call(x)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", help="directory with the MNIST files (else MNIST_DIR, "
+                                           "else the cache / a download)")
+    parser.add_argument("--full", action="store_true", help="also train the full preset")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--model", type=Path, help="model for the inference timing "
+                                                   "(default: the one in models/)")
+    args = parser.parse_args(argv)
+
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
+    fit, val = split_validation(x_train, y_train, PRESETS["quick"].validation_size, args.seed)
+    rows = []
+    reference, reference_s = train_reference(fit, val, args.seed)
+    rows.append(("reference (keras-io convnet)", test_accuracy(reference, x_test, y_test),
+                 reference_s, "-"))
+    presets = ["quick", "full"] if args.full else ["quick"]
+    with_target = {"quick": lambda acc, s: acc >= QUICK_TARGET[0] and s / reference_s <= QUICK_TARGET[1],
+                   "full": lambda acc, s: acc >= FULL_TARGET[0] and s <= FULL_TARGET[1]}
+    for name in presets:
+        config = PRESETS[name]
+        with tempfile.TemporaryDirectory() as backup:
+            result = train(config, fit, val, backup_dir=backup, verbose=0)
+        accuracy = test_accuracy(result.model, x_test, y_test)
+        met = with_target[name](accuracy, result.wall_time_s)
+        rows.append((f"preset {name} ({config.epochs} epochs)", accuracy, result.wall_time_s,
+                     "yes" if met else "NO"))
+
+    print(f"\n| run | test accuracy | fit wall time | ratio to reference | target met |")
+    print("|---|---|---|---|---|")
+    for name, accuracy, seconds, met in rows:
+        print(f"| {name} | {accuracy:.2%} | {seconds:.1f} s | {seconds / reference_s:.2f}x | {met} |")
+    print(f"targets: quick >= {QUICK_TARGET[0]:.1%} in <= {QUICK_TARGET[1]}x the reference; "
+          f"full >= {FULL_TARGET[0]:.2%} in <= {FULL_TARGET[1] // 60} min")
+
+    model_path = args.model or find_model_file(DEFAULT_MODELS_DIR)
+    reader = DigitReader.from_file(model_path)
+    one = mnist_to_input(x_test[:1])
+    traced_ms = single_image_ms(reader.probabilities, one, 300)
+    predict_ms = single_image_ms(lambda x: reader.model.predict(x, verbose=0), one, 30)
+    print(f"\n| single-image inference ({model_path.name}) | median ms | target |")
+    print("|---|---|---|")
+    print(f"| traced call (the app's path) | {traced_ms:.2f} | <= {INFERENCE_TARGET_MS} ms: "
+          f"{'yes' if traced_ms <= INFERENCE_TARGET_MS else 'NO'} |")
+    print(f"| model.predict (for comparison) | {predict_ms:.2f} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""Train the digit CNN, evaluate it on the MNIST test set, write the results, optionally publish.
+
+    python scripts/train.py                                    # the shipped model, into models/
+    python scripts/train.py --preset quick --output-dir runs/quick
+    python scripts/train.py --epochs 40 --seed 7               # override parts of the preset
+    python scripts/train.py --preset quick --limit 2000        # smoke run on 2000 training images
+    python scripts/train.py --push-to-hub USER/digit-recognizer [--private]
+
+Writes into --output-dir: digit_cnn.keras (the inference model, without optimizer state),
+metrics.json (test metrics, configuration, command line, library versions, data checksums),
+plots, samples/ and a model card (README.md).
+
+Interrupted runs: training keeps a backup of its state in OUTPUT_DIR/.backup as it goes (see
+digit_recognizer.train). --resume continues from it, after checking that the configuration is
+the one the backup was made with. Without --resume an existing backup is an error, and so is
+--resume without one: runs are never silently mixed nor silently restarted. To start afresh,
+delete OUTPUT_DIR/.backup.
+
+--limit N fits on only the first N images of the training split (the validation split and
+the test set stay whole, so the numbers stay comparable): for smoke runs and tests.
+
+Exit status: 0 done; 1 data, backup or Hub problem (one line on stderr); 2 bad command line;
+130 interrupted (Ctrl-C; the backup is kept for --resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+# Run as `python scripts/train.py`, Python puts scripts/ on sys.path, not the repo root that
+# holds the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from digit_recognizer import data, hub  # noqa: E402  (light: no TensorFlow)
+
+if TYPE_CHECKING:
+    import keras
+    from huggingface_hub import HfApi
+
+    from digit_recognizer.model import ModelConfig
+
+# The keys of digit_recognizer.train.PRESETS, repeated here so that --help and argument errors
+# answer at once instead of after the seconds TensorFlow takes to import (a test keeps the two
+# in step).
+PRESET_NAMES = ("full", "quick")
+STRATEGIES = ("default", "mirrored", "multi-worker")  # see digit_recognizer.train.make_strategy
+BACKUP_DIRNAME = ".backup"  # hidden, so hub uploads skip it
+RUN_FILENAME = "run.json"  # in the backup: the settings an interrupted run must be resumed with
+
+
+class RunError(RuntimeError):
+    """A problem with the output directory's state; the message says what to do."""
+
+
+def _positive(convert: Callable[[str], int | float], kind: str) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not value > 0:  # also rejects NaN
+            raise argparse.ArgumentTypeError(f"{text!r} is not positive")
+        return value
+
+    parse.__name__ = kind  # argparse names the type in some messages
+    return parse
+
+
+positive_int = _positive(int, "an integer")
+positive_float = _positive(float, "a number")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scripts/train.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help=f"directory with the four MNIST files (.gz or raw); default: the "
+                             f"{data.ENV_DATA_DIR} environment variable, else the per-user cache "
+                             f"(downloaded on first use)")
+    parser.add_argument("--output-dir", type=Path, default=Path("models"), metavar="DIR",
+                        help="where the model, metrics, plots and model card go (default: models)")
+    parser.add_argument("--preset", choices=PRESET_NAMES, default="full",
+                        help="full: the shipped model; quick: a small model in a minute or so "
+                             "(default: full)")
+    parser.add_argument("--epochs", type=positive_int, metavar="N",
+                        help="override the preset's epochs")
+    parser.add_argument("--batch-size", type=positive_int, metavar="N",
+                        help="override the preset's batch size")
+    parser.add_argument("--learning-rate", type=positive_float, metavar="LR",
+                        help="override the preset's peak learning rate")
+    parser.add_argument("--seed", type=int, metavar="N",
+                        help="override the preset's seed (weights, shuffling, augmentation, "
+                             "validation split)")
+    parser.add_argument("--resume", action="store_true",
+                        help=f"continue the interrupted run backed up in "
+                             f"OUTPUT_DIR/{BACKUP_DIRNAME}, with the same settings")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default",
+                        help="tf.distribute strategy: one device, all local GPUs, or the hosts "
+                             "in TF_CONFIG (default: default)")
+    parser.add_argument("--push-to-hub", metavar="REPO_ID",
+                        help="upload OUTPUT_DIR to this Hugging Face model repo (NAME or "
+                             "USER/NAME) when done; needs `hf auth login` or HF_TOKEN")
+    parser.add_argument("--private", action="store_true",
+                        help="create the Hub repo as private (with --push-to-hub)")
+    parser.add_argument("--limit", type=positive_int, metavar="N",
+                        help="fit on only the first N images of the training split, for smoke "
+                             "runs and tests (validation and test sets stay whole)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="a progress bar per batch, not just a line per epoch")
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.private and not args.push_to_hub:
+        parser.error("--private needs --push-to-hub REPO_ID")
+    return args
+
+
+def main(argv: Sequence[str] | None = None, hf_api: HfApi | None = None) -> int:
+    """Run the command line; returns the exit status. ``hf_api`` replaces the Hub client (tests)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
+    command = shlex.join(["python", os.path.relpath(__file__), *argv])
+    try:
+        run(args, command, hf_api)
+    except (data.MnistError, hub.HubError, RunError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        backup_dir = args.output_dir / BACKUP_DIRNAME
+        hint = f": pass --resume to continue from {backup_dir}" if backup_dir.exists() else ""
+        print(f"\ninterrupted{hint}", file=sys.stderr)
+        return 130
+    return 0
+
+
+def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
+    """Everything after argument parsing; raises MnistError, HubError or RunError to stop."""
+    # checks that fail fast come before the seconds of imports and the minutes of training
+    if args.push_to_hub:
+        hub.check_ready_to_push(args.push_to_hub, hf_api)
+    backup_dir = args.output_dir / BACKUP_DIRNAME
+    check_backup_state(backup_dir, args.resume)
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(args.data_dir)
+
+    from digit_recognizer.evaluate import evaluate, write_artifacts  # TensorFlow from here on
+    from digit_recognizer.train import PRESETS, train
+
+    config = dataclasses.replace(PRESETS[args.preset], **{
+        name: value for name in ("epochs", "batch_size", "learning_rate", "seed")
+        if (value := getattr(args, name)) is not None})
+    config_dict = dataclasses.asdict(config)
+    settings = {"config": config_dict, "limit": args.limit, "strategy": args.strategy}
+    if args.resume:
+        check_same_settings(backup_dir, settings)
+    else:
+        backup_dir.mkdir(parents=True)
+        (backup_dir / RUN_FILENAME).write_text(
+            json.dumps({**settings, "command": command}, indent=2))
+
+    (x_fit, y_fit), val_data = data.split_validation(x_train, y_train,
+                                                     n_val=config.validation_size, seed=config.seed)
+    fit_data = (x_fit[:args.limit], y_fit[:args.limit])
+    result = train(config, fit_data, val_data, backup_dir=backup_dir, strategy=args.strategy,
+                   verbose=1 if args.verbose else 0)
+
+    model_path = args.output_dir / hub.MODEL_FILENAME
+    inference_model = save_inference_model(result.model, config.model, model_path)
+    metrics, probabilities = evaluate(inference_model, x_test, y_test)
+    run_info = {
+        "command": command,
+        "preset": args.preset,
+        "seed": config.seed,
+        "config": config_dict,
+        "epochs": config.epochs,
+        "resumed": args.resume,  # then history holds only the epochs of this session
+        "history": result.history,
+        "training_images": len(fit_data[0]),
+        "training_wall_time_s": round(result.wall_time_s, 1),
+        "num_parameters": inference_model.count_params(),
+        "versions": library_versions(),
+        "data_sha256": data.file_checksums(args.data_dir),
+    }
+    write_artifacts(args.output_dir, metrics=metrics, probabilities=probabilities,
+                    x_test=x_test, y_test=y_test, history=result.history, run_info=run_info,
+                    repo_id=args.push_to_hub)
+
+    epochs = f"{config.epochs} epoch{'s' if config.epochs > 1 else ''}"
+    print(f"test accuracy {metrics['test_accuracy']:.2%} after {epochs} "
+          f"({result.wall_time_s:.0f} s of training{', resumed' if args.resume else ''})")
+    print(f"model: {model_path}; metrics, plots and model card: {args.output_dir}/")
+    if args.push_to_hub:
+        url = hub.push_to_hub(args.output_dir, args.push_to_hub, private=args.private, api=hf_api)
+        print(f"uploaded to {url}")
+
+
+def check_backup_state(backup_dir: Path, resume: bool) -> None:
+    """A backup is continued only on request, and --resume without one is a mistake too."""
+    if backup_dir.exists() and not resume:
+        raise RunError(f"{backup_dir} holds the backup of an interrupted run: pass --resume to "
+                       f"continue it, or delete that folder to start afresh")
+    if resume and not (backup_dir / RUN_FILENAME).is_file():
+        if backup_dir.exists():  # made by something other than this script
+            raise RunError(f"--resume: {backup_dir} has no {RUN_FILENAME}, so the settings it "
+                           f"was made with are unknown; delete it to start afresh")
+        raise RunError(f"--resume: no interrupted run to continue in {backup_dir.parent}")
+
+
+def check_same_settings(backup_dir: Path, settings: dict) -> None:
+    """Resuming with another configuration would mix two runs in one model: refuse."""
+    recorded = json.loads((backup_dir / RUN_FILENAME).read_text())
+    # through JSON, so that tuples compare equal to the lists they were stored as
+    current = json.loads(json.dumps(settings))
+    differing = sorted(_differing_keys(recorded["config"], current["config"])
+                       + [key for key in ("limit", "strategy") if recorded[key] != current[key]])
+    if differing:
+        raise RunError(f"--resume: the backup in {backup_dir} was made with different settings "
+                       f"({', '.join(differing)}): resume with the flags of its command "
+                       f"({recorded['command']}), or, if the presets changed since, delete "
+                       f"{backup_dir} to start afresh")
+
+
+def _differing_keys(recorded: dict, current: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for key in sorted(recorded.keys() | current.keys()):
+        old, new = recorded.get(key), current.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            keys += _differing_keys(old, new, f"{prefix}{key}.")
+        elif old != new:
+            keys.append(f"{prefix}{key}")
+    return keys
+
+
+def save_inference_model(model: keras.Model, model_config: ModelConfig, path: Path
+                         ) -> keras.Model:
+    """Save a copy of ``model`` without optimizer state, atomically: a reader (the app, a Hub
+    upload) sees the old file or the new one, never half of one. Returns the copy."""
+    from digit_recognizer.evaluate import atomic_path
+    from digit_recognizer.model import build_model
+
+    inference_model = build_model(model_config)
+    inference_model.set_weights(model.get_weights())
+    with atomic_path(path) as tmp_path:
+        inference_model.save(tmp_path)
+    return inference_model
+
+
+def library_versions() -> dict[str, str]:
+    import huggingface_hub
+    import keras
+    import numpy
+    import tensorflow
+
+    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
+            "keras": keras.__version__, "numpy": numpy.__version__,
+            "huggingface_hub": huggingface_hub.__version__}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

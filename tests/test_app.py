@@ -1,0 +1,472 @@
+"""The demo app: its handlers called directly, then the app launched in-process and called through
+gradio_client on both API endpoints, with good pictures and the bad ones people send.
+
+Correctness checks ("this drawing reads as 7") use the shipped model, models/digit_cnn.keras (or
+the file named by the DIGIT_RECOGNIZER_MODEL environment variable); without one they fail with
+a message saying how to train it. Drawings are MNIST *test* digits redrawn on an 800x800 canvas
+(digit_recognizer.drawings), so the tests need MNIST_DIR (CI: MNIST_DIR=../shared/mnist).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import shutil
+import socket
+import struct
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import gradio as gr
+import httpx
+import numpy as np
+import pytest
+from gradio.components.image_editor import EditorData, EditorDataBlobs
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image, ImageOps
+
+import app
+from digit_recognizer import demo as logic
+from digit_recognizer import evaluate
+from digit_recognizer.components import SketchpadInput
+from digit_recognizer.data import load_mnist
+from digit_recognizer.drawings import draw_digit
+from digit_recognizer.predict import DEFAULT_MODELS_DIR, MODEL_FILENAME, DigitReader, ModelLoadError
+
+MODEL_FILE = Path(os.environ.get("DIGIT_RECOGNIZER_MODEL", DEFAULT_MODELS_DIR / MODEL_FILENAME))
+SEVEN = 0  # index of a clearly written 7 in the MNIST test set: the tests' "real digit"
+ENDPOINTS = ("/predict", "/predict_upload")
+# What each kind of unreadable picture must be told: parts of preprocess.ImageInputError's
+# messages. A case marked ANY_REASON accepts any of them (which one is preprocessing's call).
+EMPTY = "empty"
+NOT_AN_IMAGE = "not an image we can read"
+DAMAGED = "damaged or truncated"
+TOO_LARGE = "too large to process"
+TOO_SMALL = "too small"
+NOISE = "looks like noise"
+ANY_REASON = (EMPTY, NOT_AN_IMAGE, DAMAGED, TOO_LARGE, TOO_SMALL, NOISE, "No clear digit")
+
+
+# ------------------------------------------------------------------------- model and digits
+@pytest.fixture(scope="module")
+def reader() -> DigitReader:
+    if not MODEL_FILE.is_file():
+        pytest.fail(f"no model at {MODEL_FILE}: train one with `python scripts/train.py` (or set "
+                    "DIGIT_RECOGNIZER_MODEL to a .keras file); the app's tests need a real model")
+    return DigitReader.from_file(MODEL_FILE)
+
+
+@pytest.fixture(scope="module")
+def handlers(reader) -> logic.DigitDemo:
+    return logic.DigitDemo(reader)
+
+
+@pytest.fixture(scope="module")
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    return load_mnist()[1]
+
+
+@pytest.fixture(scope="module")
+def drawn_seven(mnist_test) -> np.ndarray:
+    """RGBA 800x800, black strokes on a transparent canvas, as the sketchpad sends it."""
+    images, labels = mnist_test
+    assert labels[SEVEN] == 7
+    return draw_digit(images[SEVEN], np.random.default_rng(7), height_range=(0.5, 0.7),
+                      brush_range=(14.0, 30.0))
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pictures")
+
+
+@pytest.fixture(scope="module")
+def seven_png(drawn_seven, pictures) -> Path:
+    return save(Image.fromarray(drawn_seven), pictures / "seven.png")
+
+
+@pytest.fixture(scope="module")
+def encodings(drawn_seven, pictures) -> dict[str, Path]:
+    return digit_encodings(drawn_seven, pictures)
+
+
+@pytest.fixture(scope="module")
+def unreadable(drawn_seven, pictures) -> dict[str, tuple[Path, tuple[str, ...]]]:
+    return unreadable_pictures(drawn_seven, pictures)
+
+
+def sketch(path: Path | None) -> dict:
+    """A sketchpad value as an API client sends it."""
+    return {"background": None, "layers": [],
+            "composite": None if path is None else handle_file(str(path))}
+
+
+def local_sketch(path: Path | None) -> dict:
+    """A sketchpad value as SketchpadInput hands it to the function: undecoded paths."""
+    return {"background": None, "layers": [], "composite": None if path is None else str(path)}
+
+
+# ------------------------------------------------------------------------ pictures to send
+def save(image: Image.Image, path: Path, **params) -> Path:
+    image.save(path, **params)
+    return path
+
+
+def on_white(rgba: np.ndarray) -> Image.Image:
+    """The drawing as dark ink on white paper (for formats without transparency)."""
+    return Image.alpha_composite(Image.new("RGBA", rgba.shape[1::-1], "white"),
+                                 Image.fromarray(rgba)).convert("RGB")
+
+
+def write_huge_blank_png(path: Path, side: int = 20_000) -> Path:
+    """A valid 1-bit PNG of side x side pixels, ~50 kB on disk: a decompression bomb. Written
+    row by row through zlib, so it never exists decoded in memory."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + (side + 7) // 8)  # filter byte 0, then the packed pixels, all black
+    idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat)
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def exif_rotated_jpeg(image: Image.Image, path: Path) -> Path:
+    """Pixels stored sideways plus an EXIF Orientation tag that turns them upright, like a phone."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: "rotate 90 degrees clockwise to display"
+    image.transpose(Image.Transpose.ROTATE_90).save(path, "JPEG", quality=92, exif=exif)
+    with Image.open(path) as stored:
+        assert stored.size == image.size[::-1]
+        assert ImageOps.exif_transpose(stored).size == image.size
+    return path
+
+
+def digit_encodings(drawn: np.ndarray, folder: Path) -> dict[str, Path]:
+    """The same drawn 7 in every format and mode the upload tab accepts."""
+    paper = on_white(drawn)
+    grey16 = Image.fromarray(np.asarray(paper.convert("L"), np.uint16) * 257)  # mode I;16
+    blank_frame = Image.new("P", paper.size, 255)
+    return {
+        "png rgba": save(Image.fromarray(drawn), folder / "rgba.png"),
+        "png 16-bit": save(grey16, folder / "grey16.png"),
+        "jpeg": save(paper, folder / "paper.jpg", quality=85),
+        "jpeg cmyk": save(paper.convert("CMYK"), folder / "cmyk.jpg"),
+        "jpeg exif-rotated": exif_rotated_jpeg(paper, folder / "rotated.jpg"),
+        "webp": save(paper, folder / "paper.webp"),
+        "gif palette": save(paper.convert("P"), folder / "palette.gif"),
+        "gif animated": save(paper.convert("P"), folder / "animated.gif", save_all=True,
+                             append_images=[blank_frame], duration=200),
+        "bmp": save(paper, folder / "paper.bmp"),
+        "tiff": save(paper, folder / "paper.tiff"),
+    }
+
+
+def unreadable_pictures(drawn: np.ndarray, folder: Path) -> dict[str, tuple[Path, tuple[str, ...]]]:
+    """Pictures without a readable digit, each with the message parts it may be told."""
+    noise = np.random.default_rng(0).integers(0, 256, (800, 800, 3), np.uint8)
+    dot = np.zeros((800, 800, 4), np.uint8)
+    dot[397:403, 397:403, 3] = 255
+    strip = np.full((3, 4000), 255, np.uint8)
+    strip[:, 1000:3000] = 0
+    images = {
+        "empty transparent": (Image.new("RGBA", (800, 800), (0, 0, 0, 0)), (EMPTY,)),
+        "empty white": (Image.new("RGB", (800, 800), "white"), (EMPTY,)),
+        "empty black": (Image.new("RGB", (800, 800), "black"), (EMPTY,)),
+        "random noise": (Image.fromarray(noise), (NOISE,)),
+        "1x1 image": (Image.new("L", (1, 1), 0), ANY_REASON),
+        "4000x3 strip": (Image.fromarray(strip), ANY_REASON),
+        "tiny dot": (Image.fromarray(dot), (TOO_SMALL, EMPTY)),
+    }
+    cases = {name: (save(image, folder / f"{name.replace(' ', '_')}.png"), reasons)
+             for name, (image, reasons) in images.items()}
+    png = io.BytesIO()
+    Image.fromarray(drawn).save(png, "PNG")
+    raw_files = {
+        "truncated png": ("truncated.png", png.getvalue()[: len(png.getvalue()) // 2], DAMAGED),
+        "text named .png": ("notes.png", b"This is not a picture of a digit.\n", NOT_AN_IMAGE),
+        "zero-byte file": ("zero.png", b"", NOT_AN_IMAGE),
+    }
+    for name, (filename, content, reason) in raw_files.items():
+        (folder / filename).write_bytes(content)
+        cases[name] = (folder / filename, (reason,))
+    cases["20000x20000 png"] = (write_huge_blank_png(folder / "bomb.png"), (TOO_LARGE,))
+    return cases
+
+
+def assert_human_message(message: str, reasons: tuple[str, ...]) -> None:
+    """Our message, not Gradio's generic one nor a traceback."""
+    assert "upstream" not in message.lower() and "Traceback" not in message, message
+    assert any(reason.lower() in message.lower() for reason in reasons), message
+
+
+def assert_reads(labels: dict[str, float], digit: int) -> None:
+    """gr.Label's top-3 form, likeliest first, and the right digit on top."""
+    probabilities = list(labels.values())
+    assert len(labels) == logic.TOP_K and set(labels) <= set("0123456789")
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert all(0.0 <= p <= 1.0 for p in probabilities) and sum(probabilities) <= 1.0 + 1e-5
+    assert next(iter(labels)) == str(digit), labels
+
+
+# ------------------------------------------------------------------ handlers, no server
+def test_drawn_digits_are_read_with_the_image_the_model_saw(handlers, mnist_test, tmp_path):
+    images, labels = mnist_test
+    rng = np.random.default_rng(0)
+    indices = [int(np.flatnonzero(labels == digit)[k]) for digit in range(10) for k in (0, 1)]
+    right = 0
+    for index in indices:
+        path = save(Image.fromarray(draw_digit(images[index], rng)), tmp_path / f"{index}.png")
+        top3, seen, hint = handlers.read_request(local_sketch(path))
+        assert len(top3) == 3 and sum(top3.values()) <= 1.0 + 1e-5
+        assert seen.shape == (28 * logic.PREVIEW_SCALE,) * 2 and seen.dtype == np.uint8
+        assert seen.max() == 255 and seen[0].max() == 0  # white digit, black border, as MNIST
+        assert hint == ""
+        right += next(iter(top3)) == str(labels[index])
+    assert right >= 18, f"{right} of {len(indices)} drawn digits read correctly"
+
+
+def test_layers_over_a_background_are_read_like_a_composite(handlers, pictures, seven_png):
+    white = save(Image.new("RGB", (800, 800), "white"), pictures / "white_background.png")
+    value = {"background": str(white), "layers": [str(seven_png)], "composite": None}
+    assert_reads(handlers.read_request(value)[0], 7)
+
+
+def test_browser_canvas_sent_as_blobs_is_read(handlers, seven_png):
+    pad = SketchpadInput()
+    pad.blob_storage["canvas-1"] = EditorDataBlobs(background=None, layers=[],
+                                                   composite=seven_png.read_bytes())
+    value = pad.preprocess(EditorData(id="canvas-1"))
+    assert isinstance(value["composite"], bytes) and "canvas-1" not in pad.blob_storage
+    assert_reads(handlers.read_request(value)[0], 7)
+
+
+def test_empty_canvas_is_an_error_never_a_digit(handlers, unreadable):
+    for value in (None, local_sketch(None)):
+        with pytest.raises(gr.Error, match="No image"):
+            handlers.read_request(value)
+    for name in ("empty transparent", "empty white", "empty black"):
+        with pytest.raises(gr.Error) as error:
+            handlers.read_request(local_sketch(unreadable[name][0]))
+        assert_human_message(error.value.message, (EMPTY,))
+
+
+def test_garbage_file_is_an_error_with_a_human_message(handlers, unreadable):
+    with pytest.raises(gr.Error) as error:
+        handlers.read_request(str(unreadable["text named .png"][0]))
+    assert_human_message(error.value.message, (NOT_AN_IMAGE,))
+
+
+def test_live_reading_shows_a_hint_instead_of_an_error(handlers, unreadable, seven_png):
+    top3, seen, hint = handlers.read_while_drawing(None)  # the sketchpad was just cleared
+    assert (top3, seen) == (None, None) and "draw a digit" in hint.lower()
+    top3, seen, hint = handlers.read_while_drawing(local_sketch(unreadable["tiny dot"][0]))
+    assert (top3, seen) == (None, None) and hint
+    assert_reads(handlers.read_while_drawing(local_sketch(seven_png))[0], 7)
+
+
+def test_an_unexpected_failure_is_logged_and_shown_as_a_plain_sentence(caplog):
+    class BrokenReader:
+        def read(self, source, k=3):
+            raise RuntimeError("bug in preprocessing")
+
+    with caplog.at_level(logging.ERROR), pytest.raises(gr.Error) as error:
+        logic.DigitDemo(BrokenReader()).read_request("anything.png")
+    assert error.value.message == logic.UNEXPECTED_ERROR
+    assert "bug in preprocessing" in caplog.text  # the traceback goes to the server log
+
+
+def test_enlarge_keeps_pixels_crisp():
+    pixels = np.array([[0, 255]], np.uint8)
+    assert logic.enlarge(pixels, 2).tolist() == [[0, 0, 255, 255], [0, 0, 255, 255]]
+
+
+# ----------------------------------------------------------- samples, metrics, model file
+@pytest.fixture(scope="module")
+def model_assets(tmp_path_factory, mnist_test) -> Path:
+    """A model folder as training writes it: metrics.json and samples/ (two right, one mistake,
+    plus entries the loader must skip: a missing PNG and a path outside samples/)."""
+    folder = tmp_path_factory.mktemp("model_assets")
+    samples = folder / logic.SAMPLES_DIRNAME
+    samples.mkdir()
+    images, labels = mnist_test
+    entries = []
+    for index, prediction in ((0, 7), (1, 2), (2, 7)):  # test digit 2 is a 1: a "mistake"
+        name = f"test_{index:05d}.png"
+        Image.fromarray(images[index]).save(samples / name)
+        entries.append({"file": name, "label": int(labels[index]), "prediction": prediction,
+                        "confidence": 0.61, "test_index": index})
+    entries.append({"file": "gone.png", "label": 3, "prediction": 3, "confidence": 0.9})
+    entries.append({"file": "../metrics.json", "label": 3, "prediction": 3, "confidence": 0.9})
+    (samples / logic.SAMPLES_INDEX).write_text(json.dumps(entries))
+    (folder / logic.METRICS_FILENAME).write_text(json.dumps({"test_accuracy": 0.99345}))
+    return folder
+
+
+def test_samples_are_loaded_with_mistakes_marked(model_assets, mnist_test):
+    samples = logic.load_samples(model_assets)
+    assert [s.caption for s in samples] == ["✓ 7 (61%)", "✓ 2 (61%)", "✗ pred 7 / true 1 (61%)"]
+    assert np.array_equal(samples[0].pixels, mnist_test[0][0])
+    items = logic.gallery_items(samples)
+    assert items[2][1].startswith("✗") and items[0][0].shape == (280, 280)
+
+
+def test_missing_or_broken_assets_give_an_empty_gallery_and_no_accuracy(tmp_path, capsys):
+    assert logic.load_samples(tmp_path) == [] and logic.load_metrics(tmp_path) == {}
+    (tmp_path / logic.SAMPLES_DIRNAME).mkdir()
+    (tmp_path / logic.SAMPLES_DIRNAME / logic.SAMPLES_INDEX).write_text("{not json")
+    (tmp_path / logic.METRICS_FILENAME).write_text("[1, 2]")
+    assert logic.load_samples(tmp_path) == [] and logic.load_metrics(tmp_path) == {}
+    assert "not measured" in logic.describe_model(1000, {})
+    assert "warning" in capsys.readouterr().err
+
+
+def test_model_description_shows_the_measured_accuracy(model_assets):
+    text = logic.describe_model(312_000, logic.load_metrics(model_assets))
+    assert "99.34%" in text and "312,000 parameters" in text
+
+
+def test_asset_names_match_what_training_writes():
+    assert (logic.SAMPLES_DIRNAME, logic.SAMPLES_INDEX) == (evaluate.SAMPLES_DIRNAME,
+                                                           evaluate.SAMPLES_INDEX)
+
+
+def test_model_is_found_in_the_models_folder_or_a_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="python scripts/train.py"):
+        logic.locate_model(models_dir=tmp_path)
+    (tmp_path / MODEL_FILENAME).write_bytes(b"x")
+    assert logic.locate_model(models_dir=tmp_path) == (tmp_path / MODEL_FILENAME, tmp_path)
+
+
+def test_model_repo_brings_its_metrics_and_samples(monkeypatch, tmp_path, model_assets):
+    """download_model stand-in: files land in one snapshot folder, laid out as in the repo."""
+    repo = tmp_path / "repo"
+    shutil.copytree(model_assets, repo)
+    (repo / MODEL_FILENAME).write_bytes(b"model")
+    snapshot = tmp_path / "snapshot"
+    requested = []
+
+    def download_model(repo_id, filename=None, revision=None):
+        requested.append(filename or MODEL_FILENAME)
+        target = snapshot / (filename or MODEL_FILENAME)
+        source = repo / (filename or MODEL_FILENAME)
+        if not source.is_file():
+            raise logic.HubError(f"could not download {filename} from {repo_id}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+        return target
+
+    monkeypatch.setattr(logic, "download_model", download_model)
+    model_file, assets = logic.locate_model(model_repo="user/digits")
+    assert (model_file, assets) == (snapshot / MODEL_FILENAME, snapshot)
+    assert len(logic.load_samples(assets)) == 3 and logic.load_metrics(assets)["test_accuracy"]
+    assert "samples/../metrics.json" not in requested  # never fetched outside samples/
+
+
+@pytest.mark.parametrize("content", [None, b"PK\x03\x04 not really a zip"])
+def test_missing_or_corrupt_model_stops_the_app_with_one_line(tmp_path, capsys, content):
+    model = tmp_path / "digit_cnn.keras"
+    if content is not None:
+        model.write_bytes(content)
+    assert app.main(["--model", str(model)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [err.strip()]
+    assert "python scripts/train.py" in err
+
+
+# ---------------------------------------------------------------------- the served app
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(reader, model_assets) -> str:
+    about = logic.describe_model(reader.model.count_params(), logic.load_metrics(model_assets))
+    demo = app.build_demo(reader, logic.load_samples(model_assets), about)
+    demo.queue(default_concurrency_limit=app.CONCURRENCY, max_size=app.QUEUE_SIZE)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), quiet=True,
+                            prevent_thread_lock=True, max_file_size=logic.MAX_UPLOAD_SIZE)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(served) -> Client:
+    return Client(served, verbose=False)
+
+
+def call(client: Client, endpoint: str, path: Path):
+    value = sketch(path) if endpoint == "/predict" else handle_file(str(path))
+    return client.predict(value, api_name=endpoint)
+
+
+def test_page_serves_with_the_gallery_and_accuracy(served):
+    page = httpx.get(served, timeout=30)
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    config = httpx.get(f"{served}config", timeout=30).text
+    assert "99.34%" in config and "true 1" in config
+    assert '"imageeditor"' in config and '"sketchpadinput"' not in config  # stock widgets
+
+
+def test_api_has_exactly_the_two_named_endpoints(client):
+    api = client.view_api(print_info=False, return_format="dict")
+    assert set(api["named_endpoints"]) == set(ENDPOINTS) and not api["unnamed_endpoints"]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_endpoint_returns_the_label_first(client, endpoint, seven_png):
+    label, seen, hint = call(client, endpoint, seven_png)
+    assert label["label"] == "7" and len(label["confidences"]) == 3
+    assert_reads({c["label"]: c["confidence"] for c in label["confidences"]}, 7)
+    assert Image.open(seen).size == (280, 280)
+
+
+@pytest.mark.parametrize("encoding", ["png rgba", "png 16-bit", "jpeg", "jpeg cmyk",
+                                      "jpeg exif-rotated", "webp", "gif palette", "gif animated",
+                                      "bmp", "tiff"])
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_every_encoding_of_a_digit_reads_as_that_digit(client, endpoint, encodings, encoding):
+    assert call(client, endpoint, encodings[encoding])[0]["label"] == "7"
+
+
+@pytest.mark.parametrize("case", ["empty transparent", "empty white", "empty black",
+                                  "random noise", "1x1 image", "4000x3 strip", "tiny dot",
+                                  "truncated png", "text named .png", "zero-byte file",
+                                  "20000x20000 png"])
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_bad_input_gets_a_clear_message_and_the_app_goes_on(client, endpoint, unreadable, case,
+                                                            seven_png):
+    path, reasons = unreadable[case]
+    with pytest.raises(AppError) as error:
+        call(client, endpoint, path)
+    assert_human_message(str(error.value), reasons)
+    assert call(client, endpoint, seven_png)[0]["label"] == "7"
+
+
+def test_oversized_upload_is_refused(client, served, pictures, seven_png):
+    big = pictures / "big.png"
+    big.write_bytes(seven_png.read_bytes() + bytes(11 * 1024 * 1024))  # 11 MB > 10 MB limit
+    for endpoint in ENDPOINTS:  # the client checks the limit the app announces...
+        with pytest.raises(ValueError, match="maximum file size"):
+            call(client, endpoint, big)
+    with big.open("rb") as content:  # ...and the server enforces it for any other caller
+        response = httpx.post(f"{served}gradio_api/upload", files={"files": content}, timeout=60)
+    assert response.status_code == 413
+    assert call(client, "/predict", seven_png)[0]["label"] == "7"
+
+
+def test_eight_simultaneous_requests_all_succeed(client, seven_png):
+    jobs = [client.submit(sketch(seven_png), api_name="/predict") for _ in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        labels = list(pool.map(lambda job: job.result(timeout=120)[0]["label"], jobs))
+    assert labels == ["7"] * 8

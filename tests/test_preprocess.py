@@ -1,0 +1,411 @@
+"""digit_recognizer.preprocess: any picture of a digit -> MNIST's form, or a readable refusal.
+
+Synthetic drawings are MNIST *test* digits redrawn as brush strokes (digit_recognizer.drawings),
+so "read as the digit" means the model reads writers it never saw. Those tests use the shipped
+model (the ``reader`` fixture in conftest.py); the geometric and error tests need no model.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from digit_recognizer.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
+from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
+                                         MNIST_STROKE_RATIO, ImageInputError, find_digit,
+                                         image_to_input, stroke_mask, stroke_ratio, to_mnist)
+
+ROOT = Path(__file__).resolve().parents[1]
+N_DIGITS = 20  # digits per style in the "read as the digit" tests
+MIN_READ = 0.95  # share of them that must be read right (the benchmark holds the 98% target)
+
+
+# --------------------------------------------------------------------------------- helpers
+@pytest.fixture(scope="module")
+def sample(mnist_test):
+    """N_DIGITS MNIST test digits, all ten classes, fixed once and for all."""
+    x, y = mnist_test
+    pick = np.random.default_rng(2024).choice(len(x), N_DIGITS, replace=False)
+    return x[pick], y[pick].astype(int)
+
+
+@pytest.fixture(scope="module")
+def seven(mnist_test):
+    """MNIST test digit 0: a plain 7, for exact single-digit cases."""
+    x, y = mnist_test
+    assert y[0] == 7
+    return x[0]
+
+
+def drawn(digit, seed=0, height=(0.25, 0.8), brush=(3.0, 44.0)) -> np.ndarray:
+    """The digit in black brush strokes on a transparent 800x800 RGBA canvas."""
+    return draw_digit(digit, np.random.default_rng(seed), height_range=height, brush_range=brush)
+
+
+def move_to(rgba: np.ndarray, where: str, margin: int = 8) -> np.ndarray:
+    """The same drawing moved into a corner ('top-left', ...) or to the 'centre'."""
+    rows, cols = np.flatnonzero(rgba[..., 3].any(axis=1)), np.flatnonzero(rgba[..., 3].any(axis=0))
+    ink = rgba[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = ink.shape[:2]
+    side = rgba.shape[0]
+    top = {"top": margin, "bottom": side - margin - h}.get(where.split("-")[0], (side - h) // 2)
+    left = {"left": margin, "right": side - margin - w}.get(where.split("-")[-1], (side - w) // 2)
+    out = np.zeros_like(rgba)
+    out[top:top + h, left:left + w] = ink
+    return out
+
+
+def on_paper(rgba: np.ndarray, ink=(0, 0, 0), paper=(255, 255, 255)) -> np.ndarray:
+    """An opaque RGB picture: the drawing's strokes in ``ink`` colour on ``paper``."""
+    alpha = rgba[..., 3:4].astype(np.float32) / 255
+    rgb = np.array(paper, np.float32) * (1 - alpha) + np.array(ink, np.float32) * alpha
+    return rgb.round().astype(np.uint8)
+
+
+def encode(array_or_image, fmt: str = "PNG", **params) -> bytes:
+    image = array_or_image if isinstance(array_or_image, Image.Image) else Image.fromarray(array_or_image)
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+def read(reader, pictures) -> np.ndarray:
+    """Predicted digits for pictures, one batched model call."""
+    batch = np.concatenate([image_to_input(p) for p in pictures])
+    return reader.probabilities(batch).argmax(axis=1)
+
+
+def assert_reads(reader, pictures, labels, what: str):
+    predicted = read(reader, pictures)
+    right = predicted == labels
+    assert right.mean() >= MIN_READ, (
+        f"{what}: read {right.sum()}/{len(labels)}; misread (true, read): "
+        f"{[(int(t), int(p)) for t, p in zip(labels[~right], predicted[~right])]}")
+
+
+def ratio_of(pixels: np.ndarray) -> float:
+    """Stroke width relative to the digit's size, measured as MNIST_STROKE_RATIO was."""
+    return stroke_ratio(stroke_mask(find_digit(pixels.astype(np.float32) / 255)))
+
+
+def ink_box(pixels: np.ndarray, level: int = 26) -> tuple[int, int]:
+    rows, cols = np.flatnonzero(pixels.max(axis=1) > level), np.flatnonzero(pixels.max(axis=0) > level)
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+# ------------------------------------------------------------------- read as the digit (model)
+STYLES = {
+    # where on the canvas
+    **{f"at {where}": (lambda d, s, where=where: move_to(drawn(d, s, height=(0.25, 0.4)), where))
+       for where in ("top-left", "top-right", "bottom-left", "bottom-right", "centre")},
+    # how big: a quarter to four fifths of the canvas height
+    "a quarter of the height": lambda d, s: drawn(d, s, height=(0.25, 0.25)),
+    "four fifths of the height": lambda d, s: drawn(d, s, height=(0.8, 0.8)),
+    # which brush
+    "thin 3 px brush": lambda d, s: drawn(d, s, brush=(3.0, 3.0)),
+    "fat 40 px brush": lambda d, s: drawn(d, s, brush=(40.0, 40.0)),
+    # polarity, colour and transparency
+    "dark on white RGB": lambda d, s: on_paper(drawn(d, s)),
+    "light on dark grey": lambda d, s: as_light_on_dark(drawn(d, s), np.random.default_rng(s)),
+    "blue ink on white": lambda d, s: on_paper(drawn(d, s), ink=(20, 60, 200)),
+    "red ink on yellow paper": lambda d, s: on_paper(drawn(d, s), ink=(200, 30, 30),
+                                                     paper=(250, 240, 150)),
+    "transparent, junk colour under alpha 0": lambda d, s: np.dstack(
+        [np.full((CANVAS, CANVAS, 3), (90, 200, 40), np.uint8), drawn(d, s)[..., 3]]),
+    "half-transparent ink": lambda d, s: drawn(d, s) // np.array([1, 1, 1, 2], np.uint8),
+    "opaque white RGBA canvas": lambda d, s: np.dstack(
+        [on_paper(drawn(d, s)), np.full((CANVAS, CANVAS), 255, np.uint8)]),
+    "photo of paper (JPEG bytes)": lambda d, s: as_photo(drawn(d, s), np.random.default_rng(s)),
+    "sketchpad value, layers only": lambda d, s: {"background": None, "layers": [drawn(d, s)],
+                                                  "composite": None},
+}
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+def test_reads_drawn_digits(reader, sample, style):
+    digits, labels = sample
+    pictures = [STYLES[style](digit, seed) for seed, digit in enumerate(digits)]
+    assert_reads(reader, pictures, labels, style)
+
+
+def test_reads_mnist_itself(reader, sample):
+    digits, labels = sample
+    assert_reads(reader, list(digits), labels, "MNIST digits as uploads")
+
+
+def test_same_seven_in_every_corner(reader, seven):
+    """One digit, five positions: each read as 7, and the same 28x28 whatever the position."""
+    drawing = drawn(seven, height=(0.3, 0.3), brush=(16.0, 16.0))
+    pictures = [move_to(drawing, w) for w in ("top-left", "top-right", "bottom-left",
+                                               "bottom-right", "centre")]
+    assert list(read(reader, pictures)) == [7] * 5
+    pixels = [to_mnist(p).astype(np.float32) for p in pictures]
+    for p in pixels[1:]:
+        assert np.abs(p - pixels[0]).mean() < 6, "position changed the model's input"
+
+
+def test_size_and_brush_do_not_change_the_digit_much(seven):
+    """A small thin-pen 7 and a big fat-marker 7 come out nearly alike (MNIST's form)."""
+    small_thin = to_mnist(drawn(seven, height=(0.25, 0.25), brush=(3.0, 3.0))).astype(np.float32)
+    big_fat = to_mnist(drawn(seven, height=(0.8, 0.8), brush=(60.0, 60.0))).astype(np.float32)
+    assert np.corrcoef(small_thin.ravel(), big_fat.ravel())[0, 1] > 0.85
+
+
+# ------------------------------------------------------------------------ geometric contract
+@pytest.fixture(scope="module")
+def outputs(sample):
+    """to_mnist of the sample drawn in four extreme ways (small/large x thin/fat)."""
+    digits, _ = sample
+    return {(height, brush): [to_mnist(drawn(d, seed, height=(height, height), brush=(brush, brush)))
+                              for seed, d in enumerate(digits)]
+            for height in (0.25, 0.8) for brush in (3.0, 40.0)}
+
+
+def test_output_is_28x28_uint8_full_range(outputs):
+    for pixels in sum(outputs.values(), []):
+        assert pixels.shape == (MNIST_SIZE, MNIST_SIZE) and pixels.dtype == np.uint8
+        assert pixels.max() == 255
+        assert (pixels[0] == 0).all() and (pixels[:, 0] == 0).all()  # ground, not ink, at the edges
+
+
+def test_digit_fits_a_20_pixel_box(outputs, mnist_test):
+    boxes = [max(ink_box(p)) for p in sum(outputs.values(), [])]
+    assert set(boxes) <= {MNIST_BOX - 1, MNIST_BOX}, boxes
+    assert {max(ink_box(p)) for p in mnist_test[0][:200]} == {MNIST_BOX}  # as MNIST itself
+
+
+def test_centre_of_mass_is_mnists(outputs, mnist_test):
+    centres = np.array([ndimage.center_of_mass(p.astype(np.float32))
+                        for p in sum(outputs.values(), [])])
+    assert np.abs(centres - MNIST_CENTER).max() <= 1.0
+    mnist = np.array([ndimage.center_of_mass(p.astype(np.float32)) for p in mnist_test[0][:500]])
+    assert np.abs(mnist.mean(axis=0) - MNIST_CENTER).max() < 0.1  # where MNIST puts it
+
+
+@pytest.fixture(scope="module")
+def mnist_ratios(mnist_test):
+    """Stroke ratios of 500 MNIST test digits, measured as MNIST_STROKE_RATIO was on training."""
+    return np.array([ratio_of(p) for p in mnist_test[0][::20]])
+
+
+def test_stroke_ratio_constant_matches_mnist_test(mnist_ratios):
+    assert abs(np.median(mnist_ratios) / MNIST_STROKE_RATIO - 1) < 0.15
+    low, high = np.percentile(mnist_ratios, [25, 75])
+    assert abs(MNIST_STROKE_RANGE[0] / low - 1) < 0.15 and abs(MNIST_STROKE_RANGE[1] / high - 1) < 0.15
+
+
+@pytest.mark.parametrize("height", [0.25, 0.8])
+@pytest.mark.parametrize("brush", [3.0, 40.0])
+def test_stroke_width_is_mnists(outputs, mnist_ratios, height, brush):
+    """Thin pens and fat markers come out at MNIST's stroke width relative to the digit."""
+    ratios = [ratio_of(p) for p in outputs[(height, brush)]]
+    assert abs(np.median(ratios) / np.median(mnist_ratios) - 1) < 0.15, np.median(ratios)
+    low, high = np.percentile(mnist_ratios, [5, 95])
+    assert low <= np.median(ratios) <= high
+
+
+def test_mnist_digit_pasted_small_round_trips(mnist_test):
+    """An MNIST digit pasted as it is into a big canvas comes back nearly as it was."""
+    x, _ = mnist_test
+    similarity, difference = [], []
+    for k, digit in enumerate(x[:40]):
+        canvas = np.full((240, 240), 255, np.uint8)  # dark ink on white, off-centre
+        top, left = 20 + 4 * k, 180 - 3 * k
+        canvas[top:top + 28, left:left + 28] = 255 - digit
+        out = to_mnist(canvas).astype(np.float32)
+        similarity.append(np.corrcoef(out.ravel(), digit.astype(np.float32).ravel())[0, 1])
+        difference.append(np.abs(out - digit).mean())
+    assert np.median(similarity) > 0.93 and min(similarity) > 0.6
+    assert np.median(difference) < 12  # of 255
+
+
+# ------------------------------------------------------------------------- files and formats
+def test_exif_rotated_photo_comes_out_upright(seven):
+    upright = Image.fromarray(on_paper(drawn(seven, height=(0.6, 0.6), brush=(20.0, 20.0))))
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # how a phone stores it sideways...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ...with the tag "rotate 90 degrees clockwise to display"
+    tagged = encode(stored, "JPEG", quality=92, exif=exif.tobytes())
+    reference = to_mnist(encode(upright, "JPEG", quality=92)).astype(np.float32)
+    assert np.abs(to_mnist(tagged) - reference).mean() < 4
+    assert np.abs(to_mnist(encode(stored, "JPEG", quality=92)) - reference).mean() > 20  # the tag matters
+
+
+def test_16_bit_png(seven):
+    grey = on_paper(drawn(seven, height=(0.5, 0.5), brush=(12.0, 12.0)))[..., 0]
+    deep = Image.fromarray(grey.astype(np.uint16) * 257)  # full 16-bit range
+    data = encode(deep)
+    assert Image.open(io.BytesIO(data)).mode.startswith("I")
+    assert np.abs(to_mnist(data).astype(np.float32) - to_mnist(grey)).mean() < 2
+
+
+def test_palette_and_animated_gif_use_the_first_frame(mnist_test, seven):
+    x, y = mnist_test
+    one = x[np.flatnonzero(y == 1)[0]]
+    frames = [Image.fromarray(on_paper(drawn(d, height=(0.5, 0.5), brush=(12.0, 12.0))))
+              .convert("P", palette=Image.Palette.ADAPTIVE, colors=16) for d in (seven, one)]
+    gif = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    assert getattr(Image.open(io.BytesIO(gif)), "n_frames", 1) == 2
+    first, second = (to_mnist(encode(f)).astype(np.float32) for f in frames)  # palette PNGs
+    out = to_mnist(gif).astype(np.float32)
+    assert np.abs(out - first).mean() < 3
+    assert np.abs(out - second).mean() > 20
+
+
+def test_cmyk_jpeg(seven):
+    rgb = on_paper(drawn(seven, height=(0.5, 0.5), brush=(12.0, 12.0)), ink=(20, 40, 120))
+    cmyk = encode(Image.fromarray(rgb).convert("CMYK"), "JPEG", quality=92)
+    assert Image.open(io.BytesIO(cmyk)).mode == "CMYK"
+    assert np.abs(to_mnist(cmyk).astype(np.float32) - to_mnist(encode(rgb, "JPEG", quality=92))).mean() < 4
+
+
+def test_file_path_and_pil_image_inputs(tmp_path, seven):
+    rgba = drawn(seven, height=(0.5, 0.5), brush=(12.0, 12.0))
+    path = tmp_path / "seven.png"
+    Image.fromarray(rgba).save(path)
+    expected = to_mnist(rgba)
+    assert (to_mnist(path) == expected).all()
+    assert (to_mnist(str(path)) == expected).all()
+    assert (to_mnist(Image.fromarray(rgba)) == expected).all()
+    assert (to_mnist({"background": None, "layers": [], "composite": rgba}) == expected).all()
+
+
+# ---------------------------------------------------------------------------------- refusals
+def refusal(source) -> str:
+    with pytest.raises(ImageInputError) as info:
+        to_mnist(source)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("canvas", [
+    np.zeros((CANVAS, CANVAS, 4), np.uint8),  # cleared sketchpad: transparent
+    np.full((CANVAS, CANVAS, 4), 255, np.uint8),  # opaque white canvas
+    np.full((CANVAS, CANVAS, 3), 255, np.uint8),  # white RGB
+    np.zeros((600, 400), np.uint8),  # black
+    np.full((300, 300, 3), (120, 80, 200), np.uint8),  # one flat colour
+], ids=["transparent", "white RGBA", "white RGB", "black", "flat colour"])
+def test_empty_pictures_are_refused(canvas):
+    assert "empty" in refusal(canvas)
+
+
+def test_none_is_refused():
+    assert "No image" in refusal(None)
+
+
+@pytest.mark.parametrize("kind", ["uniform grey", "colour", "gaussian", "transparent alpha"])
+def test_noise_is_refused(kind):
+    rng = np.random.default_rng(1)
+    noise = {"uniform grey": lambda: rng.integers(0, 256, (256, 256), dtype=np.uint8),
+             "colour": lambda: rng.integers(0, 256, (480, 640, 3), dtype=np.uint8),
+             "gaussian": lambda: np.clip(rng.normal(128, 40, (800, 800)), 0, 255).astype(np.uint8),
+             "transparent alpha": lambda: np.dstack([np.zeros((CANVAS, CANVAS, 3), np.uint8),
+                                                     rng.integers(0, 256, (CANVAS, CANVAS),
+                                                                  dtype=np.uint8)])}[kind]()
+    assert "No clear digit" in refusal(noise)
+
+
+@pytest.mark.parametrize("side", [3, 12])
+def test_tiny_dot_is_refused(side):
+    canvas = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    canvas[400:400 + side, 300:300 + side, 3] = 255
+    assert "too small" in refusal(canvas) or "empty" in refusal(canvas)
+
+
+def test_small_scribble_is_too_small():
+    canvas = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    canvas[400:420, 300:304, 3] = 255  # a 20 px tick: visible, but no digit
+    assert "too small" in refusal(canvas)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 1, 3), (3, 4000), (4000, 3, 3), (2, 2)])
+@pytest.mark.parametrize("fill", ["black", "white", "noise", "line"])
+def test_degenerate_shapes_refused_or_sane(shape, fill):
+    rng = np.random.default_rng(0)
+    array = {"black": np.zeros(shape, np.uint8), "white": np.full(shape, 255, np.uint8),
+             "noise": rng.integers(0, 256, shape, dtype=np.uint8)}.get(fill)
+    if fill == "line":  # a dark dash in the middle of a white strip
+        array = np.full(shape, 255, np.uint8)
+        long_axis = int(np.argmax(shape[:2]))
+        index = [slice(None)] * len(shape)
+        index[long_axis] = slice(shape[long_axis] // 3, 2 * shape[long_axis] // 3)
+        array[tuple(index)] = 0
+    try:
+        pixels = to_mnist(array)
+    except ImageInputError:
+        return
+    assert pixels.shape == (MNIST_SIZE, MNIST_SIZE) and pixels.dtype == np.uint8
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "not an image"),
+    (b"hello, this is text and not a picture\n" * 5, "not an image"),
+    ("truncated", "damaged"),
+], ids=["zero bytes", "text", "truncated PNG"])
+def test_bad_files_are_refused(tmp_path, seven, data, message):
+    if data == "truncated":
+        png = encode(on_paper(drawn(seven)))
+        data = png[:len(png) // 2]
+    path = tmp_path / "upload.png"
+    path.write_bytes(data)
+    assert message in refusal(path)
+    assert message in refusal(data)  # the same as raw bytes
+
+
+def test_missing_file_is_refused(tmp_path):
+    assert "missing" in refusal(tmp_path / "gone.png")
+
+
+def bomb_png(path: Path, side: int = 20000) -> None:
+    """A valid 1-bit PNG of side x side pixels, written row by row in a few hundred KB."""
+    chunk = lambda kind, body: (struct.pack(">I", len(body)) + kind + body
+                                + struct.pack(">I", zlib.crc32(kind + body)))
+    row = b"\x00" * (1 + (side + 7) // 8)  # filter byte + packed bits
+    packer = zlib.compressobj(9)
+    data = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def test_decompression_bomb_is_refused_without_decoding(tmp_path):
+    path = tmp_path / "bomb.png"
+    bomb_png(path)
+    assert path.stat().st_size < 2_000_000
+    # in a fresh process, so its peak memory is this refusal's: decoding would take 400 MB
+    script = textwrap.dedent(f"""
+        import resource, time
+        from digit_recognizer.preprocess import ImageInputError, to_mnist
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        try:
+            to_mnist({str(path)!r})
+            print("decoded")
+        except ImageInputError as exc:
+            print("refused:", exc)
+        print(time.perf_counter() - start, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    verdict, numbers = result.stdout.strip().splitlines()
+    seconds, extra_mb = numbers.split()
+    assert verdict.startswith("refused:") and "too large" in verdict, result.stdout + result.stderr
+    assert float(seconds) < 0.5 and int(extra_mb) < 50
+
+
+def test_decompression_bomb_refused_in_process(tmp_path):
+    path = tmp_path / "bomb.png"
+    bomb_png(path, side=6000)  # 36 megapixels: over our limit, under PIL's own hard stop
+    start = time.perf_counter()
+    assert "too large" in refusal(path)
+    assert time.perf_counter() - start < 0.5

@@ -1,0 +1,189 @@
+"""scripts/train.py: argument and data errors in a subprocess (as users run it); tiny training
+runs in-process, where a stand-in for the Hub client can be passed to main().
+
+The training runs read MNIST through the loader, so they need the MNIST_DIR environment
+variable (CI: MNIST_DIR=../shared/mnist); without it they are skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "train.py"
+MNIST_DIR = os.environ.get("MNIST_DIR")
+needs_mnist = pytest.mark.skipif(not MNIST_DIR, reason="set MNIST_DIR to the MNIST files")
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def cli():
+    """scripts/train.py as a module, for in-process runs with a stand-in Hub client."""
+    spec = importlib.util.spec_from_file_location("train_cli", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class FakeHubApi:
+    """Stands in for huggingface_hub.HfApi: records the calls, uploads nothing."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, dict]] = []
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
+        return f"https://huggingface.co/{repo_id}"
+
+    def upload_folder(self, **kwargs):
+        self.calls.append(("upload_folder", kwargs))
+
+
+def test_help_lists_every_flag():
+    result = run_script("--help")
+    assert result.returncode == 0
+    for flag in ("--data-dir", "--output-dir", "--preset", "--epochs", "--batch-size",
+                 "--learning-rate", "--seed", "--resume", "--strategy", "--push-to-hub",
+                 "--private", "--limit", "--verbose"):
+        assert flag in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "0"], "'0' is not positive"),
+    (["--batch-size", "-1"], "'-1' is not positive"),
+    (["--learning-rate", "abc"], "'abc' is not a number"),
+    (["--learning-rate", "nan"], "'nan' is not positive"),
+    (["--limit", "2.5"], "'2.5' is not an integer"),
+    (["--preset", "huge"], "invalid choice: 'huge'"),
+    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    (["--private"], "--private needs --push-to-hub"),
+])
+def test_bad_arguments_exit_2_with_a_message(args, message):
+    result = run_script(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_data_dir_is_one_line_naming_it(tmp_path):
+    missing = tmp_path / "no-mnist-here"
+    result = run_script("--data-dir", str(missing), "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and str(missing) in line
+
+
+def test_preset_names_match_the_presets(cli):
+    from digit_recognizer.train import PRESETS
+
+    assert set(cli.PRESET_NAMES) == set(PRESETS)
+
+
+@pytest.fixture(scope="module")
+def quick_run(cli, tmp_path_factory):
+    """One smoke run, in-process so that a stand-in receives the Hub calls: (output dir, argv,
+    the stand-in). Shared by the tests below: training is the slow part of this file."""
+    if not MNIST_DIR:
+        pytest.skip("set MNIST_DIR to the MNIST files")
+    output_dir = tmp_path_factory.mktemp("quick")
+    argv = ["--preset", "quick", "--epochs", "1", "--limit", "2000", "--output-dir",
+            str(output_dir), "--data-dir", MNIST_DIR, "--push-to-hub", "user/digits", "--private"]
+    api = FakeHubApi()
+    assert cli.main(argv, hf_api=api) == 0
+    return output_dir, argv, api
+
+
+def test_smoke_run_writes_a_model_that_loads_in_safe_mode(quick_run):
+    import keras
+
+    output_dir, _, _ = quick_run
+    model = keras.saving.load_model(output_dir / "digit_cnn.keras", safe_mode=True)
+    assert model.output_shape == (None, 10)
+    assert getattr(model, "optimizer", None) is None  # the inference copy: no optimizer state
+    # neither the backup (removed once training completes) nor temporary files are left
+    assert [p.name for p in output_dir.iterdir() if p.name.startswith(".")] == []
+
+
+def test_smoke_run_records_the_run_in_metrics_json(quick_run):
+    output_dir, argv, _ = quick_run
+    metrics = json.loads((output_dir / "metrics.json").read_text())
+    assert metrics["command"] == "python scripts/train.py " + " ".join(argv)
+    assert metrics["epochs"] == metrics["config"]["epochs"] == 1 and metrics["preset"] == "quick"
+    assert metrics["seed"] == metrics["config"]["seed"]
+    assert metrics["training_images"] == 2000 and metrics["num_test_images"] == 10000
+    assert 0 <= metrics["test_accuracy"] <= 1 and len(metrics["confusion_matrix"]) == 10
+    assert metrics["num_parameters"] > 0 and metrics["training_wall_time_s"] > 0
+    assert {"tensorflow", "keras", "numpy"} <= metrics["versions"].keys()
+    assert metrics["data_sha256"]["train-images-idx3-ubyte"].startswith("ba891046")
+    assert "user/digits" in (output_dir / "README.md").read_text()  # the card's loading example
+
+
+def test_smoke_run_pushes_the_output_dir(quick_run):
+    output_dir, _, api = quick_run
+    (create, create_kwargs), (upload, upload_kwargs) = api.calls
+    assert create == "create_repo" and create_kwargs["repo_id"] == "user/digits"
+    assert create_kwargs["private"] is True and create_kwargs["exist_ok"] is True
+    assert upload == "upload_folder" and Path(upload_kwargs["folder_path"]) == output_dir
+    assert upload_kwargs["repo_id"] == "user/digits"
+
+
+def test_push_with_a_malformed_repo_id_fails_before_training(cli, tmp_path, capsys):
+    status = cli.main(["--output-dir", str(tmp_path), "--push-to-hub", "a/b/c"],
+                      hf_api=FakeHubApi())
+    assert status == 1
+    assert "not a valid Hub repo id" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+@needs_mnist
+def test_interrupted_run_resumes_only_on_request_and_with_the_same_settings(
+        cli, tmp_path, monkeypatch, capsys):
+    import digit_recognizer.train as training
+
+    class InterruptInSecondEpoch(training.ProgressLog):
+        """Ctrl-C at batch 100 of epoch 2: after the backup train() writes every 100 batches
+        (with 128 batches an epoch, the second one falls at batch 72 of epoch 2)."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            super().on_epoch_begin(epoch, logs)
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 1 and batch == 100:
+                raise KeyboardInterrupt
+
+    # 256 images in batches of 2: 128 small batches an epoch, so backups happen within seconds
+    args = ["--preset", "quick", "--epochs", "2", "--limit", "256", "--batch-size", "2",
+            "--output-dir", str(tmp_path)]
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "ProgressLog", InterruptInSecondEpoch)
+        assert cli.main(args) == 130
+    assert "pass --resume" in capsys.readouterr().err
+    backup = json.loads((tmp_path / ".backup" / "training_metadata.json").read_text())
+    assert backup["epoch"] == 1  # one epoch completed
+
+    assert cli.main(args) == 1  # a fresh run would silently discard the backup
+    assert "pass --resume" in capsys.readouterr().err
+    assert cli.main([*args, "--epochs", "3", "--resume"]) == 1  # would mix two configurations
+    assert "different settings (epochs)" in capsys.readouterr().err
+
+    assert cli.main([*args, "--resume"]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["resumed"] is True
+    assert len(metrics["history"]["loss"]) == 1  # only the epoch this session ran
+    assert not (tmp_path / ".backup").exists()
+
+    assert cli.main([*args, "--resume"]) == 1  # nothing left to resume
+    assert "no interrupted run" in capsys.readouterr().err
