@@ -30,26 +30,32 @@ from digit_recognizer.predict import DigitReader, ModelLoadError  # noqa: E402
 
 CONCURRENCY = 4  # requests computed at once; TF's model call releases the GIL
 QUEUE_SIZE = 64  # waiting requests beyond this are refused rather than left to time out
+# Every upload and output image is kept in Gradio's cache: drop files older than an hour,
+# hourly, so a long-running public demo doesn't fill its disk.
+DELETE_CACHE = (3600, 3600)
 
 
 def build_demo(reader: logic.Reader, samples: list[logic.Sample], about: str) -> gr.Blocks:
     """The UI: Draw and Upload tabs, the top-3 label and the 28x28 input the model saw, and a
     gallery of test digits. ``about`` is Markdown describing the model."""
     handlers = logic.DigitDemo(reader)
-    with gr.Blocks(title="Digit recognizer") as demo:
+    with gr.Blocks(title="Digit recognizer", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(f"# Handwritten digit recognizer\n{about}")
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Tab("Draw"):
+                    # type="filepath" only documents the API: these inputs never decode
                     sketch = SketchpadInput(
-                        label="Draw one digit", sources=(), layers=False, transforms=(),
-                        canvas_size=(800, 800),
-                        # radius in canvas pixels: a marker-like stroke for a digit of ~500 px
-                        brush=gr.Brush(default_size=16, colors=["#000000"], color_mode="fixed"))
+                        label="Draw one digit", type="filepath", sources=(), layers=False,
+                        transforms=(), canvas_size=(800, 800),
+                        # radius in canvas pixels: a 48 px stroke is MNIST's stroke-to-height
+                        # ratio (~0.14) for a digit ~350 px tall; undo and clear are built in
+                        brush=gr.Brush(default_size=24, colors=["#000000"], color_mode="fixed"))
                     read_button = gr.Button("Read digit", variant="primary")
                 with gr.Tab("Upload"):
                     upload = ImageFileInput(
                         label="A picture of one digit: PNG, JPEG, WebP, GIF, BMP or TIFF",
+                        type="filepath",
                         sources=["upload", "clipboard", "webcam"])
             with gr.Column(scale=2):
                 label = gr.Label(num_top_classes=logic.TOP_K, label="Reading")
@@ -66,8 +72,10 @@ def build_demo(reader: logic.Reader, samples: list[logic.Sample], about: str) ->
 
         outputs = [label, seen, hint]  # the label first: API clients read it as result[0]
         # Explicit requests report an unreadable picture as an error popup (gr.Error).
-        read_button.click(handlers.read_request, sketch, outputs, api_name="predict")
-        upload.upload(handlers.read_request, upload, outputs, api_name="predict_upload")
+        read_button.click(handlers.read_request, sketch, outputs,
+                          api_name=logic.SKETCH_ENDPOINT.lstrip("/"))
+        upload.upload(handlers.read_request, upload, outputs,
+                      api_name=logic.UPLOAD_ENDPOINT.lstrip("/"))
         # Live updates while drawing only hint; they are UI plumbing, not part of the API.
         sketch.change(handlers.read_while_drawing, sketch, outputs, api_visibility="private",
                       trigger_mode="always_last", show_progress="hidden")

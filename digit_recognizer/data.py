@@ -2,7 +2,7 @@
 
     from digit_recognizer.data import load_mnist, split_validation
     (x_train, y_train), (x_test, y_test) = load_mnist()          # uint8, (N, 28, 28) and (N,)
-    (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train)
+    (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, n_val=5000, seed=0)
 
 Where the files come from, first match wins:
   1. an explicit directory: the ``data_dir`` argument (``--data-dir`` in scripts/train.py),
@@ -161,6 +161,9 @@ def locate(data_dir: str | os.PathLike | None = None, allow_download: bool = Tru
     explicit = data_dir or os.environ.get(ENV_DATA_DIR)
     if explicit:
         directory = Path(explicit).expanduser()
+        if not directory.is_dir():
+            raise MnistError(f"{directory}: no such directory (it should hold the four MNIST "
+                             f".gz files)")
         found = {key: _find(directory, spec.name) for key, spec in FILES.items()}
         missing = [FILES[k].name for k, p in found.items() if p is None]
         if missing:
@@ -187,12 +190,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None, allow_download: bool =
     return (arrays["train_images"], arrays["train_labels"]), (arrays["test_images"], arrays["test_labels"])
 
 
-def file_checksums(data_dir: str | os.PathLike | None = None) -> dict[str, str]:
-    """SHA-256 of each file's uncompressed content (recorded in metrics.json)."""
-    return {spec.name: spec.sha256 for spec in FILES.values()}
-
-
-def split_validation(x: np.ndarray, y: np.ndarray, n_val: int = 5000, seed: int = 0
+def split_validation(x: np.ndarray, y: np.ndarray, n_val: int, seed: int
                      ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Carve a validation set out of the training set (the test set never picks anything)."""
     order = np.random.default_rng(seed).permutation(len(x))

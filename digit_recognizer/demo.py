@@ -22,12 +22,15 @@ from typing import Any, Protocol
 
 import gradio as gr
 import numpy as np
+from gradio_client import handle_file
 from PIL import Image
 
 from digit_recognizer.hub import HubError, download_model
 from digit_recognizer.predict import DEFAULT_MODELS_DIR, find_model_file
 from digit_recognizer.preprocess import ImageInputError, ImageSource
 
+SKETCH_ENDPOINT = "/predict"  # the HTTP API: a sketchpad value -> (label, model's view, hint)
+UPLOAD_ENDPOINT = "/predict_upload"  # an image file -> the same
 TOP_K = 3  # classes shown in the label (and returned by the API)
 PREVIEW_SCALE = 10  # the 28x28 model input and the gallery digits, enlarged with nearest neighbour
 MAX_UPLOAD_SIZE = "10mb"  # Gradio refuses larger uploads before they reach the app
@@ -90,6 +93,15 @@ def enlarge(pixels: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
     return pixels.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
+def api_argument(endpoint: str, picture: str | os.PathLike) -> Any:
+    """What a gradio_client caller sends to ``endpoint`` for a picture file: a sketchpad value
+    with the picture as its composite, or the file itself."""
+    file = handle_file(str(picture))
+    if endpoint == SKETCH_ENDPOINT:
+        return {"background": None, "layers": [], "composite": file}
+    return file
+
+
 # ----------------------------------------------------------------------- model and assets
 def locate_model(model_file: str | os.PathLike | None = None, model_repo: str | None = None,
                  models_dir: str | os.PathLike = DEFAULT_MODELS_DIR) -> tuple[Path, Path]:
@@ -145,7 +157,7 @@ class Sample:
 
 def load_samples(assets_dir: str | os.PathLike) -> list[Sample]:
     """The gallery's test digits from ``assets_dir/samples/``; [] when there are none (no
-    training run yet) or the list is unreadable. Digits whose PNG is missing are skipped."""
+    training run yet) or the list is unreadable. Entries that cannot be shown are skipped."""
     index = Path(assets_dir) / SAMPLES_DIRNAME / SAMPLES_INDEX
     if not index.is_file():
         return []
@@ -154,10 +166,10 @@ def load_samples(assets_dir: str | os.PathLike) -> list[Sample]:
         try:
             with Image.open(index.parent / entry["file"]) as image:
                 pixels = np.asarray(image.convert("L"))
-        except (OSError, ValueError):
+            samples.append(Sample(pixels, int(entry["label"]), int(entry["prediction"]),
+                                  float(entry["confidence"])))
+        except (OSError, ValueError, TypeError):  # a missing or broken PNG, a malformed entry
             continue
-        samples.append(Sample(pixels, int(entry["label"]), int(entry["prediction"]),
-                              float(entry["confidence"])))
     return samples
 
 
@@ -202,4 +214,5 @@ def describe_model(num_parameters: int, metrics: dict[str, Any]) -> str:
                 "test accuracy not measured yet (no metrics.json next to the model)")
     return (f"A convolutional network ({num_parameters:,} parameters) trained on MNIST; "
             f"{measured}. Your drawing or photo is cropped to the digit, scaled to MNIST's "
-            f"20x20 box, centred by mass in 28x28 and shown below exactly as the model sees it.")
+            f"20x20 box and centred by mass in 28x28; the reading shows that image too, exactly "
+            f"as the model sees it.")

@@ -45,13 +45,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
+from digit_recognizer.hub import MODEL_FILENAME
 from digit_recognizer.model import NUM_CLASSES
 from digit_recognizer.preprocess import mnist_to_input
 
 if TYPE_CHECKING:
     import keras
 
-MODEL_FILENAME = "digit_cnn.keras"  # the file scripts/train.py saves; named in the card
 SAMPLES_DIRNAME = "samples"
 SAMPLES_INDEX = "samples.json"
 GRID_SHAPE = (3, 5)  # test_predictions.png

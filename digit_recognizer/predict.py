@@ -16,7 +16,6 @@ import tensorflow as tf
 
 from digit_recognizer.preprocess import ImageSource, mnist_to_input, to_mnist
 
-MODEL_FILENAME = "digit_cnn.keras"  # what training writes into its output directory
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 TRAIN_HINT = "Train one with `python scripts/train.py` (or `--preset quick` for a fast one)."
 

@@ -8,8 +8,9 @@ scripts/train.py is the command line over this module.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ PRESETS: dict[str, TrainConfig] = {
 class TrainResult:
     model: keras.Model
     history: dict[str, list[float]]  # per-epoch loss/accuracy/val_loss/val_accuracy/learning_rate
-    wall_time_s: float  # of this call to train() (a resumed run counts only its own part)
+    wall_time_s: float  # of the whole run: a resumed run adds its earlier sessions' epochs
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
@@ -107,6 +108,34 @@ class ProgressLog(keras.callbacks.Callback):
               f"remaining ~{remaining:.0f}s  {metrics}", flush=True)
 
 
+class TrainingBackup(keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore (weights, optimiser state, epoch), also saved at every epoch end
+    (with a batch-count ``save_freq`` Keras alone would not), plus the history and training
+    time so far, so that a resumed run reports the whole run and not just its last part."""
+
+    def __init__(self, backup_dir: str | Path, save_freq: int):
+        super().__init__(str(backup_dir), save_freq=save_freq, delete_checkpoint=True)
+        self.progress_path = Path(backup_dir) / "progress.json"
+        earlier = (json.loads(self.progress_path.read_text())
+                   if self.progress_path.is_file() else {"history": {}, "wall_time_s": 0.0})
+        self.history: dict[str, list[float]] = earlier["history"]
+        self.earlier_time_s: float = earlier["wall_time_s"]
+        self.session_start = time.perf_counter()
+
+    @property
+    def wall_time_s(self) -> float:
+        return self.earlier_time_s + time.perf_counter() - self.session_start
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self._save_model()
+        tmp = self.progress_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"history": self.history, "wall_time_s": self.wall_time_s}))
+        os.replace(tmp, self.progress_path)  # never a half-written file to resume from
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """'default' (one device), 'mirrored' (all local GPUs) or 'multi-worker' (hosts in TF_CONFIG)."""
     if name == "default":
@@ -124,9 +153,10 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
           ) -> TrainResult:
     """Train from scratch, or continue from the backup in ``backup_dir`` if one is there.
 
-    The backup (weights, optimiser state, epoch) is written every ``backup_every_batches``
-    batches and at each epoch end, so a killed run loses at most that many batches; it is
-    deleted when training completes.
+    The backup (weights, optimiser state, epoch, history) is written every
+    ``backup_every_batches`` batches and at each epoch end, so a killed run loses at most that
+    many batches; it is deleted when training completes. A resumed run restarts the epoch it
+    was killed in, from the weights of its last backup.
     """
     keras.utils.set_random_seed(config.seed)
     dist = make_strategy(strategy)
@@ -134,25 +164,16 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
     fit_ds = make_dataset(*fit_data, batch_size, config.seed, config.augment)
     val_ds = make_dataset(*val_data, 1024, config.seed, shuffle=False)
     steps_per_epoch = int(np.ceil(len(fit_data[0]) / batch_size))
-    with dist.scope() if strategy != "default" else contextlib.nullcontext():
+    with dist.scope():
         model = build_model(config.model)
         model.compile(
             optimizer=keras.optimizers.AdamW(learning_rate_schedule(config, steps_per_epoch),
                                              weight_decay=config.weight_decay),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
             metrics=["accuracy"])
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup_dir), save_freq=backup_every_batches,
-                                         delete_checkpoint=True),
-        ProgressLog(config.epochs),
-    ]
-    start = time.perf_counter()
-    history = model.fit(fit_ds, validation_data=val_ds, epochs=config.epochs,
-                        callbacks=callbacks, verbose=verbose)
-    wall_time = time.perf_counter() - start
-    return TrainResult(model, {k: [float(v) for v in vs] for k, vs in history.history.items()},
-                       wall_time)
+    backup = TrainingBackup(backup_dir, save_freq=backup_every_batches)
+    # the dataset is shuffled by make_dataset: fit's own shuffle does not apply to it
+    model.fit(fit_ds, validation_data=val_ds, epochs=config.epochs, shuffle=False,
+              callbacks=[backup, ProgressLog(config.epochs)], verbose=verbose)
+    return TrainResult(model, backup.history, backup.wall_time_s)
 
-
-def config_to_dict(config: TrainConfig) -> dict:
-    return dataclasses.asdict(config)

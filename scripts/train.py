@@ -34,7 +34,7 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 # Run as `python scripts/train.py`, Python puts scripts/ on sys.path, not the repo root that
 # holds the package.
@@ -55,28 +55,33 @@ PRESET_NAMES = ("full", "quick")
 STRATEGIES = ("default", "mirrored", "multi-worker")  # see digit_recognizer.train.make_strategy
 BACKUP_DIRNAME = ".backup"  # hidden, so hub uploads skip it
 RUN_FILENAME = "run.json"  # in the backup: the settings an interrupted run must be resumed with
+Number = TypeVar("Number", int, float)
 
 
 class RunError(RuntimeError):
     """A problem with the output directory's state; the message says what to do."""
 
 
-def _positive(convert: Callable[[str], int | float], kind: str) -> Callable[[str], int | float]:
-    def parse(text: str) -> int | float:
+def _checked(convert: Callable[[str], Number], kind: str, is_valid: Callable[[Number], bool],
+             requirement: str) -> Callable[[str], Number]:
+    """An argparse ``type=``: converts, then validates, with a message naming the problem."""
+    def parse(text: str) -> Number:
         try:
             value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
-        if not value > 0:  # also rejects NaN
-            raise argparse.ArgumentTypeError(f"{text!r} is not positive")
+        if not is_valid(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {requirement}")
         return value
 
-    parse.__name__ = kind  # argparse names the type in some messages
     return parse
 
 
-positive_int = _positive(int, "an integer")
-positive_float = _positive(float, "a number")
+positive_int = _checked(int, "an integer", lambda value: value > 0, "positive")
+positive_float = _checked(float, "a number", lambda value: value > 0, "positive")  # NaN fails too
+# NumPy's legacy seeding, which keras.utils.set_random_seed calls, takes [0, 2**32)
+seed_int = _checked(int, "an integer", lambda value: 0 <= value < 2**32,
+                    "between 0 and 4294967295")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override the preset's batch size")
     parser.add_argument("--learning-rate", type=positive_float, metavar="LR",
                         help="override the preset's peak learning rate")
-    parser.add_argument("--seed", type=int, metavar="N",
+    parser.add_argument("--seed", type=seed_int, metavar="N",
                         help="override the preset's seed (weights, shuffling, augmentation, "
                              "validation split)")
     parser.add_argument("--resume", action="store_true",
@@ -184,13 +189,13 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
         "seed": config.seed,
         "config": config_dict,
         "epochs": config.epochs,
-        "resumed": args.resume,  # then history holds only the epochs of this session
+        "resumed": args.resume,  # history and wall time still cover the whole run
         "history": result.history,
         "training_images": len(fit_data[0]),
         "training_wall_time_s": round(result.wall_time_s, 1),
         "num_parameters": inference_model.count_params(),
         "versions": library_versions(),
-        "data_sha256": data.file_checksums(args.data_dir),
+        "data_sha256": {spec.name: spec.sha256 for spec in data.FILES.values()},  # verified on load
     }
     write_artifacts(args.output_dir, metrics=metrics, probabilities=probabilities,
                     x_test=x_test, y_test=y_test, history=result.history, run_info=run_info,

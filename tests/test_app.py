@@ -1,10 +1,10 @@
 """The demo app: its handlers called directly, then the app launched in-process and called through
 gradio_client on both API endpoints, with good pictures and the bad ones people send.
 
-Correctness checks ("this drawing reads as 7") use the shipped model, models/digit_cnn.keras (or
-the file named by the DIGIT_RECOGNIZER_MODEL environment variable); without one they fail with
-a message saying how to train it. Drawings are MNIST *test* digits redrawn on an 800x800 canvas
-(digit_recognizer.drawings), so the tests need MNIST_DIR (CI: MNIST_DIR=../shared/mnist).
+Correctness checks ("this drawing reads as 7") use conftest's `reader`: the shipped model,
+models/digit_cnn.keras (or DIGIT_RECOGNIZER_TEST_MODEL); without one they fail, saying how to
+train it. Drawings are MNIST *test* digits (conftest's `mnist_test`) redrawn on an 800x800
+canvas by digit_recognizer.drawings.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import shutil
 import socket
 import struct
@@ -25,7 +24,7 @@ import httpx
 import numpy as np
 import pytest
 from gradio.components.image_editor import EditorData, EditorDataBlobs
-from gradio_client import Client, handle_file
+from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageOps
 
@@ -33,13 +32,12 @@ import app
 from digit_recognizer import demo as logic
 from digit_recognizer import evaluate
 from digit_recognizer.components import SketchpadInput
-from digit_recognizer.data import load_mnist
 from digit_recognizer.drawings import draw_digit
-from digit_recognizer.predict import DEFAULT_MODELS_DIR, MODEL_FILENAME, DigitReader, ModelLoadError
+from digit_recognizer.hub import MODEL_FILENAME
+from digit_recognizer.predict import ModelLoadError
 
-MODEL_FILE = Path(os.environ.get("DIGIT_RECOGNIZER_MODEL", DEFAULT_MODELS_DIR / MODEL_FILENAME))
 SEVEN = 0  # index of a clearly written 7 in the MNIST test set: the tests' "real digit"
-ENDPOINTS = ("/predict", "/predict_upload")
+ENDPOINTS = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)
 # What each kind of unreadable picture must be told: parts of preprocess.ImageInputError's
 # messages. A case marked ANY_REASON accepts any of them (which one is preprocessing's call).
 EMPTY = "empty"
@@ -53,21 +51,8 @@ ANY_REASON = (EMPTY, NOT_AN_IMAGE, DAMAGED, TOO_LARGE, TOO_SMALL, NOISE, "No cle
 
 # ------------------------------------------------------------------------- model and digits
 @pytest.fixture(scope="module")
-def reader() -> DigitReader:
-    if not MODEL_FILE.is_file():
-        pytest.fail(f"no model at {MODEL_FILE}: train one with `python scripts/train.py` (or set "
-                    "DIGIT_RECOGNIZER_MODEL to a .keras file); the app's tests need a real model")
-    return DigitReader.from_file(MODEL_FILE)
-
-
-@pytest.fixture(scope="module")
 def handlers(reader) -> logic.DigitDemo:
     return logic.DigitDemo(reader)
-
-
-@pytest.fixture(scope="module")
-def mnist_test() -> tuple[np.ndarray, np.ndarray]:
-    return load_mnist()[1]
 
 
 @pytest.fixture(scope="module")
@@ -97,12 +82,6 @@ def encodings(drawn_seven, pictures) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def unreadable(drawn_seven, pictures) -> dict[str, tuple[Path, tuple[str, ...]]]:
     return unreadable_pictures(drawn_seven, pictures)
-
-
-def sketch(path: Path | None) -> dict:
-    """A sketchpad value as an API client sends it."""
-    return {"background": None, "layers": [],
-            "composite": None if path is None else handle_file(str(path))}
 
 
 def local_sketch(path: Path | None) -> dict:
@@ -217,6 +196,17 @@ def assert_reads(labels: dict[str, float], digit: int) -> None:
 
 
 # ------------------------------------------------------------------ handlers, no server
+def test_test_pictures_are_what_their_names_say(encodings, unreadable):
+    modes = {"png 16-bit": "I;16", "jpeg cmyk": "CMYK", "gif palette": "P", "png rgba": "RGBA"}
+    for name, mode in modes.items():
+        with Image.open(encodings[name]) as image:
+            assert image.mode == mode, name
+    with Image.open(encodings["gif animated"]) as image:
+        assert image.n_frames == 2
+    bomb = unreadable["20000x20000 png"][0].read_bytes()
+    assert struct.unpack(">II", bomb[16:24]) == (20_000, 20_000) and len(bomb) < 200_000
+
+
 def test_drawn_digits_are_read_with_the_image_the_model_saw(handlers, mnist_test, tmp_path):
     images, labels = mnist_test
     rng = np.random.default_rng(0)
@@ -292,18 +282,20 @@ def test_enlarge_keeps_pixels_crisp():
 @pytest.fixture(scope="module")
 def model_assets(tmp_path_factory, mnist_test) -> Path:
     """A model folder as training writes it: metrics.json and samples/ (two right, one mistake,
-    plus entries the loader must skip: a missing PNG and a path outside samples/)."""
+    plus entries the loader must skip: a missing PNG, a malformed label, a path outside
+    samples/)."""
     folder = tmp_path_factory.mktemp("model_assets")
     samples = folder / logic.SAMPLES_DIRNAME
     samples.mkdir()
     images, labels = mnist_test
     entries = []
-    for index, prediction in ((0, 7), (1, 2), (2, 7)):  # test digit 2 is a 1: a "mistake"
+    for index, prediction in ((0, 7), (1, 2), (2, 7)):  # test digit 2 is a 1: a mistake
         name = f"test_{index:05d}.png"
         Image.fromarray(images[index]).save(samples / name)
         entries.append({"file": name, "label": int(labels[index]), "prediction": prediction,
                         "confidence": 0.61, "test_index": index})
     entries.append({"file": "gone.png", "label": 3, "prediction": 3, "confidence": 0.9})
+    entries.append({"file": "test_00000.png", "label": "seven", "prediction": 3, "confidence": 1})
     entries.append({"file": "../metrics.json", "label": 3, "prediction": 3, "confidence": 0.9})
     (samples / logic.SAMPLES_INDEX).write_text(json.dumps(entries))
     (folder / logic.METRICS_FILENAME).write_text(json.dumps({"test_accuracy": 0.99345}))
@@ -406,8 +398,7 @@ def client(served) -> Client:
 
 
 def call(client: Client, endpoint: str, path: Path):
-    value = sketch(path) if endpoint == "/predict" else handle_file(str(path))
-    return client.predict(value, api_name=endpoint)
+    return client.predict(logic.api_argument(endpoint, path), api_name=endpoint)
 
 
 def test_page_serves_with_the_gallery_and_accuracy(served):
@@ -466,7 +457,8 @@ def test_oversized_upload_is_refused(client, served, pictures, seven_png):
 
 
 def test_eight_simultaneous_requests_all_succeed(client, seven_png):
-    jobs = [client.submit(sketch(seven_png), api_name="/predict") for _ in range(8)]
+    jobs = [client.submit(logic.api_argument(logic.SKETCH_ENDPOINT, seven_png),
+                          api_name=logic.SKETCH_ENDPOINT) for _ in range(8)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         labels = list(pool.map(lambda job: job.result(timeout=120)[0]["label"], jobs))
     assert labels == ["7"] * 8

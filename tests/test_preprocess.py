@@ -150,9 +150,11 @@ def test_same_seven_in_every_corner(reader, seven):
     pictures = [move_to(drawing, w) for w in ("top-left", "top-right", "bottom-left",
                                                "bottom-right", "centre")]
     assert list(read(reader, pictures)) == [7] * 5
-    pixels = [to_mnist(p).astype(np.float32) for p in pictures]
-    for p in pixels[1:]:
-        assert np.abs(p - pixels[0]).mean() < 6, "position changed the model's input"
+    first, *others = [to_mnist(p).astype(np.float32) for p in pictures]
+    for pixels in others:  # up to MNIST's whole-pixel centring, which may round either way
+        similarity = max(np.corrcoef(np.roll(pixels, (dy, dx), axis=(0, 1)).ravel(),
+                                     first.ravel())[0, 1] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+        assert similarity > 0.9, "the position on the canvas changed the model's input"
 
 
 def test_size_and_brush_do_not_change_the_digit_much(seven):
@@ -199,7 +201,8 @@ def mnist_ratios(mnist_test):
     return np.array([ratio_of(p) for p in mnist_test[0][::20]])
 
 
-def test_stroke_ratio_constant_matches_mnist_test(mnist_ratios):
+def test_stroke_ratio_constants_match_mnist_test(mnist_ratios):
+    """The constants (measured on the training set) hold on the test set's writers too."""
     assert abs(np.median(mnist_ratios) / MNIST_STROKE_RATIO - 1) < 0.15
     low, high = np.percentile(mnist_ratios, [25, 75])
     assert abs(MNIST_STROKE_RANGE[0] / low - 1) < 0.15 and abs(MNIST_STROKE_RANGE[1] / high - 1) < 0.15
@@ -208,11 +211,12 @@ def test_stroke_ratio_constant_matches_mnist_test(mnist_ratios):
 @pytest.mark.parametrize("height", [0.25, 0.8])
 @pytest.mark.parametrize("brush", [3.0, 40.0])
 def test_stroke_width_is_mnists(outputs, mnist_ratios, height, brush):
-    """Thin pens and fat markers come out at MNIST's stroke width relative to the digit."""
+    """Thin pens and fat markers come out with strokes like MNIST's relative to the digit
+    (drawn, they are 0.005 to 0.2 of its height): within the middle half of MNIST's test
+    digits, with 15% leeway."""
     ratios = [ratio_of(p) for p in outputs[(height, brush)]]
-    assert abs(np.median(ratios) / np.median(mnist_ratios) - 1) < 0.15, np.median(ratios)
-    low, high = np.percentile(mnist_ratios, [5, 95])
-    assert low <= np.median(ratios) <= high
+    low, high = np.percentile(mnist_ratios, [25, 75])
+    assert low / 1.15 <= np.median(ratios) <= high * 1.15, (np.median(ratios), low, high)
 
 
 def test_mnist_digit_pasted_small_round_trips(mnist_test):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,7 @@ def test_help_lists_every_flag():
     (["--learning-rate", "abc"], "'abc' is not a number"),
     (["--learning-rate", "nan"], "'nan' is not positive"),
     (["--limit", "2.5"], "'2.5' is not an integer"),
+    (["--seed", "-1"], "'-1' is not between 0 and 4294967295"),
     (["--preset", "huge"], "invalid choice: 'huge'"),
     (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["--private"], "--private needs --push-to-hub"),
@@ -182,8 +185,70 @@ def test_interrupted_run_resumes_only_on_request_and_with_the_same_settings(
     assert cli.main([*args, "--resume"]) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs"] == 2 and metrics["resumed"] is True
-    assert len(metrics["history"]["loss"]) == 1  # only the epoch this session ran
+    assert len(metrics["history"]["loss"]) == 2  # the whole run: epoch 1 came from the backup
     assert not (tmp_path / ".backup").exists()
 
     assert cli.main([*args, "--resume"]) == 1  # nothing left to resume
     assert "no interrupted run" in capsys.readouterr().err
+
+
+def read_backup_metadata(backup_dir: Path) -> dict | None:
+    """Keras' training_metadata.json, or None while it is missing or being (re)written."""
+    try:
+        return json.loads((backup_dir / "training_metadata.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+@needs_mnist
+def test_run_killed_mid_epoch_resumes_from_its_last_backup(tmp_path):
+    """SIGKILL, which no handler sees, in epoch 2 after its batch-level backup: nothing is
+    half-written, and --resume (only on request) completes the run from the backup."""
+    # 512 images in batches of 4: 128 batches an epoch. Backups every 100 batches and at each
+    # epoch end: the first inside epoch 2 falls at its batch 72 (the count runs across epochs)
+    args = ["--preset", "quick", "--epochs", "2", "--limit", "512", "--batch-size", "4",
+            "--output-dir", str(tmp_path), "--data-dir", MNIST_DIR]
+    backup_dir = tmp_path / ".backup"
+    log_path = tmp_path.parent / f"{tmp_path.name}-killed-run.log"  # outside the output dir
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, str(SCRIPT), *args], cwd=REPO,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        metadata = None
+        while time.monotonic() < deadline and process.poll() is None:
+            metadata = read_backup_metadata(backup_dir)
+            if metadata is not None and metadata["epoch"] == 1 and metadata["batch"] > 0:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail(f"no mid-epoch-2 backup (exit status {process.poll()}, last metadata "
+                        f"{metadata}):\n{log_path.read_text()[-3000:]}")
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    # nothing half-written: no model, no metrics, no temporary files, only the backup
+    assert [p.name for p in tmp_path.iterdir()] == [".backup"]
+    assert {"latest.weights.h5", "training_metadata.json", "progress.json",
+            "run.json"} <= {p.name for p in backup_dir.iterdir()}
+    progress = json.loads((backup_dir / "progress.json").read_text())
+    assert len(progress["history"]["loss"]) == 1  # epoch 1 completed, epoch 2 did not
+
+    rerun = run_script(*args)  # a fresh run would silently discard the backup
+    assert rerun.returncode == 1 and "pass --resume" in rerun.stderr
+
+    resumed = run_script(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["resumed"] is True
+    assert len(metrics["history"]["loss"]) == 2  # the whole run: epoch 1 came from the backup
+    assert not backup_dir.exists()
+
+    import keras
+
+    model = keras.saving.load_model(tmp_path / "digit_cnn.keras", safe_mode=True)
+    assert model.output_shape == (None, 10)

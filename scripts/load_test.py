@@ -1,0 +1,177 @@
+"""Load test of the served app: simultaneous users, then a long run watching the server's memory.
+
+    python scripts/load_test.py                              # serves models/*.keras
+    python scripts/load_test.py --model /tmp/candidate.keras --users 8 --requests 50 --long 1000
+
+Starts `python app.py --port P` as a subprocess on 127.0.0.1 (so its memory is its own), then
+  1. ``--users`` gradio_client clients in parallel threads, ``--requests`` each, alternating the
+     two endpoints (sketch and upload) over drawn MNIST test digits of known labels: prints the
+     errors (target 0), the accuracy, and the 50th/95th-percentile latency;
+  2. ``--long`` sequential requests while sampling the server's resident memory (VmRSS from
+     /proc/PID/status, so Linux only): prints it at the start, middle and end (growth should
+     level off, not climb with every request).
+Every loop is bounded in count and in time (``--time-limit`` seconds per phase).
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+from gradio_client import Client
+from PIL import Image
+
+# run as `python scripts/load_test.py` from the repo root: make the package importable
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from digit_recognizer import demo as logic  # noqa: E402
+from digit_recognizer.data import load_mnist  # noqa: E402
+from digit_recognizer.drawings import draw_digit  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+ENDPOINTS = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)
+PICTURES = 40  # distinct drawn test digits, cycled through
+STARTUP_TIMEOUT_S = 300
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def start_server(port: int, model: Path | None, log: Path) -> subprocess.Popen:
+    """`python app.py` in the background; returns once it answers HTTP (or raises)."""
+    command = [sys.executable, str(REPO / "app.py"), "--host", HOST, "--port", str(port)]
+    if model is not None:
+        command += ["--model", str(model)]
+    with log.open("w") as output:
+        server = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"app.py exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://{HOST}:{port}/", timeout=5).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(1)
+    server.terminate()
+    raise RuntimeError(f"app.py did not answer within {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024  # reported in kB
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def read_digit(client: Client, endpoint: str, picture: Path) -> tuple[str | None, float, str]:
+    """(the label read or None, seconds, error text or "")."""
+    start = time.perf_counter()
+    try:
+        label = client.predict(logic.api_argument(endpoint, picture), api_name=endpoint)[0]
+        return label["label"], time.perf_counter() - start, ""
+    except Exception as exc:  # a load test counts every kind of failure, it does not stop
+        return None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
+
+
+def simultaneous_users(url: str, pictures: list[tuple[Path, int]], users: int, requests: int,
+                       time_limit: float) -> None:
+    deadline = time.monotonic() + time_limit
+
+    def user(number: int) -> list[tuple[str | None, int, float, str]]:
+        client = Client(url, verbose=False)
+        results = []
+        for i in range(requests):
+            if time.monotonic() > deadline:
+                break
+            path, label = pictures[(number * requests + i) % len(pictures)]
+            read, seconds, error = read_digit(client, ENDPOINTS[(number + i) % 2], path)
+            results.append((read, label, seconds, error))
+        return results
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        results = [r for per_user in pool.map(user, range(users)) for r in per_user]
+    wall = time.perf_counter() - start
+    errors = [error for _, _, _, error in results if error]
+    answered = [(read, label) for read, label, _, error in results if not error]
+    latencies = [seconds for _, _, seconds, error in results if not error] or [float("nan")]
+    accuracy = np.mean([read == str(label) for read, label in answered]) if answered else 0.0
+    print(f"\n## {users} simultaneous users x {requests} requests (sketch and upload alternating)\n")
+    print("| requests | errors | accuracy | p50 latency | p95 latency | throughput |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"| {len(results)} | {len(errors)} | {accuracy:.1%} "
+          f"| {1000 * np.percentile(latencies, 50):.0f} ms | {1000 * np.percentile(latencies, 95):.0f} ms "
+          f"| {len(results) / wall:.1f} req/s |")
+    for error in sorted(set(errors))[:5]:
+        print(f"error: {error}")
+
+
+def long_run(url: str, pid: int, pictures: list[tuple[Path, int]], count: int,
+             time_limit: float) -> None:
+    client = Client(url, verbose=False)
+    checkpoints = {0: "start", count // 2: "middle"}  # "end" is measured after the loop
+    samples: dict[str, tuple[int, float]] = {}
+    errors = 0
+    deadline = time.monotonic() + time_limit
+    done = 0
+    while done < count and time.monotonic() < deadline:
+        if done in checkpoints:
+            samples[checkpoints[done]] = (done, rss_mb(pid))
+        path, _ = pictures[done % len(pictures)]
+        errors += bool(read_digit(client, ENDPOINTS[done % 2], path)[2])
+        done += 1
+    samples["end"] = (done, rss_mb(pid))
+    print(f"\n## {done} sequential requests: server memory (VmRSS), {errors} errors\n")
+    print("| point | after requests | RSS |")
+    print("|---|---:|---:|")
+    for point, (after, mb) in samples.items():
+        print(f"| {point} | {after} | {mb:.0f} MB |")
+    if done < count:
+        print(f"(stopped by the {time_limit:.0f} s time limit)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--model", type=Path, help="a .keras file (default: the one in models/)")
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=50, help="per simultaneous user")
+    parser.add_argument("--long", type=int, default=1000, help="sequential requests, phase 2")
+    parser.add_argument("--time-limit", type=float, default=900, help="seconds per phase")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="load_test_"))
+    images, labels = load_mnist()[1]
+    rng = np.random.default_rng(0)
+    pictures = []
+    for i in range(PICTURES):
+        pictures.append((folder / f"drawn_{i}_{labels[i]}.png", int(labels[i])))
+        Image.fromarray(draw_digit(images[i], rng)).save(pictures[-1][0])
+
+    port = free_port()
+    server = start_server(port, args.model, folder / "app.log")
+    url = f"http://{HOST}:{port}/"
+    try:
+        print(f"app.py (pid {server.pid}) serving on {url}; log in {folder / 'app.log'}")
+        simultaneous_users(url, pictures, args.users, args.requests, args.time_limit)
+        long_run(url, server.pid, pictures, args.long, args.time_limit)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
