@@ -164,10 +164,12 @@ def ink_map(image: np.ndarray) -> np.ndarray:
 def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
     """Background-subtracted ink for either polarity, robust to uneven lighting in photos."""
     # Ink is the minority: the ground sits at the median, and the ink at whichever tail
-    # reaches further from it (darker ink on paper, brighter chalk on a board).
+    # reaches further from it (darker ink on paper, brighter chalk on a board). Judged once
+    # the lighting's slope is taken out: a lit corner of a dim photo outshines any ink.
     # (Extremes by count, not share: a small thin digit is well under 1% of the picture.)
-    darkest, brightest = _extremes(grey)
-    ground = float(np.median(grey))
+    flat = grey - _lighting(grey)
+    darkest, brightest = _extremes(flat)
+    ground = float(np.median(flat))
     light_ground = ground - darkest >= brightest - ground
     # A morphological closing (opening) wipes out strokes thinner than the window and leaves
     # the slowly varying paper (or board) brightness: subtracting it flattens shadows.
@@ -181,6 +183,16 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
         background = ndimage.grey_opening(grey, size=window)
         ink = grey - background
     return np.clip(ink, 0.0, 1.0)
+
+
+def _lighting(grey: np.ndarray) -> np.ndarray:
+    """The smooth trend of the brightness, a least-squares quadratic surface (gradients,
+    vignetting); thin ink barely moves it."""
+    h, w = grey.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
+    terms = np.stack([np.ones_like(yy), yy, xx, yy * yy, yy * xx, xx * xx], axis=-1).reshape(-1, 6)
+    coef = np.linalg.lstsq(terms[::7], grey.ravel()[::7], rcond=None)[0]  # a sample is plenty
+    return (terms @ coef).reshape(h, w).astype(np.float32)
 
 
 def _extremes(values: np.ndarray) -> tuple[float, float]:

@@ -113,14 +113,25 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
     (with a batch-count ``save_freq`` Keras alone would not), plus the history and training
     time so far, so that a resumed run reports the whole run and not just its last part."""
 
-    def __init__(self, backup_dir: str | Path, save_freq: int):
-        super().__init__(str(backup_dir), save_freq=save_freq, delete_checkpoint=True)
+    def __init__(self, backup_dir: str | Path, save_freq: int, steps_per_epoch: int):
+        # double_checkpoint: a kill while the weights are being written leaves the previous copy
+        super().__init__(str(backup_dir), save_freq=save_freq, delete_checkpoint=True,
+                         double_checkpoint=True)
+        self.steps_per_epoch = steps_per_epoch
         self.progress_path = Path(backup_dir) / "progress.json"
         earlier = (json.loads(self.progress_path.read_text())
                    if self.progress_path.is_file() else {"history": {}, "wall_time_s": 0.0})
         self.history: dict[str, list[float]] = earlier["history"]
         self.earlier_time_s: float = earlier["wall_time_s"]
         self.session_start = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        resumed_epoch = getattr(self.model, "_initial_epoch", None)
+        if resumed_epoch:
+            # Keras replays an interrupted epoch from its first batch: rewind the optimiser's
+            # step count to match, or the learning-rate schedule would run ahead of the epochs
+            self.model.optimizer.iterations.assign(resumed_epoch * self.steps_per_epoch)
 
     @property
     def wall_time_s(self) -> float:
@@ -171,7 +182,7 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
                                              weight_decay=config.weight_decay),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
             metrics=["accuracy"])
-    backup = TrainingBackup(backup_dir, save_freq=backup_every_batches)
+    backup = TrainingBackup(backup_dir, backup_every_batches, steps_per_epoch)
     # the dataset is shuffled by make_dataset: fit's own shuffle does not apply to it
     model.fit(fit_ds, validation_data=val_ds, epochs=config.epochs, shuffle=False,
               callbacks=[backup, ProgressLog(config.epochs)], verbose=verbose)

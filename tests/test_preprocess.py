@@ -73,6 +73,15 @@ def on_paper(rgba: np.ndarray, ink=(0, 0, 0), paper=(255, 255, 255)) -> np.ndarr
     return rgb.round().astype(np.uint8)
 
 
+def lit_from_corner(rgba: np.ndarray) -> np.ndarray:
+    """A dim grey photo of the drawing, lit from the top-left: that corner outshines the ink
+    in the shadowed bottom-right by more than the ink darkens the paper there."""
+    yy, xx = np.mgrid[0:rgba.shape[0], 0:rgba.shape[1]] / rgba.shape[0]
+    paper = 0.95 - 0.35 * (yy + xx)  # 0.95 .. 0.25
+    grey = paper * (1 - 0.55 * rgba[..., 3] / 255)
+    return (grey * 255).round().astype(np.uint8)
+
+
 def encode(array_or_image, fmt: str = "PNG", **params) -> bytes:
     image = array_or_image if isinstance(array_or_image, Image.Image) else Image.fromarray(array_or_image)
     buffer = io.BytesIO()
@@ -127,6 +136,8 @@ STYLES = {
     "opaque white RGBA canvas": lambda d, s: np.dstack(
         [on_paper(drawn(d, s)), np.full((CANVAS, CANVAS), 255, np.uint8)]),
     "photo of paper (JPEG bytes)": lambda d, s: as_photo(drawn(d, s), np.random.default_rng(s)),
+    "dim photo lit from a corner": lambda d, s: lit_from_corner(
+        move_to(drawn(d, s, height=(0.3, 0.4)), "bottom-right", margin=60)),
     "sketchpad value, layers only": lambda d, s: {"background": None, "layers": [drawn(d, s)],
                                                   "composite": None},
 }
