@@ -83,6 +83,16 @@ def build_demo(reader: logic.Reader, samples: list[logic.Sample], about: str) ->
     return demo
 
 
+def start_serving(demo: gr.Blocks, host: str | None = None, port: int | None = None,
+                  share: bool = False, quiet: bool = False) -> str:
+    """Serve ``demo`` in the background with the app's queue and upload limit; returns its
+    local URL. (Tests and benchmarks serve through this too, so they test what runs.)"""
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    _, url, _ = demo.launch(server_name=host, server_port=port, share=share, quiet=quiet,
+                            max_file_size=logic.MAX_UPLOAD_SIZE, prevent_thread_lock=True)
+    return url
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--model", help="a .keras file to serve (default: the one in models/)")
@@ -105,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     about = logic.describe_model(reader.model.count_params(), logic.load_metrics(assets_dir))
     demo = build_demo(reader, logic.load_samples(assets_dir), about)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                max_file_size=logic.MAX_UPLOAD_SIZE, prevent_thread_lock=True)
+    start_serving(demo, args.host, args.port, args.share)
     print(f"Serving {model_file} (ready {time.perf_counter() - STARTED:.1f} s after start)",
           flush=True)
     demo.block_thread()

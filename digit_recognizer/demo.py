@@ -1,9 +1,9 @@
 """The demo app's logic, apart from its layout (app.py only wires these to Gradio components).
 
     from digit_recognizer.demo import DigitDemo, locate_model, load_samples, load_metrics
-    model_file, assets_dir = locate_model()                  # models/*.keras, or --model / --model-repo
+    model_file, assets_dir = locate_model()          # models/*.keras (or a file, or a Hub repo)
     handlers = DigitDemo(DigitReader.from_file(model_file))
-    label, seen, hint = handlers.read_request(sketch_value)  # raises gr.Error with a clear message
+    label, seen_png, hint = handlers.read_request(sketch_value)  # or gr.Error, clearly worded
 
 The input components that hand these functions undecoded files are in
 digit_recognizer.components.
@@ -11,10 +11,13 @@ digit_recognizer.components.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 import os
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ from typing import Any, Protocol
 
 import gradio as gr
 import numpy as np
+from gradio.utils import get_upload_folder
 from gradio_client import handle_file
 from PIL import Image
 
@@ -53,15 +57,18 @@ class Reader(Protocol):
     def read(self, source: ImageSource, k: int = 3) -> tuple[dict[str, float], np.ndarray]: ...
 
 
-Outputs = tuple[dict[str, float] | None, np.ndarray | None, str]  # label, model's view, hint
+Outputs = tuple[dict[str, float] | None, str | None, str]  # label, model's view (PNG), hint
 
 
 class DigitDemo:
-    """The app's event handlers. Each returns (top-k labels, the enlarged 28x28 model input,
-    a hint line), matching the outputs [gr.Label, gr.Image, gr.Markdown]."""
+    """The app's event handlers. Each returns (top-k labels, a PNG of the enlarged 28x28 model
+    input, a hint line), matching the outputs [gr.Label, gr.Image, gr.Markdown]."""
 
-    def __init__(self, reader: Reader):
+    def __init__(self, reader: Reader, cache_dir: str | os.PathLike | None = None):
         self.reader = reader
+        # Gradio's file cache (GRADIO_TEMP_DIR): files in it are served as they are, and the
+        # app's delete_cache sweep removes them like Gradio's own.
+        self.cache_dir = Path(cache_dir or get_upload_folder())
 
     def read_request(self, source: ImageSource) -> Outputs:
         """An explicit request (button, upload, API): a picture without a readable digit raises
@@ -73,7 +80,7 @@ class DigitDemo:
         except Exception:  # a bug: the log gets the traceback, the person a plain sentence
             log.exception("reading a digit failed")
             raise gr.Error(UNEXPECTED_ERROR, title=ERROR_TITLE, print_exception=False) from None
-        return labels, enlarge(pixels), ""
+        return labels, save_preview(pixels, self.cache_dir), ""
 
     def read_while_drawing(self, source: ImageSource) -> Outputs:
         """Live reading as the canvas changes: while it is empty or unreadable (just cleared, a
@@ -91,6 +98,26 @@ class DigitDemo:
 def enlarge(pixels: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
     """Nearest-neighbour upscaling: each pixel becomes a visible square, nothing is smoothed."""
     return pixels.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def save_preview(pixels: np.ndarray, cache_dir: str | os.PathLike) -> str:
+    """The enlarged model input as a PNG in ``cache_dir``, named by its content and written
+    atomically; returns its path.
+
+    Why not hand Gradio the array: it writes arrays to a content-named file too, but rewrites
+    that file in place on every request, so two simultaneous requests with the same picture
+    (an API client retrying, a load test) can download it half-written."""
+    buffer = io.BytesIO()
+    Image.fromarray(enlarge(pixels)).save(buffer, format="PNG")
+    content = buffer.getvalue()
+    path = Path(cache_dir) / hashlib.sha256(content).hexdigest() / "model_input.png"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(dir=path.parent, prefix=".model_input.")
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(staging, path)  # readers see no file or the whole file, never a part
+    return str(path)
 
 
 def api_argument(endpoint: str, picture: str | os.PathLike) -> Any:
@@ -183,8 +210,9 @@ def _read_sample_entries(index: Path) -> list[dict[str, Any]]:
         return []
     if not isinstance(entries, list):
         return []
+    keys = {"file", "label", "prediction", "confidence"}
     return [entry for entry in entries
-            if isinstance(entry, dict) and {"file", "label", "prediction", "confidence"} <= entry.keys()
+            if isinstance(entry, dict) and keys <= entry.keys()
             and isinstance(entry["file"], str) and Path(entry["file"]).name == entry["file"]]
 
 

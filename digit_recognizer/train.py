@@ -45,7 +45,7 @@ PRESETS: dict[str, TrainConfig] = {
     # without batch norm (costly on CPUs) or augmentation, trained hard for 3 epochs
     "quick": TrainConfig(epochs=3, learning_rate=6e-3, warmup_epochs=0.2, weight_decay=1e-4,
                          label_smoothing=0.0, augment=None,
-                         model=ModelConfig(widths=(16, 32), convs_per_stage=1, downsample="pool",
+                         model=ModelConfig(widths=(12, 24), convs_per_stage=1, downsample="pool",
                                            dense_units=128, dropout=0.0, batch_norm=False)),
 }
 

@@ -3,13 +3,14 @@
     python scripts/benchmark_app.py                          # 100 requests per endpoint and app
     python scripts/benchmark_app.py --n 300 --model /tmp/candidate.keras
 
-Both apps are built by app.build_demo, so they have the same components, endpoints, queue and
-file handling; the bare one's reader returns a constant label without looking at the picture.
-Both are served from this process on 127.0.0.1 and called with gradio_client, one request at a
-time, alternating between the apps (and which goes first) so machine noise hits both alike.
-Prints, as a markdown table, the median and 95th-percentile latency per endpoint and the ratio
-ours / bare (target <= 1.15), then the model-only and preprocessing-only time per picture,
-measured directly (model target <= 1 ms).
+Two servers run side by side, each in its own process as in production: our app
+(`python app.py`) and a bare app built by the same app.build_demo, so with the same components,
+endpoints, queue and file handling, whose reader returns a constant label without looking at
+the picture. gradio_client sends them the same drawn digits, one request at a time, alternating
+between the apps (and which goes first) so machine noise hits both alike. Prints a markdown
+table of the median and 95th-percentile latency per endpoint and the ratio ours / bare (target
+<= 1.15), then the model-only and preprocessing-only time per picture, measured directly in this
+process once the servers are stopped (model target <= 1 ms).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
-import gradio as gr
 import numpy as np
 from gradio_client import Client
 from PIL import Image
 
-# run as `python scripts/benchmark_app.py` from the repo root: make app and the package importable
+# run as `python scripts/benchmark_app.py` from the repo root: make app, the package and the
+# load test's server helpers importable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import app  # noqa: E402
@@ -35,10 +37,13 @@ from digit_recognizer.data import load_mnist  # noqa: E402
 from digit_recognizer.drawings import draw_digit  # noqa: E402
 from digit_recognizer.predict import DEFAULT_MODELS_DIR, DigitReader, find_model_file  # noqa: E402
 from digit_recognizer.preprocess import mnist_to_input, to_mnist  # noqa: E402
+from scripts.load_test import HOST, app_command, free_port, start_server, stop_server  # noqa: E402
 
 RATIO_TARGET = 1.15
 MODEL_TARGET_MS = 1.0
 PICTURES = 10  # distinct drawn digits, cycled through
+WARM_UP = 5  # untimed rounds first: connections, caches, TensorFlow's first calls
+ENDPOINTS = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)
 
 
 class ConstantReader:
@@ -51,19 +56,30 @@ class ConstantReader:
         return dict(self.LABELS), self.PIXELS
 
 
-def serve(reader: logic.Reader) -> tuple[gr.Blocks, Client]:
-    demo = app.build_demo(reader, [], "benchmark")
-    demo.queue(default_concurrency_limit=app.CONCURRENCY, max_size=app.QUEUE_SIZE)
-    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                            max_file_size=logic.MAX_UPLOAD_SIZE)
-    return demo, Client(url, verbose=False)
+def serve_bare(port: int) -> None:
+    """The bare app's server process (this script with --serve-bare PORT)."""
+    demo = app.build_demo(ConstantReader(), [], "A bare app for benchmarks.")
+    app.start_serving(demo, HOST, port, quiet=True)
+    demo.block_thread()
 
 
-def percentile_ms(seconds: list[float], q: float) -> float:
-    return 1000 * float(np.percentile(seconds, q))
+def timed_requests(clients: dict[str, Client], pictures: list[Path], n: int
+                   ) -> dict[tuple[str, str], list[float]]:
+    """Seconds per request for each (app, endpoint), interleaved as the docstring says."""
+    latencies = {(name, endpoint): [] for name in clients for endpoint in ENDPOINTS}
+    for i in range(-WARM_UP, n):
+        order = list(clients) if i % 2 == 0 else list(clients)[::-1]
+        for endpoint in ENDPOINTS:
+            argument = logic.api_argument(endpoint, pictures[i % len(pictures)])
+            for name in order:
+                start = time.perf_counter()
+                clients[name].predict(argument, api_name=endpoint)
+                if i >= 0:
+                    latencies[name, endpoint].append(time.perf_counter() - start)
+    return latencies
 
 
-def per_call_ms(fn, repeats: int) -> float:
+def per_call_ms(fn: Callable[[], object], repeats: int) -> float:
     """Median wall time of one call, in ms, after one warm-up call."""
     fn()
     times = []
@@ -74,52 +90,60 @@ def per_call_ms(fn, repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
+def print_latency_table(latencies: dict[tuple[str, str], list[float]], n: int) -> None:
+    def ms(seconds: list[float], q: float) -> str:
+        return f"{1000 * np.percentile(seconds, q):.1f} ms"
+
+    print(f"\n{n} sequential requests per endpoint and app, drawn 800x800 digits (PNG)\n")
+    print("| endpoint | ours median | ours p95 | bare median | bare p95 | ratio (median) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for endpoint in ENDPOINTS:
+        ours, bare = latencies["ours", endpoint], latencies["bare", endpoint]
+        ratio = statistics.median(ours) / statistics.median(bare)
+        verdict = "ok" if ratio <= RATIO_TARGET else "over"
+        print(f"| {endpoint} | {ms(ours, 50)} | {ms(ours, 95)} | {ms(bare, 50)} | {ms(bare, 95)} "
+              f"| {ratio:.3f} ({verdict}: target <= {RATIO_TARGET}) |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=100, help="timed requests per endpoint and app")
     parser.add_argument("--model", type=Path, help="a .keras file (default: the one in models/)")
+    parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return
 
-    reader = DigitReader.from_file(args.model or find_model_file(DEFAULT_MODELS_DIR))
+    model = args.model or find_model_file(DEFAULT_MODELS_DIR)
+    folder = Path(tempfile.mkdtemp(prefix="benchmark_app_"))
     images = load_mnist()[1][0][:PICTURES]
     rng = np.random.default_rng(0)
-    folder = Path(tempfile.mkdtemp(prefix="benchmark_app_"))
-    pictures = []
-    for i, image in enumerate(images):
-        pictures.append(folder / f"drawn_{i}.png")
-        Image.fromarray(draw_digit(image, rng)).save(pictures[-1])
+    pictures = [folder / f"drawn_{i}.png" for i in range(PICTURES)]
+    for image, path in zip(images, pictures):
+        Image.fromarray(draw_digit(image, rng)).save(path)
 
-    apps = {"ours": serve(reader), "bare": serve(ConstantReader())}
-    endpoints = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)
-    latencies = {(name, endpoint): [] for name in apps for endpoint in endpoints}
+    servers, clients = [], {}
     try:
-        for i in range(-5, args.n):  # five untimed rounds warm up both servers and clients
-            order = list(apps) if i % 2 == 0 else list(apps)[::-1]
-            for endpoint in endpoints:
-                argument = logic.api_argument(endpoint, pictures[i % PICTURES])
-                for name in order:
-                    start = time.perf_counter()
-                    apps[name][1].predict(argument, api_name=endpoint)
-                    if i >= 0:
-                        latencies[name, endpoint].append(time.perf_counter() - start)
+        for name in ("ours", "bare"):  # one after the other: start-ups would compete for CPU
+            port = free_port()
+            command = (app_command(port, model) if name == "ours" else
+                       [sys.executable, __file__, "--serve-bare", str(port)])
+            servers.append(start_server(command, port, folder / f"{name}.log"))
+            clients[name] = Client(f"http://{HOST}:{port}/", verbose=False)
+        latencies = timed_requests(clients, pictures, args.n)
     finally:
-        for demo, _ in apps.values():
-            demo.close()
+        for server in servers:
+            stop_server(server)
+    print_latency_table(latencies, args.n)
 
-    print(f"\n{args.n} sequential requests per endpoint and app, drawn 800x800 digits (PNG)\n")
-    print("| endpoint | ours median | ours p95 | bare median | bare p95 | ratio (median) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for endpoint in endpoints:
-        ours, bare = latencies["ours", endpoint], latencies["bare", endpoint]
-        ratio = statistics.median(ours) / statistics.median(bare)
-        print(f"| {endpoint} | {percentile_ms(ours, 50):.1f} ms | {percentile_ms(ours, 95):.1f} ms "
-              f"| {percentile_ms(bare, 50):.1f} ms | {percentile_ms(bare, 95):.1f} ms "
-              f"| {ratio:.2f} ({'ok' if ratio <= RATIO_TARGET else 'over'} {RATIO_TARGET}) |")
-
+    reader = DigitReader.from_file(model)
     batch = mnist_to_input(images[:1])
     model_ms = per_call_ms(lambda: reader.probabilities(batch), 200)
-    preprocess_ms = np.median([per_call_ms(lambda p=p: to_mnist(str(p)), 5) for p in pictures])
-    print(f"\nmodel only, one 28x28 input:         {model_ms:.2f} ms (target <= {MODEL_TARGET_MS} ms)")
+    preprocess_ms = statistics.median(per_call_ms(lambda p=p: to_mnist(str(p)), 5)
+                                      for p in pictures)
+    print(f"\nmodel only, one 28x28 input:            {model_ms:.2f} ms "
+          f"(target <= {MODEL_TARGET_MS} ms)")
     print(f"preprocessing only (decode + to_mnist): {preprocess_ms:.1f} ms per drawn 800x800 PNG")
 
 

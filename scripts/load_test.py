@@ -49,25 +49,38 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, model: Path | None, log: Path) -> subprocess.Popen:
-    """`python app.py` in the background; returns once it answers HTTP (or raises)."""
+def app_command(port: int, model: Path | None) -> list[str]:
+    """`python app.py` on HOST:port, serving ``model`` (default: the one in models/)."""
     command = [sys.executable, str(REPO / "app.py"), "--host", HOST, "--port", str(port)]
-    if model is not None:
-        command += ["--model", str(model)]
+    return command + (["--model", str(model)] if model is not None else [])
+
+
+def start_server(command: list[str], port: int, log: Path) -> subprocess.Popen:
+    """Run ``command``, a Gradio server on HOST:port, in the background (output to ``log``);
+    return once it answers HTTP, or raise with the log if it exits or takes too long."""
     with log.open("w") as output:
         server = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"app.py exited with {server.returncode}:\n{log.read_text()}")
+            raise RuntimeError(f"{command} exited with {server.returncode}:\n{log.read_text()}")
         try:
             if httpx.get(f"http://{HOST}:{port}/", timeout=5).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
         time.sleep(1)
+    stop_server(server)
+    raise RuntimeError(f"{command} did not answer within {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
     server.terminate()
-    raise RuntimeError(f"app.py did not answer within {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def rss_mb(pid: int) -> float:
@@ -110,11 +123,12 @@ def simultaneous_users(url: str, pictures: list[tuple[Path, int]], users: int, r
     answered = [(read, label) for read, label, _, error in results if not error]
     latencies = [seconds for _, _, seconds, error in results if not error] or [float("nan")]
     accuracy = np.mean([read == str(label) for read, label in answered]) if answered else 0.0
-    print(f"\n## {users} simultaneous users x {requests} requests (sketch and upload alternating)\n")
+    print(f"\n## {users} simultaneous users x {requests} requests, sketch and upload "
+          "alternating\n")
     print("| requests | errors | accuracy | p50 latency | p95 latency | throughput |")
     print("|---:|---:|---:|---:|---:|---:|")
-    print(f"| {len(results)} | {len(errors)} | {accuracy:.1%} "
-          f"| {1000 * np.percentile(latencies, 50):.0f} ms | {1000 * np.percentile(latencies, 95):.0f} ms "
+    p50, p95 = 1000 * np.percentile(latencies, [50, 95])
+    print(f"| {len(results)} | {len(errors)} | {accuracy:.1%} | {p50:.0f} ms | {p95:.0f} ms "
           f"| {len(results) / wall:.1f} req/s |")
     for error in sorted(set(errors))[:5]:
         print(f"error: {error}")
@@ -162,15 +176,14 @@ def main() -> None:
         Image.fromarray(draw_digit(images[i], rng)).save(pictures[-1][0])
 
     port = free_port()
-    server = start_server(port, args.model, folder / "app.log")
+    server = start_server(app_command(port, args.model), port, folder / "app.log")
     url = f"http://{HOST}:{port}/"
     try:
         print(f"app.py (pid {server.pid}) serving on {url}; log in {folder / 'app.log'}")
         simultaneous_users(url, pictures, args.users, args.requests, args.time_limit)
         long_run(url, server.pid, pictures, args.long, args.time_limit)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server)
 
 
 if __name__ == "__main__":

@@ -51,8 +51,8 @@ ANY_REASON = (EMPTY, NOT_AN_IMAGE, DAMAGED, TOO_LARGE, TOO_SMALL, NOISE, "No cle
 
 # ------------------------------------------------------------------------- model and digits
 @pytest.fixture(scope="module")
-def handlers(reader) -> logic.DigitDemo:
-    return logic.DigitDemo(reader)
+def handlers(reader, tmp_path_factory) -> logic.DigitDemo:
+    return logic.DigitDemo(reader, cache_dir=tmp_path_factory.mktemp("previews"))
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +214,9 @@ def test_drawn_digits_are_read_with_the_image_the_model_saw(handlers, mnist_test
     right = 0
     for index in indices:
         path = save(Image.fromarray(draw_digit(images[index], rng)), tmp_path / f"{index}.png")
-        top3, seen, hint = handlers.read_request(local_sketch(path))
+        top3, seen_png, hint = handlers.read_request(local_sketch(path))
         assert len(top3) == 3 and sum(top3.values()) <= 1.0 + 1e-5
+        seen = np.asarray(Image.open(seen_png))
         assert seen.shape == (28 * logic.PREVIEW_SCALE,) * 2 and seen.dtype == np.uint8
         assert seen.max() == 255 and seen[0].max() == 0  # white digit, black border, as MNIST
         assert hint == ""
@@ -276,6 +277,16 @@ def test_an_unexpected_failure_is_logged_and_shown_as_a_plain_sentence(caplog):
 def test_enlarge_keeps_pixels_crisp():
     pixels = np.array([[0, 255]], np.uint8)
     assert logic.enlarge(pixels, 2).tolist() == [[0, 0, 255, 255], [0, 0, 255, 255]]
+
+
+def test_preview_is_written_once_per_content_and_completely(tmp_path):
+    pixels = np.zeros((28, 28), np.uint8)
+    pixels[10:18, 12:16] = 255
+    first = logic.save_preview(pixels, tmp_path)
+    assert logic.save_preview(pixels, tmp_path) == first  # same picture: same file, kept
+    assert np.array_equal(np.asarray(Image.open(first)), logic.enlarge(pixels))
+    assert logic.save_preview(255 - pixels, tmp_path) != first
+    assert not list(tmp_path.rglob(".model_input.*"))  # no staging files left behind
 
 
 # ----------------------------------------------------------- samples, metrics, model file
@@ -385,10 +396,7 @@ def free_port() -> int:
 def served(reader, model_assets) -> str:
     about = logic.describe_model(reader.model.count_params(), logic.load_metrics(model_assets))
     demo = app.build_demo(reader, logic.load_samples(model_assets), about)
-    demo.queue(default_concurrency_limit=app.CONCURRENCY, max_size=app.QUEUE_SIZE)
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), quiet=True,
-                            prevent_thread_lock=True, max_file_size=logic.MAX_UPLOAD_SIZE)
-    yield url
+    yield app.start_serving(demo, "127.0.0.1", free_port(), quiet=True)
     demo.close()
 
 
@@ -453,10 +461,12 @@ def test_oversized_upload_is_refused(client, served, pictures, seven_png):
     with big.open("rb") as content:  # ...and the server enforces it for any other caller
         response = httpx.post(f"{served}gradio_api/upload", files={"files": content}, timeout=60)
     assert response.status_code == 413
-    assert call(client, "/predict", seven_png)[0]["label"] == "7"
+    assert call(client, logic.SKETCH_ENDPOINT, seven_png)[0]["label"] == "7"
 
 
 def test_eight_simultaneous_requests_all_succeed(client, seven_png):
+    # The same picture eight times: all eight answers share one preview file, which must
+    # never be served half-written (see demo.save_preview).
     jobs = [client.submit(logic.api_argument(logic.SKETCH_ENDPOINT, seven_png),
                           api_name=logic.SKETCH_ENDPOINT) for _ in range(8)]
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -34,9 +34,11 @@ MIN_READ = 0.95  # share of them that must be read right (the benchmark holds th
 # --------------------------------------------------------------------------------- helpers
 @pytest.fixture(scope="module")
 def sample(mnist_test):
-    """N_DIGITS MNIST test digits, all ten classes, fixed once and for all."""
+    """N_DIGITS MNIST test digits, as many of each class, picked at random once and for all."""
     x, y = mnist_test
-    pick = np.random.default_rng(2024).choice(len(x), N_DIGITS, replace=False)
+    rng = np.random.default_rng(2024)
+    pick = np.concatenate([rng.choice(np.flatnonzero(y == c), N_DIGITS // 10, replace=False)
+                           for c in range(10)])
     return x[pick], y[pick].astype(int)
 
 
@@ -127,6 +129,8 @@ STYLES = {
     # polarity, colour and transparency
     "dark on white RGB": lambda d, s: on_paper(drawn(d, s)),
     "light on dark grey": lambda d, s: as_light_on_dark(drawn(d, s), np.random.default_rng(s)),
+    "chalk on a green board (RGB)": lambda d, s: on_paper(drawn(d, s), ink=(240, 235, 200),
+                                                          paper=(40, 80, 50)),
     "blue ink on white": lambda d, s: on_paper(drawn(d, s), ink=(20, 60, 200)),
     "red ink on yellow paper": lambda d, s: on_paper(drawn(d, s), ink=(200, 30, 30),
                                                      paper=(250, 240, 150)),
