@@ -217,8 +217,10 @@ def _read_sample_entries(index: Path) -> list[dict[str, Any]]:
 
 
 def gallery_items(samples: list[Sample]) -> list[tuple[np.ndarray, str]]:
-    """gr.Gallery's value: enlarged digits (crisp, not browser-smoothed) with their captions."""
-    return [(enlarge(sample.pixels), sample.caption) for sample in samples]
+    """gr.Gallery's value: enlarged digits (crisp, not browser-smoothed) with their captions,
+    the mistakes first, where they are seen without scrolling."""
+    ordered = sorted(samples, key=lambda sample: sample.prediction == sample.label)  # stable
+    return [(enlarge(sample.pixels), sample.caption) for sample in ordered]
 
 
 def load_metrics(assets_dir: str | os.PathLike) -> dict[str, Any]:

@@ -259,12 +259,14 @@ def stroke_width(mask: np.ndarray) -> float:
     background, so a 1 px line measures 1 px wide (not 2)."""
     ground = np.pad(~mask, 1, constant_values=True)
     up, down, left, right = ground[:-2, 1:-1], ground[2:, 1:-1], ground[1:-1, :-2], ground[1:-1, 2:]
-    outline = (mask & (up | down | left | right)).sum() + (mask & ((up & down) | (left & right))).sum()
+    edge = mask & (up | down | left | right)
+    sliver = mask & ((up & down) | (left & right))  # ground on two opposite sides
+    outline = edge.sum() + sliver.sum()
     return float(2.0 * mask.sum() / max(outline, 1))
 
 
 def stroke_mask(crop: np.ndarray) -> np.ndarray:
-    """The strokes of cropped ink (peak 1) as a tight mask, at least WORK_SIDE on its longer side."""
+    """The strokes of cropped ink (peak 1) as a tight mask, >= WORK_SIDE on its longer side."""
     # Stroke surgery needs resolution, so small crops are enlarged; big ones are kept as they
     # are: shrinking them first would grey thin strokes and break them up.
     scale = WORK_SIDE / max(crop.shape)
