@@ -46,8 +46,8 @@ def build_demo(reader: logic.Reader, samples: list[logic.Sample], about: str) ->
                 with gr.Tab("Draw"):
                     # type="filepath" only documents the API: these inputs never decode
                     sketch = SketchpadInput(
-                        label="Draw one digit", type="filepath", sources=(), layers=False,
-                        transforms=(), canvas_size=(800, 800),
+                        label="Draw one digit (pick the brush ✎ first)", type="filepath", sources=(),
+                        layers=False, transforms=(), canvas_size=(800, 800), height=560,
                         # radius in canvas pixels: a 48 px stroke is MNIST's stroke-to-height
                         # ratio (~0.14) for a digit ~350 px tall; undo and clear are built in
                         brush=gr.Brush(default_size=24, colors=["#000000"], color_mode="fixed"))
@@ -64,7 +64,7 @@ def build_demo(reader: logic.Reader, samples: list[logic.Sample], about: str) ->
                                 interactive=False, height=300)
         gr.Markdown("## Test digits the model has never trained on")
         if samples:
-            gr.Gallery(logic.gallery_items(samples), format="png", columns=8, height="auto",
+            gr.Gallery(logic.gallery_items(samples), format="png", columns=8, height="max-content",
                        label="✓ read correctly · ✗ mistakes (prediction / true label)")
         else:
             gr.Markdown("_No sample digits next to this model yet: `python scripts/train.py` "
@@ -72,9 +72,10 @@ def build_demo(reader: logic.Reader, samples: list[logic.Sample], about: str) ->
 
         outputs = [label, seen, hint]  # the label first: API clients read it as result[0]
         # Explicit requests report an unreadable picture as an error popup (gr.Error).
-        read_button.click(handlers.read_request, sketch, outputs,
+        # (the error badge goes on the label only, not over the hint text)
+        read_button.click(handlers.read_request, sketch, outputs, show_progress_on=label,
                           api_name=logic.SKETCH_ENDPOINT.lstrip("/"))
-        upload.upload(handlers.read_request, upload, outputs,
+        upload.upload(handlers.read_request, upload, outputs, show_progress_on=label,
                       api_name=logic.UPLOAD_ENDPOINT.lstrip("/"))
         # Live updates while drawing only hint; they are UI plumbing, not part of the API.
         sketch.change(handlers.read_while_drawing, sketch, outputs, api_visibility="private",

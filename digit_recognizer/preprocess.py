@@ -50,6 +50,8 @@ SPECK_FRACTION = 0.03  # components smaller than this share of the largest are d
 # that holds for Gradio's own decoding of uploads too.
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
+ORIENTATION_TAG = 0x0112  # EXIF "Orientation"; 1 means stored upright
+
 ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, dict, None]
 
 
@@ -108,10 +110,13 @@ def _pil_to_array(image: Image.Image) -> np.ndarray:
         raise ImageInputError(f"The image is too large to process ({image.width}x{image.height}; "
                               f"limit {MAX_IMAGE_PIXELS // 1_000_000} megapixels).")
     image.seek(0)  # first frame of an animation
-    image = ImageOps.exif_transpose(image)  # phone photos are stored sideways + a rotation tag
+    if image.getexif().get(ORIENTATION_TAG, 1) != 1:  # phone photos: stored sideways + a tag
+        image = ImageOps.exif_transpose(image)  # (a copy: only when there is a turn to make)
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         return _array_to_uint8(np.asarray(image))
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+    if image.mode == "RGBA":  # the sketchpad's PNGs: no conversion copy
+        return np.asarray(image)
+    if image.mode in ("LA", "PA") or "transparency" in image.info:
         return np.asarray(image.convert("RGBA"))
     return np.asarray(image.convert("L"))  # also CMYK, palette, YCbCr, 1-bit
 
