@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from gradio.utils import get_upload_folder
 from gradio_client import handle_file
 from PIL import Image
 
+from digit_recognizer.files import atomic_write_bytes
 from digit_recognizer.hub import HubError, download_model
 from digit_recognizer.predict import DEFAULT_MODELS_DIR, find_model_file
 from digit_recognizer.preprocess import ImageInputError, ImageSource
@@ -113,10 +113,7 @@ def save_preview(pixels: np.ndarray, cache_dir: str | os.PathLike) -> str:
     path = Path(cache_dir) / hashlib.sha256(content).hexdigest() / "model_input.png"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, staging = tempfile.mkstemp(dir=path.parent, prefix=".model_input.")
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.replace(staging, path)  # readers see no file or the whole file, never a part
+        atomic_write_bytes(path, content)  # readers see no file or the whole file, never a part
     return str(path)
 
 

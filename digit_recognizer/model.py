@@ -39,7 +39,8 @@ def conv_block(x, filters: int, batch_norm: bool, kernel_size: int = 3, strides:
 
 
 def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
-    """Conv/BN/ReLU stages, each ending in a strided 5x5 conv, then a dense head with dropout."""
+    """Conv(/BN)/ReLU stages, each ending in a downsampling (strided 5x5 conv or max-pool),
+    then a dense head with dropout."""
     inputs = keras.Input(INPUT_SHAPE, name="pixels")
     x = layers.Normalization(mean=MNIST_MEAN, variance=MNIST_STD**2, name="standardize")(inputs)
     for width in config.widths:

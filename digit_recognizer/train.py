@@ -8,9 +8,7 @@ scripts/train.py is the command line over this module.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from digit_recognizer.augment import AugmentConfig, augment_batch
+from digit_recognizer.files import atomic_write_bytes
 from digit_recognizer.model import NUM_CLASSES, ModelConfig, build_model
 from digit_recognizer.preprocess import mnist_to_input
 
@@ -143,9 +142,8 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         self._save_model()
-        tmp = self.progress_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"history": self.history, "wall_time_s": self.wall_time_s}))
-        os.replace(tmp, self.progress_path)  # never a half-written file to resume from
+        progress = {"history": self.history, "wall_time_s": self.wall_time_s}
+        atomic_write_bytes(self.progress_path, json.dumps(progress).encode())  # never half a file
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:

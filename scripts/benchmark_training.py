@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((f"preset {name} ({config.epochs} epochs)", accuracy, result.wall_time_s,
                      "yes" if met else "NO"))
 
-    print(f"\n| run | test accuracy | fit wall time | ratio to reference | target met |")
+    print("\n| run | test accuracy | fit wall time | ratio to reference | target met |")
     print("|---|---|---|---|---|")
     for name, accuracy, seconds, met in rows:
         print(f"| {name} | {accuracy:.2%} | {seconds:.1f} s | {seconds / reference_s:.2f}x | {met} |")

@@ -251,7 +251,7 @@ def save_inference_model(model: keras.Model, model_config: ModelConfig, path: Pa
                          ) -> keras.Model:
     """Save a copy of ``model`` without optimizer state, atomically: a reader (the app, a Hub
     upload) sees the old file or the new one, never half of one. Returns the copy."""
-    from digit_recognizer.evaluate import atomic_path
+    from digit_recognizer.files import atomic_path
     from digit_recognizer.model import build_model
 
     inference_model = build_model(model_config)

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from digit_recognizer import evaluate as ev
+from digit_recognizer import files
 from digit_recognizer.model import ModelConfig, build_model
 
 N = 300
@@ -197,14 +198,14 @@ def test_worst_mistakes_without_mistakes(tmp_path):
 def test_atomic_path_leaves_nothing_half_written(tmp_path):
     target = tmp_path / "metrics.json"
     with pytest.raises(RuntimeError):
-        with ev.atomic_path(target) as tmp:
+        with files.atomic_path(target) as tmp:
             tmp.write_bytes(b'{"test_accu')  # the process "dies" mid-write
             raise RuntimeError("disk full")
     assert list(tmp_path.iterdir()) == []  # neither the target nor the temporary
 
-    ev.atomic_write_bytes(target, b"old")
+    files.atomic_write_bytes(target, b"old")
     with pytest.raises(RuntimeError):
-        with ev.atomic_path(target) as tmp:
+        with files.atomic_path(target) as tmp:
             tmp.write_bytes(b"ne")
             raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"
