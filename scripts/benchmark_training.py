@@ -14,6 +14,7 @@ shipped model: a traced call (what the app does) vs model.predict, target <= 1 m
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -62,6 +63,12 @@ def single_image_ms(call, x: np.ndarray, repeats: int) -> float:
     return float(np.median(times) * 1000)
 
 
+def shipped_run(model_path: Path) -> dict | None:
+    """The metrics.json that training wrote beside ``model_path``, if there is one."""
+    metrics_path = model_path.parent / "metrics.json"
+    return json.loads(metrics_path.read_text()) if metrics_path.is_file() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", help="directory with the MNIST files (else MNIST_DIR, "
@@ -98,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
           f"full >= {FULL_TARGET[0]:.2%} in <= {FULL_TARGET[1] // 60} min")
 
     model_path = args.model or find_model_file(DEFAULT_MODELS_DIR)
+    shipped = shipped_run(model_path)
+    if shipped:
+        accuracy, seconds = shipped["test_accuracy"], shipped["training_wall_time_s"]
+        met = with_target["full"](accuracy, seconds)
+        print(f"\nshipped model, as its training run recorded it ({model_path.parent}/metrics.json, "
+              f"`{shipped['command']}`): {accuracy:.2%} test accuracy, {seconds:.0f} s of "
+              f"training, full target met: {'yes' if met else 'NO'}")
     reader = DigitReader.from_file(model_path)
     one = mnist_to_input(x_test[:1])
     traced_ms = single_image_ms(reader.probabilities, one, 300)

@@ -1,0 +1,173 @@
+"""The CNN's contract, the fused batch norm used for training, augmentation, and a short
+training run on a small subset."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from digit_recognizer.augment import AugmentConfig, augment_batch
+from digit_recognizer.model import (FusedBatchNormalization, ModelConfig, build_model,
+                                    build_reference_model)
+from digit_recognizer.train import TrainConfig, make_dataset, train
+
+SMALL = ModelConfig(widths=(4, 8), convs_per_stage=1, dense_units=16)  # fast, same structure
+
+
+# --- the model ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("config", [ModelConfig(), SMALL,
+                                    ModelConfig(downsample="pool", batch_norm=False),
+                                    ModelConfig(dense_units=0)],
+                         ids=["default", "small", "pool-no-bn", "global-pooling"])
+def test_model_maps_mnist_pixels_to_ten_probabilities(config):
+    model = build_model(config)
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    pixels = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    probabilities = keras.ops.convert_to_numpy(model(pixels))
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert (probabilities >= 0).all()
+
+
+def test_the_saved_model_standardises_its_own_input(tmp_path):
+    """Downloaders feed pixels / 255 and nothing else: the standardisation is in the file,
+    and the file loads in safe mode without this package's classes."""
+    model = build_model(SMALL)
+    assert model.layers[1].name == "standardize"
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    pixels = np.random.default_rng(1).random((2, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(loaded(pixels), model(pixels), atol=1e-6)
+
+
+def test_reference_model_contract():
+    model = build_reference_model()
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+
+
+# --- fused batch norm: the stock layer's maths, faster ----------------------------------------
+
+def stock_and_fused(shape):
+    """A stock BatchNormalization and a FusedBatchNormalization with the same non-trivial
+    weights."""
+    stock, fused = keras.layers.BatchNormalization(), FusedBatchNormalization()
+    stock.build(shape)
+    fused.build(shape)
+    rng = np.random.default_rng(2)
+    weights = [rng.uniform(0.5, 1.5, w.shape).astype(np.float32) for w in stock.get_weights()]
+    stock.set_weights(weights)
+    fused.set_weights(weights)
+    return stock, fused
+
+
+def forward_and_gradients(layer, x, weighting, training):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=training)
+        loss = tf.reduce_sum(y * weighting)
+    gradients = tape.gradient(loss, [x, layer.gamma, layer.beta])
+    return [y.numpy()] + [g.numpy() for g in gradients]
+
+
+@pytest.mark.parametrize("shape", [(16, 7, 7, 5), (16, 5)], ids=["images", "dense"])
+@pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
+def test_fused_batch_norm_matches_the_stock_layer(shape, training):
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(1.0, 3.0, shape).astype(np.float32))
+    weighting = tf.constant(rng.normal(size=shape).astype(np.float32))
+    stock, fused = stock_and_fused(shape)
+    expected = forward_and_gradients(stock, x, weighting, training)
+    actual = forward_and_gradients(fused, x, weighting, training)
+    for a, e in zip(actual, expected):  # outputs, then gradients for input, gamma, beta
+        np.testing.assert_allclose(a, e, rtol=1e-3, atol=1e-4)
+    moving_mean, moving_variance = (w for w in fused.get_weights()[2:])
+    np.testing.assert_allclose(moving_mean, stock.get_weights()[2], rtol=1e-5, atol=1e-6)
+    # the fused kernel's batch variance has Bessel's correction, n / (n - 1): immaterial here
+    np.testing.assert_allclose(moving_variance, stock.get_weights()[3], rtol=2e-2)
+
+
+def test_training_model_has_the_inference_models_weights():
+    training_model = build_model(SMALL, for_training=True)
+    assert any(isinstance(layer, FusedBatchNormalization) for layer in training_model.layers)
+    inference_model = build_model(SMALL)
+    assert not any(isinstance(layer, FusedBatchNormalization)
+                   for layer in inference_model.layers)
+    inference_model.set_weights(training_model.get_weights())
+    pixels = np.random.default_rng(4).random((2, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(inference_model(pixels), training_model(pixels), atol=1e-6)
+
+
+# --- augmentation ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def digits(mnist_test):
+    x_test, y_test = mnist_test
+    return x_test[:256], y_test[:256]
+
+
+def test_augmentation_keeps_shape_and_range_and_changes_the_images(digits):
+    images = tf.cast(digits[0][..., None], tf.float32) / 255.0
+    augmented = augment_batch(images).numpy()
+    assert augmented.shape == images.shape and augmented.dtype == np.float32
+    assert augmented.min() >= 0.0 and augmented.max() <= 1.0
+    changed = np.abs(augmented - images.numpy()).reshape(len(augmented), -1).max(axis=1)
+    assert (changed > 0.1).mean() > 0.95  # (almost) every digit moved, turned or re-stroked
+
+
+def test_augmentation_keeps_the_digit_on_the_canvas(digits):
+    """Shift and scale are bounded so that no digit is pushed out of the 28x28 frame."""
+    images = tf.cast(digits[0][..., None], tf.float32) / 255.0
+    augmented = augment_batch(images).numpy()
+    ink_before = images.numpy().sum(axis=(1, 2, 3))
+    ink_after = augmented.sum(axis=(1, 2, 3))
+    assert (ink_after > 0.4 * ink_before).all()  # thinning and scaling shrink ink, not erase it
+
+
+def test_augmentation_without_change_is_the_identity(digits):
+    images = tf.cast(digits[0][..., None], tf.float32) / 255.0
+    identity = AugmentConfig(rotation_deg=0.0, scale=(1.0, 1.0), shear=0.0, shift_px=0.0,
+                             thickness=(0.0, 0.0))
+    # the random aspect ratio (0.9-1.1) is the one warp the config does not switch off
+    augmented = augment_batch(images, identity).numpy()
+    assert np.abs(augmented - images.numpy()).mean() < 0.05
+
+
+def test_augmented_dataset_keeps_every_label_with_its_image(digits, reader):
+    x, y = digits
+    batches = list(make_dataset(x, y, batch_size=100, seed=0, augment=AugmentConfig(),
+                                shuffle=False))
+    assert [len(images) for images, _ in batches] == [100, 100, 56]
+    labels = np.concatenate([one_hot.numpy().argmax(axis=1) for _, one_hot in batches])
+    np.testing.assert_array_equal(labels, y)
+    images = np.concatenate([images.numpy() for images, _ in batches])
+    assert images.shape == (256, 28, 28, 1)
+    # still the digit of its label (no 6 turned into a 9): the shipped model reads them so
+    predicted = reader.model.predict(images, verbose=0).argmax(axis=1)
+    assert (predicted == y).mean() > 0.97
+
+
+# --- a short training run ---------------------------------------------------------------------
+
+@pytest.mark.skipif(not os.environ.get("MNIST_DIR"), reason="set MNIST_DIR")
+def test_short_training_run_on_a_subset_beats_chance_clearly(tmp_path):
+    """The full preset's recipe (fused batch norm, augmentation, schedule) on 3000 images,
+    with a narrower net."""
+    from digit_recognizer.data import load_mnist, split_validation
+
+    (x_train, y_train), _ = load_mnist()
+    (x_fit, y_fit), val = split_validation(x_train, y_train, n_val=1000, seed=0)
+    config = TrainConfig(epochs=5, batch_size=64, warmup_epochs=0.5, validation_size=1000,
+                         model=ModelConfig(widths=(8, 16), dropout=0.1))
+    result = train(config, (x_fit[:3000], y_fit[:3000]), val, backup_dir=tmp_path / "backup",
+                   verbose=0)
+    assert len(result.history["val_accuracy"]) == 5
+    assert result.history["val_accuracy"][-1] > 0.8  # chance is 0.1
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    assert result.wall_time_s > 0
+    assert not (tmp_path / "backup").exists()  # deleted once training completed
