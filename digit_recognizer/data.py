@@ -19,13 +19,14 @@ import gzip
 import hashlib
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from digit_recognizer.files import atomic_path
 
 ENV_DATA_DIR = "MNIST_DIR"  # explicit local copy of the four files
 ENV_CACHE_DIR = "DIGIT_RECOGNIZER_CACHE"  # overrides the per-user cache location
@@ -138,18 +139,15 @@ def download(spec: IdxFile, directory: Path) -> Path:
     errors = []
     for mirror in MIRRORS:
         url = f"{mirror}{spec.name}.gz"
-        with tempfile.NamedTemporaryFile(dir=directory, suffix=".part", delete=False) as tmp:
-            try:
-                with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                    shutil.copyfileobj(response, tmp)
-                tmp.close()
-                _load_verified(Path(tmp.name), spec)  # never cache a bad download
-                os.replace(tmp.name, target)
-                return target
-            except (urllib.error.URLError, OSError, MnistError) as exc:
-                errors.append(f"{url}: {exc}")
-            finally:
-                Path(tmp.name).unlink(missing_ok=True)
+        try:
+            with atomic_path(target) as tmp:
+                with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response, \
+                        open(tmp, "wb") as file:
+                    shutil.copyfileobj(response, file)
+                _load_verified(tmp, spec)  # a bad download raises here: it is never cached
+            return target
+        except (urllib.error.URLError, OSError, MnistError) as exc:
+            errors.append(f"{url}: {exc}")
     raise MnistError(
         f"could not download {spec.name}.gz ({'; '.join(errors)}).\n"
         f"If you are offline, point at a local copy of the four MNIST .gz files with "

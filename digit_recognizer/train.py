@@ -38,8 +38,8 @@ class TrainConfig:
 
 
 PRESETS: dict[str, TrainConfig] = {
-    # the shipped model (its test accuracy and training time: models/metrics.json); ~27 s an
-    # epoch on an idle 2-core CPU
+    # the shipped model (its test accuracy and training time: models/metrics.json); 21-45 s
+    # an epoch on our noisy 2-core CPU
     "full": TrainConfig(),
     # a fast run (~99.0% in well under half the keras-io reference's time): a small net
     # without batch norm (costly on CPUs) or augmentation, trained hard for 3 epochs
@@ -59,18 +59,25 @@ class TrainResult:
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
                  augment: AugmentConfig | None = None, shuffle: bool = True) -> tf.data.Dataset:
-    """uint8 images + int labels -> batches of (float input, one-hot label), optionally augmented."""
+    """uint8 images + int labels -> batches of (float input, one-hot label), optionally augmented.
+
+    Shuffling and augmentation follow ``seed``, differently each epoch (each pass over the
+    dataset), and identically in every run with the same seed."""
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
 
-    def to_model_input(images, labels):
+    def to_model_input(images, labels, batch_seed=None):
         images = mnist_to_input(images)
         if augment is not None:
-            images = augment_batch(images, augment)
+            images = augment_batch(images, augment, batch_seed)
         return images, tf.one_hot(labels, NUM_CLASSES)
 
+    if augment is not None:  # a stateless seed for each batch, from a seeded stream
+        batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip(ds, batch_seeds).map(lambda batch, batch_seed: (*batch,
+                                                                                 batch_seed))
     return ds.map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
 import urllib.error
 
 import numpy as np
@@ -222,9 +221,8 @@ def test_downloading_can_be_turned_off(fake_mnist, monkeypatch):
 
 # --- the real files and the validation split --------------------------------------------------
 
-@pytest.mark.skipif(not os.environ.get(data.ENV_DATA_DIR), reason="set MNIST_DIR")
 def test_the_real_mnist_files_have_the_canonical_shapes():
-    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()  # MNIST_DIR, or cache/download
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert x_train.dtype == x_test.dtype == y_train.dtype == np.uint8
     assert set(np.unique(y_train)) == set(np.unique(y_test)) == set(range(10))
