@@ -1,14 +1,17 @@
 """Training and inference targets, measured side by side with a reference in one run.
 
-    python scripts/benchmark_training.py                 # reference vs --preset quick (~3 min)
+    python scripts/benchmark_training.py                 # reference vs --preset quick (~4 min)
     python scripts/benchmark_training.py --full          # also trains the full preset (~20 min)
 
 Trains keras-io's reference CNN (Conv32/MaxPool/Conv64/MaxPool/Dense64/Dense10, Adam 1e-3,
 batch 128, 5 epochs) and our presets on the same training split, then prints a table of
 test accuracy and wall time of fit() as a ratio to the reference's (this machine is noisy, so
-ratios measured in the same run are what count). Targets: quick >= 99.0% in <= 0.4x the
-reference's time; full >= 99.70% in <= 20 minutes. Then single-image inference time of the
-shipped model: a traced call (what the app does) vs model.predict, target <= 1 ms.
+ratios measured in the same run are what count: the reference and the quick preset are
+trained in alternating rounds, and the table gives medians and every round). Targets: quick
+>= 99.0% in <= 0.4x the reference's time; full >= 99.70% in <= 20 minutes. The shipped
+model's own figures are read from the metrics.json its training wrote. Then single-image
+inference time of the shipped model: a traced call (what the app does) vs model.predict,
+target <= 1 ms.
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help="directory with the MNIST files (else MNIST_DIR, "
                                            "else the cache / a download)")
     parser.add_argument("--full", action="store_true", help="also train the full preset")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of reference then quick preset; the table gives medians")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--model", type=Path, help="model for the inference timing "
                                                    "(default: the one in models/)")
@@ -81,26 +86,36 @@ def main(argv: list[str] | None = None) -> int:
 
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
     fit, val = split_validation(x_train, y_train, PRESETS["quick"].validation_size, args.seed)
-    rows = []
-    reference, reference_s = train_reference(fit, val, args.seed)
-    rows.append(("reference (keras-io convnet)", test_accuracy(reference, x_test, y_test),
-                 reference_s, "-"))
-    presets = ["quick", "full"] if args.full else ["quick"]
-    with_target = {"quick": lambda acc, s: acc >= QUICK_TARGET[0] and s / reference_s <= QUICK_TARGET[1],
-                   "full": lambda acc, s: acc >= FULL_TARGET[0] and s <= FULL_TARGET[1]}
-    for name in presets:
-        config = PRESETS[name]
-        with tempfile.TemporaryDirectory() as backup:
-            result = train(config, fit, val, backup_dir=backup, verbose=0)
-        accuracy = test_accuracy(result.model, x_test, y_test)
-        met = with_target[name](accuracy, result.wall_time_s)
-        rows.append((f"preset {name} ({config.epochs} epochs)", accuracy, result.wall_time_s,
-                     "yes" if met else "NO"))
 
-    print("\n| run | test accuracy | fit wall time | ratio to reference | target met |")
-    print("|---|---|---|---|---|")
-    for name, accuracy, seconds, met in rows:
-        print(f"| {name} | {accuracy:.2%} | {seconds:.1f} s | {seconds / reference_s:.2f}x | {met} |")
+    def train_preset(name: str) -> tuple[float, float]:
+        with tempfile.TemporaryDirectory() as backup:
+            result = train(PRESETS[name], fit, val, backup_dir=backup, verbose=0)
+        return test_accuracy(result.model, x_test, y_test), result.wall_time_s
+
+    # rounds alternate reference and quick, so that a slow spell of this machine hits both
+    runs: dict[str, list[tuple[float, float]]] = {"reference": [], "quick": []}
+    for _ in range(args.rounds):
+        reference, reference_s = train_reference(fit, val, args.seed)
+        runs["reference"].append((test_accuracy(reference, x_test, y_test), reference_s))
+        runs["quick"].append(train_preset("quick"))
+    if args.full:
+        runs["full"] = [train_preset("full")]
+
+    reference_s = float(np.median([s for _, s in runs["reference"]]))
+    targets = {"quick": lambda acc, s: acc >= QUICK_TARGET[0] and s / reference_s <= QUICK_TARGET[1],
+               "full": lambda acc, s: acc >= FULL_TARGET[0] and s <= FULL_TARGET[1]}
+    names = {"reference": "reference (keras-io convnet, 5 epochs)",
+             **{name: f"preset {name} ({PRESETS[name].epochs} epochs)" for name in PRESETS}}
+    print("\n| run | test accuracy | fit wall time (median) | ratio to reference | "
+          "each round | target met |")
+    print("|---|---|---|---|---|---|")
+    for name, results in runs.items():
+        accuracy = float(np.median([a for a, _ in results]))
+        seconds = float(np.median([s for _, s in results]))
+        rounds = ", ".join(f"{s:.1f} s" for _, s in results)
+        met = "-" if name not in targets else "yes" if targets[name](accuracy, seconds) else "NO"
+        print(f"| {names[name]} | {accuracy:.2%} | {seconds:.1f} s | {seconds / reference_s:.2f}x "
+              f"| {rounds} | {met} |")
     print(f"targets: quick >= {QUICK_TARGET[0]:.1%} in <= {QUICK_TARGET[1]}x the reference; "
           f"full >= {FULL_TARGET[0]:.2%} in <= {FULL_TARGET[1] // 60} min")
 
@@ -108,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     shipped = shipped_run(model_path)
     if shipped:
         accuracy, seconds = shipped["test_accuracy"], shipped["training_wall_time_s"]
-        met = with_target["full"](accuracy, seconds)
+        met = targets["full"](accuracy, seconds)
         print(f"\nshipped model, as its training run recorded it ({model_path.parent}/metrics.json, "
               f"`{shipped['command']}`): {accuracy:.2%} test accuracy, {seconds:.0f} s of "
               f"training, full target met: {'yes' if met else 'NO'}")
