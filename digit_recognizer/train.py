@@ -83,11 +83,12 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
 
 def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int
                            ) -> keras.optimizers.schedules.LearningRateSchedule:
-    warmup_steps = int(config.warmup_epochs * steps_per_epoch)
+    total_steps = config.epochs * steps_per_epoch
+    # a run shorter than twice its warmup (--epochs 1 on the full preset) warms up for half
+    warmup_steps = min(int(config.warmup_epochs * steps_per_epoch), total_steps // 2)
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=config.learning_rate / 25, warmup_target=config.learning_rate,
-        warmup_steps=warmup_steps, decay_steps=config.epochs * steps_per_epoch - warmup_steps,
-        alpha=0.002)
+        warmup_steps=warmup_steps, decay_steps=total_steps - warmup_steps, alpha=0.002)
 
 
 class ProgressLog(keras.callbacks.Callback):

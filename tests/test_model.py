@@ -207,3 +207,35 @@ def test_a_seeded_run_is_reproducible(mnist_test, tmp_path):
     assert first.history == second.history
     for a, b in zip(first.model.get_weights(), second.model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("strategy", ["default", "mirrored"])
+def test_training_runs_under_each_local_strategy(mnist_test, tmp_path, strategy):
+    """--strategy mirrored runs on this machine's one CPU device (multi-worker needs TF_CONFIG
+    and several hosts; an unknown name is refused)."""
+    x, y = mnist_test
+    config = TrainConfig(epochs=1, batch_size=32, validation_size=64, model=SMALL)
+    result = train(config, (x[:256], y[:256]), (x[-64:], y[-64:]), backup_dir=tmp_path,
+                   strategy=strategy, verbose=0)
+    assert len(result.history["loss"]) == 1
+    assert np.isfinite(result.history["loss"][0])
+
+
+def test_an_unknown_strategy_is_refused():
+    from digit_recognizer.train import make_strategy
+
+    with pytest.raises(ValueError, match="unknown strategy 'tpu'"):
+        make_strategy("tpu")
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 36])
+def test_learning_rate_warms_up_then_decays_for_any_run_length(epochs):
+    from digit_recognizer.train import learning_rate_schedule
+
+    config = TrainConfig(epochs=epochs)  # the full preset's one-epoch warmup
+    schedule = learning_rate_schedule(config, steps_per_epoch=10)
+    rates = [float(schedule(step)) for step in range(epochs * 10 + 1)]
+    peak = int(np.argmax(rates))
+    assert rates[peak] == pytest.approx(config.learning_rate)
+    assert 0 < peak <= epochs * 10 // 2
+    assert rates[0] < rates[peak] and rates[-1] < 0.01 * rates[peak]
