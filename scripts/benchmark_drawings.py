@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw
 # run as `python scripts/benchmark_drawings.py` from anywhere: make the package importable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digit_recognizer.data import load_mnist  # noqa: E402
+from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
 from digit_recognizer.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit  # noqa: E402
 from digit_recognizer.predict import DigitReader, ModelLoadError  # noqa: E402
 from digit_recognizer.preprocess import (ImageInputError, find_digit, image_to_input,  # noqa: E402
@@ -195,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     except ModelLoadError as exc:
         print(exc, file=sys.stderr)
         return 1
-    _, (x_test, y_test) = load_mnist(args.data_dir)
+    try:
+        _, (x_test, y_test) = load_mnist(args.data_dir)
+    except MnistError as exc:  # offline without a local copy: say so in one line
+        parser.exit(1, f"error: {exc}\n")
     pick = np.random.default_rng(args.seed).permutation(len(x_test))[:args.n]
     digits, labels = x_test[pick], y_test[pick].astype(int)
     print(f"model {args.model}, {args.n} MNIST test digits per style, seed {args.seed}\n",

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from digit_recognizer.data import load_mnist, split_validation  # noqa: E402
+from digit_recognizer.data import MnistError, load_mnist, split_validation  # noqa: E402
 from digit_recognizer.model import build_reference_model  # noqa: E402
 from digit_recognizer.predict import DEFAULT_MODELS_DIR, DigitReader, find_model_file  # noqa: E402
 from digit_recognizer.preprocess import mnist_to_input  # noqa: E402
@@ -84,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
                                                    "(default: the one in models/)")
     args = parser.parse_args(argv)
 
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
+    try:
+        (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
+    except MnistError as exc:  # offline without a local copy: say so in one line
+        parser.exit(1, f"error: {exc}\n")
     fit, val = split_validation(x_train, y_train, PRESETS["quick"].validation_size, args.seed)
 
     def train_preset(name: str) -> tuple[float, float]:
