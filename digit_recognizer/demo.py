@@ -29,7 +29,8 @@ from gradio_client import handle_file
 from PIL import Image
 
 from digit_recognizer.files import atomic_write_bytes
-from digit_recognizer.hub import HubError, download_model
+from digit_recognizer.hub import (METRICS_FILENAME, SAMPLES_DIRNAME, SAMPLES_INDEX, HubError,
+                                  download_model)
 from digit_recognizer.predict import DEFAULT_MODELS_DIR, find_model_file
 from digit_recognizer.preprocess import ImageInputError, ImageSource
 
@@ -38,12 +39,6 @@ UPLOAD_ENDPOINT = "/predict_upload"  # an image file -> the same
 TOP_K = 3  # classes shown in the label (and returned by the API)
 PREVIEW_SCALE = 10  # the 28x28 model input and the gallery digits, enlarged with nearest neighbour
 MAX_UPLOAD_SIZE = "10mb"  # Gradio refuses larger uploads before they reach the app
-# Where scripts/train.py (digit_recognizer.evaluate) puts the gallery digits and the metrics,
-# next to the model. Not imported from evaluate: that pulls in matplotlib at start-up.
-# tests/test_app.py checks that the names agree.
-METRICS_FILENAME = "metrics.json"
-SAMPLES_DIRNAME = "samples"
-SAMPLES_INDEX = "samples.json"
 ERROR_TITLE = "Cannot read a digit"
 UNEXPECTED_ERROR = "Something went wrong while reading this picture. Please try another one."
 

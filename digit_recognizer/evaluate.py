@@ -43,15 +43,13 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from digit_recognizer.files import atomic_directory, atomic_path, atomic_write_bytes
-from digit_recognizer.hub import MODEL_FILENAME
+from digit_recognizer.hub import METRICS_FILENAME, MODEL_FILENAME, SAMPLES_DIRNAME, SAMPLES_INDEX
 from digit_recognizer.model import NUM_CLASSES
 from digit_recognizer.preprocess import mnist_to_input
 
 if TYPE_CHECKING:
     import keras
 
-SAMPLES_DIRNAME = "samples"
-SAMPLES_INDEX = "samples.json"
 GRID_SHAPE = (3, 5)  # test_predictions.png
 GRID_MISTAKES = 3  # of the grid's 15 digits, at least this many are mistakes when there are any
 NUM_SAMPLES = 40  # digits in samples/
@@ -422,10 +420,10 @@ def write_artifacts(output_dir: str | os.PathLike, *, metrics: Mapping[str, Any]
     y_test = np.asarray(y_test)
     correct = probabilities.argmax(axis=1) == y_test
     paths = {name: output_dir / name for name in (
-        "metrics.json", "training_curves.png", "confusion_matrix.png", "test_predictions.png",
+        METRICS_FILENAME, "training_curves.png", "confusion_matrix.png", "test_predictions.png",
         "worst_mistakes.png", SAMPLES_DIRNAME, "README.md")}
 
-    _write_json(paths["metrics.json"], {**metrics, **run_info})
+    _write_json(paths[METRICS_FILENAME], {**metrics, **run_info})
     plot_training_curves(history, paths["training_curves.png"], run_info.get("epochs"))
     plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), paths["confusion_matrix.png"])
     plot_predictions(x_test, y_test, probabilities,

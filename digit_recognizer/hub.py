@@ -20,7 +20,11 @@ from huggingface_hub import HfApi, get_token, hf_hub_download
 from huggingface_hub.errors import HFValidationError, HTTPError
 from huggingface_hub.utils import validate_repo_id
 
+# What a training run writes (digit_recognizer.evaluate) and the app reads, in one folder
 MODEL_FILENAME = "digit_cnn.keras"  # the one model file scripts/train.py writes and the app loads
+METRICS_FILENAME = "metrics.json"
+SAMPLES_DIRNAME = "samples"  # the app's gallery digits
+SAMPLES_INDEX = "samples.json"  # inside SAMPLES_DIRNAME
 # Hidden files and folders at any depth: the training backup (.backup/), the temporary files of
 # atomic writes, editor and OS litter. None of them belong in a published model repo.
 IGNORE_PATTERNS = [".*", "*/.*"]

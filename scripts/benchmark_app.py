@@ -37,7 +37,7 @@ from digit_recognizer.data import load_mnist  # noqa: E402
 from digit_recognizer.drawings import draw_digit  # noqa: E402
 from digit_recognizer.predict import DEFAULT_MODELS_DIR, DigitReader, find_model_file  # noqa: E402
 from digit_recognizer.preprocess import mnist_to_input, to_mnist  # noqa: E402
-from scripts.load_test import HOST, app_command, free_port, start_server, stop_server  # noqa: E402
+from scripts.serving import HOST, app_command, free_port, start_server, stop_server  # noqa: E402
 
 RATIO_TARGET = 1.15
 MODEL_TARGET_MS = 1.0

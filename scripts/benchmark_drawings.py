@@ -36,11 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
 from digit_recognizer.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit  # noqa: E402
-from digit_recognizer.predict import DigitReader, ModelLoadError  # noqa: E402
+from digit_recognizer.predict import DigitReader, ModelLoadError, find_model_file  # noqa: E402
 from digit_recognizer.preprocess import (ImageInputError, find_digit, image_to_input,  # noqa: E402
                                          load_image, stroke_mask, stroke_ratio)
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "digit_cnn.keras"
 TARGET = 0.98  # the product requirement: >= 98% top-1 on drawings and uploads alike
 FULL_HEIGHT = (0.25, 0.8)  # a quarter to four fifths of the canvas height
 FULL_BRUSH = (3.0, 44.0)  # thin pen to fat marker, in pixels on 800x800
@@ -80,13 +79,18 @@ STYLES = (
 )
 
 
+def grey_on_white(picture) -> Image.Image:
+    """The picture as a person sees it: grey, transparent parts white like paper. Decoded by
+    load_image, as ours is, so that only the preprocessing differs."""
+    pil = Image.fromarray(load_image(picture))
+    if pil.mode == "RGBA":
+        pil = Image.alpha_composite(Image.new("RGBA", pil.size, "white"), pil)
+    return pil.convert("L")
+
+
 def naive_input(picture) -> np.ndarray:
     """The classic failure: the whole picture, grey on white, resized to 28x28."""
-    image = load_image(picture)  # same decoding as ours: only the preprocessing differs
-    pil = Image.fromarray(image)
-    if pil.mode == "RGBA":  # composite on white paper
-        pil = Image.alpha_composite(Image.new("RGBA", pil.size, "white"), pil)
-    grey = np.asarray(pil.convert("L").resize((28, 28)), np.float32) / 255.0
+    grey = np.asarray(grey_on_white(picture).resize((28, 28)), np.float32) / 255.0
     if grey.mean() > 0.5:  # dark ink on light ground: MNIST is light on dark
         grey = 1.0 - grey
     return grey[None, :, :, None]
@@ -94,10 +98,7 @@ def naive_input(picture) -> np.ndarray:
 
 def thumbnail(picture, side: int = 84) -> np.ndarray:
     """A small grey view of a picture as a person would see it (transparent shows as white)."""
-    pil = Image.fromarray(load_image(picture))
-    if pil.mode == "RGBA":
-        pil = Image.alpha_composite(Image.new("RGBA", pil.size, "white"), pil)
-    return np.asarray(pil.convert("L").resize((side, side), Image.Resampling.BOX))
+    return np.asarray(grey_on_white(picture).resize((side, side), Image.Resampling.BOX))
 
 
 def evaluate_style(style: Style, reader: DigitReader, digits: np.ndarray, labels: np.ndarray,
@@ -182,7 +183,8 @@ def save_failures(results: list[dict], labels: np.ndarray, path: Path, per_style
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="a .keras model file")
+    parser.add_argument("--model", type=Path, help="a .keras model file (default: the one in "
+                                                   "models/)")
     parser.add_argument("--n", type=int, default=1000, help="MNIST test digits per style")
     parser.add_argument("--seed", type=int, default=0, help="picks the digits and their drawing")
     parser.add_argument("--data-dir", help="directory of the MNIST files (else MNIST_DIR, cache)")
@@ -191,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.n < 1:
         parser.error("--n must be at least 1")
     try:
+        args.model = args.model or find_model_file()
         reader = DigitReader.from_file(args.model)
     except ModelLoadError as exc:
         print(exc, file=sys.stderr)

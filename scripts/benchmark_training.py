@@ -29,6 +29,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from digit_recognizer.data import MnistError, load_mnist, split_validation  # noqa: E402
+from digit_recognizer.hub import METRICS_FILENAME  # noqa: E402
 from digit_recognizer.model import build_reference_model  # noqa: E402
 from digit_recognizer.predict import DEFAULT_MODELS_DIR, DigitReader, find_model_file  # noqa: E402
 from digit_recognizer.preprocess import mnist_to_input  # noqa: E402
@@ -68,7 +69,7 @@ def single_image_ms(call, x: np.ndarray, repeats: int) -> float:
 
 def shipped_run(model_path: Path) -> dict | None:
     """The metrics.json that training wrote beside ``model_path``, if there is one."""
-    metrics_path = model_path.parent / "metrics.json"
+    metrics_path = model_path.parent / METRICS_FILENAME
     return json.loads(metrics_path.read_text()) if metrics_path.is_file() else None
 
 

@@ -16,15 +16,12 @@ Every loop is bounded in count and in time (``--time-limit`` seconds per phase).
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import numpy as np
 from gradio_client import Client
 from PIL import Image
@@ -35,52 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from digit_recognizer import demo as logic  # noqa: E402
 from digit_recognizer.data import load_mnist  # noqa: E402
 from digit_recognizer.drawings import draw_digit  # noqa: E402
+from scripts.serving import HOST, app_command, free_port, start_server, stop_server  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 ENDPOINTS = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)
 PICTURES = 40  # distinct drawn test digits, cycled through
-STARTUP_TIMEOUT_S = 300
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def app_command(port: int, model: Path | None) -> list[str]:
-    """`python app.py` on HOST:port, serving ``model`` (default: the one in models/)."""
-    command = [sys.executable, str(REPO / "app.py"), "--host", HOST, "--port", str(port)]
-    return command + (["--model", str(model)] if model is not None else [])
-
-
-def start_server(command: list[str], port: int, log: Path) -> subprocess.Popen:
-    """Run ``command``, a Gradio server on HOST:port, in the background (output to ``log``);
-    return once it answers HTTP, or raise with the log if it exits or takes too long."""
-    with log.open("w") as output:
-        server = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"{command} exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://{HOST}:{port}/", timeout=5).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(1)
-    stop_server(server)
-    raise RuntimeError(f"{command} did not answer within {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def rss_mb(pid: int) -> float:

@@ -23,12 +23,18 @@ def mnist_test():
 
 
 @pytest.fixture(scope="session")
-def reader():
-    """A DigitReader around the shipped model. A missing model is a failure, not a skip:
-    the tests that read digits are the product's acceptance tests."""
-    from digit_recognizer.predict import DigitReader
-
+def model_path() -> Path:
+    """The shipped model's file. A missing model is a failure, not a skip: the tests that read
+    digits are the product's acceptance tests."""
     if not MODEL_PATH.is_file():
         pytest.fail(f"No trained model at {MODEL_PATH}: train one (python scripts/train.py) "
                     "or set DIGIT_RECOGNIZER_TEST_MODEL to a .keras file.", pytrace=False)
-    return DigitReader.from_file(MODEL_PATH)
+    return MODEL_PATH
+
+
+@pytest.fixture(scope="session")
+def reader(model_path):
+    """A DigitReader around the shipped model."""
+    from digit_recognizer.predict import DigitReader
+
+    return DigitReader.from_file(model_path)

@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import shutil
-import socket
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +33,7 @@ from digit_recognizer import evaluate
 from digit_recognizer.components import SketchpadInput
 from digit_recognizer.drawings import draw_digit
 from digit_recognizer.hub import MODEL_FILENAME
+from scripts.serving import free_port
 from digit_recognizer.predict import ModelLoadError
 
 SEVEN = 0  # index of a clearly written 7 in the MNIST test set: the tests' "real digit"
@@ -387,12 +387,6 @@ def test_missing_or_corrupt_model_stops_the_app_with_one_line(tmp_path, capsys, 
 
 
 # ---------------------------------------------------------------------- the served app
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(reader, model_assets) -> str:
     about = logic.describe_model(reader.model.count_params(), logic.load_metrics(model_assets))

@@ -18,20 +18,15 @@ screenshots/ instead: those are committed and shown in the README.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
-from digit_recognizer.data import load_mnist
 from digit_recognizer.drawings import as_photo, draw_digit
+from scripts.serving import HOST, app_command, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -39,8 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
-MODEL_PATH = Path(os.environ.get("DIGIT_RECOGNIZER_TEST_MODEL")
-                  or ROOT / "models" / "digit_cnn.keras")
 SCREENSHOTS = ROOT / "screenshots" / ("" if os.environ.get("UPDATE_SCREENSHOTS") else "tmp")
 FAILURES = ROOT / "screenshots" / "tmp"
 VIEWPORT = {"width": 1280, "height": 900}
@@ -67,58 +60,21 @@ def _require_browser() -> None:
     pytest.skip(missing)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> Iterator[str]:
+def app_url(tmp_path_factory, model_path) -> Iterator[str]:
     """`python app.py` on a free port, until the module's tests are done."""
     _require_browser()
-    if not MODEL_PATH.is_file():
-        pytest.fail(f"No trained model at {MODEL_PATH}: train one (python scripts/train.py) or "
-                    "set DIGIT_RECOGNIZER_TEST_MODEL to a .keras file.", pytrace=False)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
+    port = free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "app.py", "--model", str(MODEL_PATH), "--host", "127.0.0.1",
-             "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_serving(url, process, log_path)
-        yield url
+        process = start_server(app_command(port, model_path), port, log_path,
+                               timeout_s=START_TIMEOUT_S)
+    except RuntimeError as exc:  # exited or never answered: the message has the log's end
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield f"http://{HOST}:{port}/"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"app.py exited with code {process.returncode}:\n{_tail(log_path)}",
-                        pytrace=False)
-        try:
-            if httpx.get(url, timeout=2, trust_env=False).status_code == 200:  # no proxy
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"app.py did not serve {url} within {START_TIMEOUT_S} s:\n{_tail(log_path)}",
-                pytrace=False)
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        stop_server(process)
 
 
 @pytest.fixture(scope="module")
@@ -241,10 +197,10 @@ def test_drawn_digits_are_read(page):
     screenshot(page, "draw.png")
 
 
-def photo_of_digit(index: int) -> tuple[bytes, int]:
+def photo_of_digit(index: int, mnist_test) -> tuple[bytes, int]:
     """A JPEG "photo" of MNIST test digit ``index`` redrawn with a marker, centred on the paper,
     and its label."""
-    x_test, y_test = load_mnist()[1]
+    x_test, y_test = mnist_test
     rng = np.random.default_rng(0)
     ink = draw_digit(x_test[index], rng, height_range=(0.6, 0.6), brush_range=(26, 26))[..., 3]
     rows, cols = np.nonzero(ink)
@@ -255,10 +211,10 @@ def photo_of_digit(index: int) -> tuple[bytes, int]:
     return as_photo(drawing, rng), int(y_test[index])
 
 
-def test_uploaded_picture_is_read(page, tmp_path):
+def test_uploaded_picture_is_read(page, tmp_path, mnist_test):
     from playwright.sync_api import expect
 
-    photo, label = photo_of_digit(UPLOAD_DIGIT)
+    photo, label = photo_of_digit(UPLOAD_DIGIT, mnist_test)
     path = tmp_path / f"digit_{label}.jpg"
     path.write_bytes(photo)
 

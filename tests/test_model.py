@@ -11,6 +11,7 @@ import tensorflow as tf
 from digit_recognizer.augment import AugmentConfig, augment_batch
 from digit_recognizer.model import (FusedBatchNormalization, ModelConfig, build_model,
                                     build_reference_model)
+from digit_recognizer.preprocess import mnist_to_input
 from digit_recognizer.train import TrainConfig, make_dataset, train
 
 SMALL = ModelConfig(widths=(4, 8), convs_per_stage=1, dense_units=16)  # fast, same structure
@@ -110,29 +111,32 @@ def digits(mnist_test):
     return x_test[:256], y_test[:256]
 
 
-def test_augmentation_keeps_shape_and_range_and_changes_the_images(digits):
-    images = tf.cast(digits[0][..., None], tf.float32) / 255.0
-    augmented = augment_batch(images, AugmentConfig(), SEED).numpy()
-    assert augmented.shape == images.shape and augmented.dtype == np.float32
+@pytest.fixture(scope="module")
+def pixels(digits):
+    """The digits as the model's input: float32 (256, 28, 28, 1) in [0, 1]."""
+    return mnist_to_input(digits[0])
+
+
+def test_augmentation_keeps_shape_and_range_and_changes_the_images(pixels):
+    augmented = augment_batch(pixels, AugmentConfig(), SEED).numpy()
+    assert augmented.shape == pixels.shape and augmented.dtype == np.float32
     assert augmented.min() >= 0.0 and augmented.max() <= 1.0
-    changed = np.abs(augmented - images.numpy()).reshape(len(augmented), -1).max(axis=1)
+    changed = np.abs(augmented - pixels).reshape(len(augmented), -1).max(axis=1)
     assert (changed > 0.1).mean() > 0.95  # (almost) every digit moved, turned or re-stroked
 
 
-def test_augmentation_keeps_the_digit_on_the_canvas(digits):
+def test_augmentation_keeps_the_digit_on_the_canvas(pixels):
     """Shift and scale are bounded so that no digit is pushed out of the 28x28 frame."""
-    images = tf.cast(digits[0][..., None], tf.float32) / 255.0
-    augmented = augment_batch(images, AugmentConfig(), SEED).numpy()
-    ink_before = images.numpy().sum(axis=(1, 2, 3))
+    augmented = augment_batch(pixels, AugmentConfig(), SEED).numpy()
+    ink_before = pixels.sum(axis=(1, 2, 3))
     ink_after = augmented.sum(axis=(1, 2, 3))
     assert (ink_after > 0.4 * ink_before).all()  # thinning and scaling shrink ink, not erase it
 
 
-def test_augmentation_follows_its_seed(digits):
-    images = tf.cast(digits[0][..., None], tf.float32) / 255.0
-    first = augment_batch(images, AugmentConfig(), SEED).numpy()
-    again = augment_batch(images, AugmentConfig(), SEED).numpy()
-    other = augment_batch(images, AugmentConfig(), tf.constant([1, 3])).numpy()
+def test_augmentation_follows_its_seed(pixels):
+    first = augment_batch(pixels, AugmentConfig(), SEED).numpy()
+    again = augment_batch(pixels, AugmentConfig(), SEED).numpy()
+    other = augment_batch(pixels, AugmentConfig(), tf.constant([1, 3])).numpy()
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
 
@@ -150,13 +154,12 @@ def test_augmented_batches_are_the_same_in_every_run_and_new_each_epoch(digits):
     assert not np.allclose(first_epoch, second_epoch)
 
 
-def test_augmentation_without_change_is_the_identity(digits):
-    images = tf.cast(digits[0][..., None], tf.float32) / 255.0
+def test_augmentation_without_change_is_the_identity(pixels):
     identity = AugmentConfig(rotation_deg=0.0, scale=(1.0, 1.0), shear=0.0, shift_px=0.0,
                              thickness=(0.0, 0.0))
     # the random aspect ratio (0.9-1.1) is the one warp the config does not switch off
-    augmented = augment_batch(images, identity, SEED).numpy()
-    assert np.abs(augmented - images.numpy()).mean() < 0.05
+    augmented = augment_batch(pixels, identity, SEED).numpy()
+    assert np.abs(augmented - pixels).mean() < 0.05
 
 
 def test_augmented_dataset_keeps_every_label_with_its_image(digits, reader):
