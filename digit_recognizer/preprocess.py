@@ -233,16 +233,15 @@ def find_digit(ink: np.ndarray) -> np.ndarray:
     sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, count + 1))
     keep = np.flatnonzero(sizes >= SPECK_FRACTION * sizes.max()) + 1
     mask = np.isin(labels, keep)
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    if max(bottom - top, right - left) < MIN_DIGIT_FRACTION * max(ink.shape):
+    rows, cols = _bounding_box(mask)
+    if max(rows.stop - rows.start, cols.stop - cols.start) < MIN_DIGIT_FRACTION * max(ink.shape):
         raise ImageInputError("The drawing is too small to read: draw the digit larger.")
     if len(keep) > 25:
         raise ImageInputError("No clear digit found: too many separate marks. "
                               "Use one digit on a plain background.")
     # soft ink of the kept strokes only: anti-aliased edges survive, dust does not
     near_strokes = ndimage.binary_dilation(mask, iterations=2)
-    crop = np.where(near_strokes, ink, 0.0)[top:bottom, left:right]
+    crop = np.where(near_strokes, ink, 0.0)[rows, cols]
     return crop.astype(np.float32)
 
 
@@ -292,9 +291,13 @@ def stroke_ratio(mask: np.ndarray) -> float:
     return stroke_width(mask) / max(mask.shape)
 
 
+def _bounding_box(mask: np.ndarray) -> tuple[slice, slice]:
+    """The rows and columns of the smallest box around a non-empty mask's pixels."""
+    return ndimage.find_objects(mask.astype(np.int8))[0]
+
+
 def _tight(mask: np.ndarray) -> np.ndarray:
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return mask[_bounding_box(mask)]
 
 
 def _fit(image: np.ndarray, longer_side: int, resample=Image.Resampling.BILINEAR) -> np.ndarray:

@@ -33,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import app  # noqa: E402
 from digit_recognizer import demo as logic  # noqa: E402
-from digit_recognizer.data import load_mnist  # noqa: E402
+from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
 from digit_recognizer.drawings import draw_digit  # noqa: E402
-from digit_recognizer.predict import DEFAULT_MODELS_DIR, DigitReader, find_model_file  # noqa: E402
+from digit_recognizer.predict import (DEFAULT_MODELS_DIR, DigitReader, ModelLoadError,  # noqa: E402
+                                      find_model_file)
 from digit_recognizer.preprocess import mnist_to_input, to_mnist  # noqa: E402
 from scripts.serving import HOST, app_command, free_port, start_server, stop_server  # noqa: E402
 
@@ -109,15 +110,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=100, help="timed requests per endpoint and app")
     parser.add_argument("--model", type=Path, help="a .keras file (default: the one in models/)")
+    parser.add_argument("--data-dir", help="directory of the MNIST files (else MNIST_DIR, cache)")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare(args.serve_bare)
         return
 
-    model = args.model or find_model_file(DEFAULT_MODELS_DIR)
+    try:
+        model = args.model or find_model_file(DEFAULT_MODELS_DIR)
+        images = load_mnist(args.data_dir)[1][0][:PICTURES]
+    except (ModelLoadError, MnistError) as exc:  # no model, or offline without MNIST: one line
+        parser.exit(1, f"error: {exc}\n")
     folder = Path(tempfile.mkdtemp(prefix="benchmark_app_"))
-    images = load_mnist()[1][0][:PICTURES]
     rng = np.random.default_rng(0)
     pictures = [folder / f"drawn_{i}.png" for i in range(PICTURES)]
     for image, path in zip(images, pictures):

@@ -30,8 +30,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digit_recognizer import demo as logic  # noqa: E402
-from digit_recognizer.data import load_mnist  # noqa: E402
+from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
 from digit_recognizer.drawings import draw_digit  # noqa: E402
+from digit_recognizer.predict import DEFAULT_MODELS_DIR, ModelLoadError, find_model_file  # noqa: E402
 from scripts.serving import HOST, app_command, free_port, start_server, stop_server  # noqa: E402
 
 ENDPOINTS = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)
@@ -116,14 +117,19 @@ def long_run(url: str, pid: int, pictures: list[tuple[Path, int]], count: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--model", type=Path, help="a .keras file (default: the one in models/)")
+    parser.add_argument("--data-dir", help="directory of the MNIST files (else MNIST_DIR, cache)")
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--requests", type=int, default=50, help="per simultaneous user")
     parser.add_argument("--long", type=int, default=1000, help="sequential requests, phase 2")
     parser.add_argument("--time-limit", type=float, default=900, help="seconds per phase")
     args = parser.parse_args()
 
+    try:
+        model = args.model or find_model_file(DEFAULT_MODELS_DIR)
+        images, labels = load_mnist(args.data_dir)[1]
+    except (ModelLoadError, MnistError) as exc:  # no model, or offline without MNIST: one line
+        parser.exit(1, f"error: {exc}\n")
     folder = Path(tempfile.mkdtemp(prefix="load_test_"))
-    images, labels = load_mnist()[1]
     rng = np.random.default_rng(0)
     pictures = []
     for i in range(PICTURES):
@@ -131,7 +137,7 @@ def main() -> None:
         Image.fromarray(draw_digit(images[i], rng)).save(pictures[-1][0])
 
     port = free_port()
-    server = start_server(app_command(port, args.model), port, folder / "app.log")
+    server = start_server(app_command(port, model), port, folder / "app.log")
     url = f"http://{HOST}:{port}/"
     try:
         print(f"app.py (pid {server.pid}) serving on {url}; log in {folder / 'app.log'}")

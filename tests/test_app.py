@@ -14,7 +14,6 @@ import json
 import logging
 import shutil
 import struct
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from digit_recognizer.components import SketchpadInput
 from digit_recognizer.drawings import draw_digit
 from digit_recognizer.hub import MODEL_FILENAME
 from scripts.serving import free_port
+from helpers import write_huge_blank_png
 from digit_recognizer.predict import ModelLoadError
 
 SEVEN = 0  # index of a clearly written 7 in the MNIST test set: the tests' "real digit"
@@ -99,22 +99,6 @@ def on_white(rgba: np.ndarray) -> Image.Image:
     """The drawing as dark ink on white paper (for formats without transparency)."""
     return Image.alpha_composite(Image.new("RGBA", rgba.shape[1::-1], "white"),
                                  Image.fromarray(rgba)).convert("RGB")
-
-
-def write_huge_blank_png(path: Path, side: int = 20_000) -> Path:
-    """A valid 1-bit PNG of side x side pixels, ~50 kB on disk: a decompression bomb. Written
-    row by row through zlib, so it never exists decoded in memory."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    compressor = zlib.compressobj(9)
-    row = bytes(1 + (side + 7) // 8)  # filter byte 0, then the packed pixels, all black
-    idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat)
-                     + chunk(b"IEND", b""))
-    return path
 
 
 def exif_rotated_jpeg(image: Image.Image, path: Path) -> Path:

@@ -8,12 +8,10 @@ model (the ``reader`` fixture in conftest.py); the geometric and error tests nee
 from __future__ import annotations
 
 import io
-import struct
 import subprocess
 import sys
 import textwrap
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ from PIL import Image
 from scipy import ndimage
 
 from digit_recognizer.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
+from helpers import write_huge_blank_png
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, find_digit,
                                          image_to_input, stroke_mask, stroke_ratio, to_mnist)
@@ -390,21 +389,9 @@ def test_missing_file_is_refused(tmp_path):
     assert "missing" in refusal(tmp_path / "gone.png")
 
 
-def bomb_png(path: Path, side: int = 20000) -> None:
-    """A valid 1-bit PNG of side x side pixels, written row by row in a few hundred KB."""
-    chunk = lambda kind, body: (struct.pack(">I", len(body)) + kind + body
-                                + struct.pack(">I", zlib.crc32(kind + body)))
-    row = b"\x00" * (1 + (side + 7) // 8)  # filter byte + packed bits
-    packer = zlib.compressobj(9)
-    data = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    path.write_bytes(b"\x89PNG\r\n\x1a\n"
-                     + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
-
-
 def test_decompression_bomb_is_refused_without_decoding(tmp_path):
     path = tmp_path / "bomb.png"
-    bomb_png(path)
+    write_huge_blank_png(path)
     assert path.stat().st_size < 2_000_000
     # in a fresh process, so its peak memory is this refusal's: decoding would take 400 MB
     script = textwrap.dedent(f"""
@@ -430,7 +417,7 @@ def test_decompression_bomb_is_refused_without_decoding(tmp_path):
 
 def test_decompression_bomb_refused_in_process(tmp_path):
     path = tmp_path / "bomb.png"
-    bomb_png(path, side=6000)  # 36 megapixels: over our limit, under PIL's own hard stop
+    write_huge_blank_png(path, side=6000)  # 36 megapixels: over our limit, under PIL's own hard stop
     start = time.perf_counter()
     with pytest.warns(Image.DecompressionBombWarning):  # PIL only warns below twice its limit
         assert "too large" in refusal(path)
