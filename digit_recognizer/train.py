@@ -25,7 +25,7 @@ from digit_recognizer.preprocess import mnist_to_input
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 36  # passes over the training split
+    epochs: int = 32  # passes over the training split
     batch_size: int = 128  # images per optimiser step
     learning_rate: float = 3e-3  # peak, reached after the warmup, then cosine decay to ~0
     warmup_epochs: float = 1.0  # linear warmup from ~0: keeps early batch-norm steps stable
@@ -43,8 +43,8 @@ PRESETS: dict[str, TrainConfig] = {
     # the shipped model (its test accuracy and training time: models/metrics.json); 21-45 s
     # an epoch on our noisy 2-core CPU
     "full": TrainConfig(),
-    # a fast run (99.3% in 0.3-0.45x the keras-io reference's time, by the run): a small net
-    # without batch norm (costly on CPUs) or augmentation, trained hard for 3 epochs
+    # a fast run (99.3% in ~0.3x the keras-io reference's time, 0.22-0.32x by the round): a
+    # small net without batch norm (costly on CPUs) or augmentation, trained hard for 3 epochs
     "quick": TrainConfig(epochs=3, learning_rate=6e-3, warmup_epochs=0.2, weight_decay=1e-4,
                          label_smoothing=0.0, augment=None,
                          model=ModelConfig(widths=(12, 24), convs_per_stage=1, downsample="pool",
