@@ -45,8 +45,8 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ... here
-        raise ModelLoadError(f"Cannot load model {path}: {str(exc).rstrip('.')}. It is corrupt, unsafe "
-                             f"(safe mode refuses code in models) or not a Keras model. "
+        raise ModelLoadError(f"Cannot load model {path}: {str(exc).rstrip('.')}. It is corrupt, "
+                             f"unsafe (safe mode refuses code in models) or not a Keras model. "
                              f"{TRAIN_HINT}") from exc
     if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
         raise ModelLoadError(f"Model {path} maps {model.input_shape} -> {model.output_shape}; "

@@ -195,12 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.model = args.model or find_model_file()
         reader = DigitReader.from_file(args.model)
-    except ModelLoadError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    try:
         _, (x_test, y_test) = load_mnist(args.data_dir)
-    except MnistError as exc:  # offline without a local copy: say so in one line
+    except (ModelLoadError, MnistError) as exc:  # a bad model, or offline without MNIST: one line
         parser.exit(1, f"error: {exc}\n")
     pick = np.random.default_rng(args.seed).permutation(len(x_test))[:args.n]
     digits, labels = x_test[pick], y_test[pick].astype(int)

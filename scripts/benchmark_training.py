@@ -17,7 +17,6 @@ target <= 1 ms.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -29,9 +28,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from digit_recognizer.data import MnistError, load_mnist, split_validation  # noqa: E402
-from digit_recognizer.hub import METRICS_FILENAME  # noqa: E402
+from digit_recognizer.demo import load_metrics  # noqa: E402
 from digit_recognizer.model import build_reference_model  # noqa: E402
-from digit_recognizer.predict import DEFAULT_MODELS_DIR, DigitReader, find_model_file  # noqa: E402
+from digit_recognizer.predict import (DEFAULT_MODELS_DIR, DigitReader, ModelLoadError,  # noqa: E402
+                                      find_model_file)
 from digit_recognizer.preprocess import mnist_to_input  # noqa: E402
 from digit_recognizer.train import PRESETS, train  # noqa: E402
 
@@ -67,12 +67,6 @@ def single_image_ms(call, x: np.ndarray, repeats: int) -> float:
     return float(np.median(times) * 1000)
 
 
-def shipped_run(model_path: Path) -> dict | None:
-    """The metrics.json that training wrote beside ``model_path``, if there is one."""
-    metrics_path = model_path.parent / METRICS_FILENAME
-    return json.loads(metrics_path.read_text()) if metrics_path.is_file() else None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", help="directory with the MNIST files (else MNIST_DIR, "
@@ -85,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
                                                    "(default: the one in models/)")
     args = parser.parse_args(argv)
 
-    try:
+    try:  # before minutes of training: a bad model, or offline without MNIST, is one line
+        model_path = args.model or find_model_file(DEFAULT_MODELS_DIR)
+        reader = DigitReader.from_file(model_path)
         (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
-    except MnistError as exc:  # offline without a local copy: say so in one line
+    except (ModelLoadError, MnistError) as exc:
         parser.exit(1, f"error: {exc}\n")
     fit, val = split_validation(x_train, y_train, PRESETS["quick"].validation_size, args.seed)
 
@@ -123,15 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"targets: quick >= {QUICK_TARGET[0]:.1%} in <= {QUICK_TARGET[1]}x the reference; "
           f"full >= {FULL_TARGET[0]:.2%} in <= {FULL_TARGET[1] // 60} min")
 
-    model_path = args.model or find_model_file(DEFAULT_MODELS_DIR)
-    shipped = shipped_run(model_path)
+    shipped = load_metrics(model_path.parent)  # what the model's own training run recorded
     if shipped:
         accuracy, seconds = shipped["test_accuracy"], shipped["training_wall_time_s"]
         met = targets["full"](accuracy, seconds)
         print(f"\nshipped model, as its training run recorded it ({model_path.parent}/metrics.json, "
               f"`{shipped['command']}`): {accuracy:.2%} test accuracy, {seconds:.0f} s of "
               f"training, full target met: {'yes' if met else 'NO'}")
-    reader = DigitReader.from_file(model_path)
     one = mnist_to_input(x_test[:1])
     traced_ms = single_image_ms(reader.probabilities, one, 300)
     predict_ms = single_image_ms(lambda x: reader.model.predict(x, verbose=0), one, 30)

@@ -32,9 +32,9 @@ from digit_recognizer import evaluate
 from digit_recognizer.components import SketchpadInput
 from digit_recognizer.drawings import draw_digit
 from digit_recognizer.hub import MODEL_FILENAME
-from scripts.serving import free_port
-from helpers import write_huge_blank_png
 from digit_recognizer.predict import ModelLoadError
+from helpers import write_huge_blank_png
+from scripts.serving import free_port
 
 SEVEN = 0  # index of a clearly written 7 in the MNIST test set: the tests' "real digit"
 ENDPOINTS = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)

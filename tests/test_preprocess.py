@@ -20,10 +20,10 @@ from PIL import Image
 from scipy import ndimage
 
 from digit_recognizer.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
-from helpers import write_huge_blank_png
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, find_digit,
                                          image_to_input, stroke_mask, stroke_ratio, to_mnist)
+from helpers import write_huge_blank_png
 
 ROOT = Path(__file__).resolve().parents[1]
 N_DIGITS = 20  # digits per style in the "read as the digit" tests

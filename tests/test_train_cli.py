@@ -206,7 +206,8 @@ def test_run_killed_mid_epoch_resumes_from_its_last_backup(tmp_path):
     """SIGKILL, which no handler sees, in epoch 2 after its batch-level backup: nothing is
     half-written, and --resume (only on request) completes the run from the backup."""
     # 512 images in batches of 4: 128 batches an epoch. Backups every 100 batches and at each
-    # epoch end: the first inside epoch 2 falls at its batch 72 (the count runs across epochs)
+    # epoch end: the first inside epoch 2 falls after its 80th batch (the count runs across
+    # epochs, and callbacks see every 10th batch)
     args = ["--preset", "quick", "--epochs", "2", "--limit", "512", "--batch-size", "4",
             "--output-dir", str(tmp_path), "--data-dir", MNIST_DIR]
     backup_dir = tmp_path / ".backup"
