@@ -1,4 +1,4 @@
-"""Gradio input components that hand the function the uploaded picture *undecoded*.
+"""Gradio input components that hand the function a plain picture, the uploaded file *undecoded*.
 
 Gradio's stock gr.Image and gr.ImageEditor/gr.Sketchpad open and convert an upload with PIL
 before the event's function runs, so a text file named .png, a truncated file or a
@@ -9,6 +9,9 @@ preprocess.load_image is the only decoder and its ImageInputError messages reach
 and load_image reads 16-bit, CMYK, palette and animated images correctly, where Gradio's
 conversion to a fixed mode would not.
 
+Gradio's value formats stop here: the sketchpad's ``{"background", "layers", "composite"}``
+becomes one picture (a path, bytes or an array), so nothing below the UI knows about them.
+
 Gradio writes a ``.pyi`` stub next to any module defining a component class (for its event
 methods' typing); that is why these live in a module of their own, and why components.pyi is
 git-ignored.
@@ -17,13 +20,15 @@ git-ignored.
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import gradio as gr
-from gradio.components.image_editor import EditorData
+import numpy as np
+from gradio.components.image_editor import EditorData, EditorDataBlobs
 from gradio.data_classes import FileData, ImageData
+from PIL import Image
 
-from digit_recognizer.preprocess import ImageSource
+from digit_recognizer.demo import ERROR_TITLE
+from digit_recognizer.preprocess import ImageInputError, ImageSource, load_image
 
 
 class ImageFileInput(gr.Image):
@@ -40,12 +45,13 @@ class ImageFileInput(gr.Image):
 
 
 class SketchpadInput(gr.ImageEditor):
-    """gr.ImageEditor (app.py configures it as a sketchpad) whose function receives
-    ``{"background", "layers", "composite"}`` as undecoded paths or bytes."""
+    """gr.ImageEditor (digit_recognizer.ui configures it as a sketchpad) whose function receives
+    the picture the canvas shows: its composite as undecoded path or bytes (what the browser
+    sends), else its layers over its background (an API caller may send only those)."""
 
     is_template = True  # rendered by gr.ImageEditor's browser widget, as gr.Sketchpad is
 
-    def preprocess(self, payload: EditorData | None) -> dict[str, Any] | None:
+    def preprocess(self, payload: EditorData | None) -> ImageSource:
         if payload is None:
             return None
         if payload.id is None:  # an API call: files uploaded the usual way
@@ -54,9 +60,28 @@ class SketchpadInput(gr.ImageEditor):
             files = self.blob_storage.pop(payload.id, None)
             if files is None:
                 return None
-        return {"background": _undecoded(files.background),
-                "layers": [_undecoded(layer) for layer in files.layers if layer is not None],
-                "composite": _undecoded(files.composite)}
+        return sketch_picture(files)
+
+
+def sketch_picture(files: EditorData | EditorDataBlobs) -> ImageSource:
+    """The picture a sketchpad value shows: its composite, undecoded, if there is one; else its
+    layers composited over its background (an RGBA array); None for an empty value."""
+    if files.composite is not None:
+        return _undecoded(files.composite)
+    parts = [_undecoded(part) for part in [files.background, *files.layers] if part is not None]
+    if not parts:
+        return None
+    try:
+        images = [Image.fromarray(load_image(part)).convert("RGBA") for part in parts]
+    except ImageInputError as exc:  # said here, as the event's function would have said it
+        raise gr.Error(str(exc), title=ERROR_TITLE, print_exception=False) from None
+    if len({image.size for image in images}) > 1:  # alpha_composite needs one size
+        raise gr.Error("The sketch's background and layers differ in size.", title=ERROR_TITLE,
+                       print_exception=False)
+    canvas = images[0]
+    for layer in images[1:]:
+        canvas = Image.alpha_composite(canvas, layer)
+    return np.asarray(canvas)
 
 
 def _undecoded(file: FileData | bytes | None) -> str | bytes | None:

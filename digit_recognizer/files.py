@@ -15,8 +15,8 @@ from pathlib import Path
 
 def _temporary_sibling(path: Path, kind: str = "tmp") -> Path:
     # hidden (hub uploads skip dot files), same directory (so os.replace is a rename), and
-    # ending in the real suffix (Keras and savefig look at it)
-    return path.with_name(f".{path.stem}.{secrets.token_hex(4)}.{kind}{path.suffix}")
+    # ending in the real name (Keras and savefig look at its suffixes: ".weights.h5")
+    return path.with_name(f".{secrets.token_hex(4)}.{kind}.{path.name}")
 
 
 @contextlib.contextmanager

@@ -1,9 +1,11 @@
-"""Upload a trained model folder to the Hugging Face Hub, and fetch the model file back.
+"""Upload a trained model folder to the Hugging Face Hub, and fetch its files back.
 
-    from digit_recognizer.hub import push_to_hub, download_model
+    from digit_recognizer.hub import push_to_hub, download_file
     url = push_to_hub("models", "user/digit-recognizer")   # after scripts/train.py
-    path = download_model("user/digit-recognizer")         # a local path to digit_cnn.keras
+    path = download_file("user/digit-recognizer", "digit_cnn.keras")   # a local path
     model = keras.saving.load_model(path)                  # keep safe_mode: Hub files are untrusted
+
+Only the Hub: what the folder holds is digit_recognizer.model_folder's business.
 
 Authentication is huggingface_hub's own: the ``HF_TOKEN`` environment variable, else the token
 cached by ``hf auth login``. This module never prints or logs a token, and strips it from the
@@ -20,11 +22,6 @@ from huggingface_hub import HfApi, get_token, hf_hub_download
 from huggingface_hub.errors import HFValidationError, HTTPError
 from huggingface_hub.utils import validate_repo_id
 
-# What a training run writes (digit_recognizer.evaluate) and the app reads, in one folder
-MODEL_FILENAME = "digit_cnn.keras"  # the one model file scripts/train.py writes and the app loads
-METRICS_FILENAME = "metrics.json"
-SAMPLES_DIRNAME = "samples"  # the app's gallery digits
-SAMPLES_INDEX = "samples.json"  # inside SAMPLES_DIRNAME
 # Hidden files and folders at any depth: the training backup (.backup/), the temporary files of
 # atomic writes, editor and OS litter. None of them belong in a published model repo.
 IGNORE_PATTERNS = [".*", "*/.*"]
@@ -74,12 +71,11 @@ def push_to_hub(folder: str | os.PathLike, repo_id: str, private: bool = False,
     return str(repo_url)
 
 
-def download_model(repo_id: str, filename: str | None = None, revision: str | None = None) -> Path:
+def download_file(repo_id: str, filename: str, revision: str | None = None) -> Path:
     """Download (or reuse from the local Hub cache) one file of a model repo; return its path.
 
-    ``filename`` defaults to ``MODEL_FILENAME``; ``revision`` is a branch, tag or commit hash.
+    ``filename`` is relative to the repo's root; ``revision`` is a branch, tag or commit hash.
     """
-    filename = filename or MODEL_FILENAME
     try:
         return Path(hf_hub_download(repo_id, filename, repo_type="model", revision=revision))
     except _HUB_ERRORS as exc:

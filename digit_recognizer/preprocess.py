@@ -1,7 +1,7 @@
 """One preprocessing path from any picture of a digit to the model's input, MNIST's form.
 
     from digit_recognizer.preprocess import image_to_input
-    x = image_to_input("photo.jpg")      # or a numpy array / PIL image / sketchpad value
+    x = image_to_input("photo.jpg")      # or encoded bytes / a numpy array / a PIL image
     probabilities = model(x)            # x: float32 (1, 28, 28, 1), white ink on black, [0, 1]
 
 MNIST digits were size-normalised to fit a 20x20 box (aspect kept, anti-aliased) and centred
@@ -33,6 +33,7 @@ MNIST_BOX = 20  # the digit's longer side in MNIST
 MNIST_CENTER = 14.0  # row and column index of MNIST digits' centre of mass
 WORK_SIDE = 4 * MNIST_BOX  # stroke surgery happens at >= 4x, then area-averaging anti-aliases
 ANALYSIS_SIDE = 256  # inputs are reduced to at most this before finding ink (speed, noise)
+NUMBER_ANALYSIS_SIDE = 512  # ... wide pictures (numbers) to at most this (see analysis_side)
 MIN_STROKE_INK = 0.2  # fainter ink (of the digit's peak) is never stroke, however dark around
 # Stroke width relative to the digit's longer side, stroke_ratio(stroke_mask(find_digit(...)))
 # of MNIST's training digits: the median, and the middle half, the range drawings are brought
@@ -41,7 +42,11 @@ MNIST_STROKE_RATIO = 0.124
 MNIST_STROKE_RANGE = (0.105, 0.146)
 MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
 MIN_CONTRAST = 0.12  # weaker ink than this (0..1) is an empty or uniform picture
-MAX_INK_FRACTION = 0.35  # more ink than this share of the picture is noise, not a digit
+MAX_INK_FRACTION = 0.35  # more ink than this share of the picture is noise if fine-grained:
+NOISE_STROKE_FRACTION = 0.02  # "strokes" this thin (of the longer side): pixel noise ~0.006,
+#                               a bold tightly cropped 8 ~0.085
+MAX_SOLID_FRACTION = 0.85  # more ink than this share is no digit on any ground
+MAX_MARKS = 40  # more separate marks than this (specks dropped) is no digit or number
 MIN_DIGIT_FRACTION = 0.04  # a digit smaller than this share of the picture is a speck
 HOT_PIXELS = 10  # this many stray pixels (dead sensor pixels, JPEG ringing) set no extremes
 SPECK_FRACTION = 0.03  # components smaller than this share of the largest are dust
@@ -52,7 +57,9 @@ Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 ORIENTATION_TAG = 0x0112  # EXIF "Orientation"; 1 means stored upright
 
-ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, dict, None]
+# A plain picture: a file path, encoded bytes, a PIL image or pixels. Gradio's value formats
+# (the sketchpad's dict) are turned into one by digit_recognizer.components.
+ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, None]
 
 
 class ImageInputError(ValueError):
@@ -61,14 +68,12 @@ class ImageInputError(ValueError):
 
 # ---------------------------------------------------------------------------------- decode
 def load_image(source: ImageSource) -> np.ndarray:
-    """Decode a file path, bytes, PIL image, array or Gradio sketchpad value to an array.
+    """Decode a file path, encoded bytes, PIL image or array to an array.
 
     Returns uint8 (H, W) grey or (H, W, 4) RGBA. Raises ImageInputError with a readable message.
     """
     if source is None:
         raise ImageInputError("No image: draw a digit or upload a picture of one.")
-    if isinstance(source, dict):  # gr.Sketchpad / gr.ImageEditor value
-        return load_image(sketch_composite(source))
     if isinstance(source, np.ndarray):
         return _array_to_uint8(source)
     if isinstance(source, Image.Image):
@@ -88,21 +93,6 @@ def load_image(source: ImageSource) -> np.ndarray:
         raise ImageInputError("The uploaded file is missing; please upload it again.") from exc
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
         raise ImageInputError("The image file is damaged or truncated and cannot be read.") from exc
-
-
-def sketch_composite(value: dict) -> object:
-    """The picture a sketchpad value shows: its composite, else its layers over the background."""
-    if value.get("composite") is not None:
-        return value["composite"]
-    images = [value.get("background")] + list(value.get("layers") or [])
-    images = [load_image(im) for im in images if im is not None]
-    if not images:
-        return None
-    canvas = _as_rgba(images[0])
-    for layer in images[1:]:
-        canvas = np.asarray(Image.alpha_composite(Image.fromarray(canvas),
-                                                  Image.fromarray(_as_rgba(layer))))
-    return canvas
 
 
 def _pil_to_array(image: Image.Image) -> np.ndarray:
@@ -144,16 +134,22 @@ def _array_to_uint8(array: np.ndarray) -> np.ndarray:
     return out
 
 
-def _as_rgba(array: np.ndarray) -> np.ndarray:
-    return np.asarray(Image.fromarray(array).convert("RGBA"))
-
-
 # ------------------------------------------------------------------------------------- ink
+def analysis_side(width: int, height: int) -> int:
+    """The longer side pictures are reduced to before finding ink: ANALYSIS_SIDE, raised for
+    wide (or tall) pictures, up to NUMBER_ANALYSIS_SIDE at 3:1 and beyond, so that each digit
+    of a long number keeps about as many pixels as one digit on a square canvas."""
+    aspect = max(width, height) / max(min(width, height), 1)
+    return int(ANALYSIS_SIDE * float(np.clip(aspect / 1.5, 1.0, NUMBER_ANALYSIS_SIDE / ANALYSIS_SIDE)))
+
+
 def ink_map(image: np.ndarray) -> np.ndarray:
-    """Ink strength in [0, 1] (float32) for a uint8 grey or RGBA image, at most ANALYSIS_SIDE."""
+    """Ink strength in [0, 1] (float32) for a uint8 grey or RGBA image, at most
+    ``analysis_side`` (ANALYSIS_SIDE for a square picture) on its longer side."""
     pil = Image.fromarray(image)
-    if max(pil.size) > ANALYSIS_SIDE:
-        scale = ANALYSIS_SIDE / max(pil.size)
+    side = analysis_side(pil.width, pil.height)
+    if max(pil.size) > side:
+        scale = side / max(pil.size)
         size = (max(1, round(pil.width * scale)), max(1, round(pil.height * scale)))
         pil = pil.resize(size, Image.Resampling.BOX)  # area average: thin strokes stay visible
     array = np.asarray(pil, dtype=np.float32) / 255.0
@@ -216,32 +212,62 @@ def _extremes(values: np.ndarray) -> tuple[float, float]:
 
 
 # ----------------------------------------------------------------------------------- digit
-def find_digit(ink: np.ndarray) -> np.ndarray:
-    """Keep the digit's strokes (drop faint haze and specks) and crop to them (float32 ink)."""
+def ink_mask(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ink scaled to its peak (float32, [0, 1]) and the mask of its strokes (faint haze left out).
+
+    Refuses (ImageInputError) what holds no readable ink at all: an empty or uniform picture,
+    a mark too faint or small to set a scale, and noise. Shared by ``find_digit`` (one digit)
+    and ``digit_recognizer.segment`` (numbers)."""
     if ink.size == 0 or float(ink.max()) < MIN_CONTRAST:
         raise ImageInputError("No digit found: the canvas or picture is empty. Draw a digit.")
     peak = _extremes(ink)[1]  # a few hot pixels do not set the scale
     if peak < MIN_CONTRAST:  # ... and a mark smaller than that is a speck
         raise ImageInputError("The drawing is too small to read (or the picture is empty): "
                               "draw the digit larger.")
-    ink = np.clip(ink / peak, 0.0, 1.0)
+    ink = np.clip(ink / peak, 0.0, 1.0).astype(np.float32)
     mask = ink > _otsu_threshold(ink, floor=0.25)
-    if mask.mean() > MAX_INK_FRACTION:
+    # Much ink is not enough to call a picture noise: a bold digit photographed and cropped
+    # tightly covers 40-60% of it, and that is the model's to judge. Noise is much ink in
+    # fine grain: its "strokes" are a pixel or two wide (a digit's are ~10% of the picture).
+    fraction = float(mask.mean())
+    if fraction > MAX_INK_FRACTION and (
+            fraction > MAX_SOLID_FRACTION
+            or stroke_width(mask) < NOISE_STROKE_FRACTION * max(ink.shape)):
         raise ImageInputError("No clear digit found: the picture looks like noise or a photo "
-                              "of something else. Use one dark digit on a plain background.")
+                              "of something else. Write dark digits on a plain background.")
+    return ink, mask
+
+
+def find_digit(ink: np.ndarray) -> np.ndarray:
+    """Keep the digit's strokes (drop faint haze and specks) and crop to them (float32 ink).
+
+    For one digit (MNIST arrays, the drawn-digit benchmark); pictures of numbers go through
+    ``digit_recognizer.segment``, which shares ``ink_mask`` and this module's ``normalize_digit``."""
+    ink, mask = ink_mask(ink)
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, count + 1))
     keep = np.flatnonzero(sizes >= SPECK_FRACTION * sizes.max()) + 1
     mask = np.isin(labels, keep)
     rows, cols = _bounding_box(mask)
+    # (the longer side of the ink's box: a number written along a long strip still counts)
     if max(rows.stop - rows.start, cols.stop - cols.start) < MIN_DIGIT_FRACTION * max(ink.shape):
         raise ImageInputError("The drawing is too small to read: draw the digit larger.")
-    if len(keep) > 25:
+    if len(keep) > MAX_MARKS:
         raise ImageInputError("No clear digit found: too many separate marks. "
-                              "Use one digit on a plain background.")
-    # soft ink of the kept strokes only: anti-aliased edges survive, dust does not
-    near_strokes = ndimage.binary_dilation(mask, iterations=2)
-    crop = np.where(near_strokes, ink, 0.0)[rows, cols]
+                              "Write the digits on a plain background.")
+    return soft_crop(ink, mask, (rows, cols))
+
+
+def soft_crop(ink: np.ndarray, mask: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
+    """The soft ink of the masked strokes only, cropped to ``box``: anti-aliased edges survive,
+    dust and other strokes (a neighbouring digit) do not."""
+    rows, cols = box
+    # dilate within the box plus a margin only: cheap for one digit of a wide number
+    top, left = max(rows.start - 3, 0), max(cols.start - 3, 0)
+    bottom, right = min(rows.stop + 3, mask.shape[0]), min(cols.stop + 3, mask.shape[1])
+    near = ndimage.binary_dilation(mask[top:bottom, left:right], iterations=2)
+    crop = np.where(near, ink[top:bottom, left:right], 0.0)
+    crop = crop[rows.start - top:rows.stop - top, cols.start - left:cols.stop - left]
     return crop.astype(np.float32)
 
 

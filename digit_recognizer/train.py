@@ -1,7 +1,16 @@
-"""Fit the CNN: augmented tf.data pipeline, warmup + cosine schedule, backups, resume.
+"""Fit the CNN: training data, augmented tf.data pipeline, schedule, backups, calibration.
 
     from digit_recognizer.train import PRESETS, train
-    result = train(PRESETS["full"], (x_fit, y_fit), (x_val, y_val), work_dir="models/.backup")
+    result = train(PRESETS["full"], (x_fit, y_fit), (x_val, y_val), backup_dir="models/.backup")
+    result.model          # stock Keras layers, temperature-scaled: save it as it is
+    result.calibration    # {"temperature", "not_a_digit_threshold", "validation": {...}}
+
+The training set is MNIST's digits plus continental variants of some of them (crossed 7s,
+flagged 1s, open 4s, straight-stemmed 9s: digit_recognizer.continental) and "not a digit"
+negatives (letters, marks, digit pairs: digit_recognizer.negatives), all made from the
+training split; the validation split gets its own, from its own digits. After training, the
+temperature and the refusal threshold are fitted on the validation split
+(digit_recognizer.calibration).
 
 scripts/train.py is the command line over this module.
 """
@@ -9,6 +18,7 @@ scripts/train.py is the command line over this module.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,15 +27,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from digit_recognizer import calibration
 from digit_recognizer.augment import AugmentConfig, augment_batch
-from digit_recognizer.files import atomic_write_bytes
-from digit_recognizer.model import NUM_CLASSES, ModelConfig, build_model
+from digit_recognizer.continental import continental_variants
+from digit_recognizer.files import atomic_path, atomic_write_bytes
+from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, NUM_DIGITS, ModelConfig,
+                                    build_model, with_temperature)
+from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
 from digit_recognizer.preprocess import mnist_to_input
+
+CONTINENTAL_DIGITS = (1, 4, 7, 9)  # the digits continental writers draw differently
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 32  # passes over the training split
+    epochs: int = 24  # passes over the training set (digits, variants and negatives)
     batch_size: int = 128  # images per optimiser step
     learning_rate: float = 3e-3  # peak, reached after the warmup, then cosine decay to ~0
     warmup_epochs: float = 1.0  # linear warmup from ~0: keeps early batch-norm steps stable
@@ -35,18 +51,22 @@ class TrainConfig:
     validation_size: int = 5000  # images carved out of the 60k training set
     steps_per_execution: int = 10  # optimiser steps per call into TensorFlow: the same maths
     # with a tenth of the per-batch Python round trips (callbacks then see every 10th batch)
+    continental_share: float = 0.12  # continental variants added, per training digit
+    negative_share: float = 0.25  # "not a digit" images added, per training digit (0: none,
+    # and the model never answers "not a digit")
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig | None = field(default_factory=AugmentConfig)  # None: no augmentation
 
 
 PRESETS: dict[str, TrainConfig] = {
-    # the shipped model (its test accuracy and training time: models/metrics.json); 21-45 s
-    # an epoch on our noisy 2-core CPU
+    # the shipped model (its test accuracy and training time: models/metrics.json)
     "full": TrainConfig(),
     # a fast run (99.3% in ~0.3x the keras-io reference's time, 0.22-0.32x by the round): a
     # small net without batch norm (costly on CPUs) or augmentation, trained hard for 3 epochs
+    # without continental variants or negatives (making them takes longer than this training)
     "quick": TrainConfig(epochs=3, learning_rate=6e-3, warmup_epochs=0.2, weight_decay=1e-4,
-                         label_smoothing=0.0, augment=None,
+                         label_smoothing=0.0, augment=None, continental_share=0.0,
+                         negative_share=0.0,
                          model=ModelConfig(widths=(12, 24), convs_per_stage=1, downsample="pool",
                                            dense_units=128, dropout=0.0, batch_norm=False)),
 }
@@ -54,9 +74,30 @@ PRESETS: dict[str, TrainConfig] = {
 
 @dataclass
 class TrainResult:
-    model: keras.Model
+    model: keras.Model  # stock layers, temperature-scaled: the model to save and serve
     history: dict[str, list[float]]  # per-epoch loss/accuracy/val_loss/val_accuracy/learning_rate
     wall_time_s: float  # of the whole run: a resumed run adds its earlier sessions' epochs
+    calibration: dict  # temperature, not_a_digit_threshold, and what they do on validation
+
+
+def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Digits plus their continental variants and "not a digit" negatives (label NOT_A_DIGIT),
+    all made from these digits, in the shares ``config`` sets."""
+    xs, ys = [x], [y]
+    candidates = np.flatnonzero(np.isin(y, CONTINENTAL_DIGITS))
+    count = min(len(candidates), round(config.continental_share * len(x)))
+    if count:
+        chosen = rng.choice(candidates, count, replace=False)
+        variants = continental_variants(x[chosen], y[chosen], rng)
+        xs.append(variants[0])
+        ys.append(variants[1])
+    count = round(config.negative_share * len(x))
+    if count:
+        negatives, _ = make_negatives(TRAIN_KINDS, count, rng, digits=x)
+        xs.append(negatives)
+        ys.append(np.full(count, NOT_A_DIGIT, y.dtype))
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
@@ -64,22 +105,24 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
     """uint8 images + int labels -> batches of (float input, one-hot label), optionally augmented.
 
     Shuffling and augmentation follow ``seed``, differently each epoch (each pass over the
-    dataset), and identically in every run with the same seed."""
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    dataset), and identically in every run with the same seed. The images stay in one tensor
+    and each batch gathers its rows: shuffling indices instead of images keeps tf.data from
+    copying every image through a shuffle buffer each epoch."""
+    images, labels = tf.constant(x), tf.constant(y)
+    ds = tf.data.Dataset.range(len(x))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
 
-    def to_model_input(images, labels, batch_seed=None):
-        images = mnist_to_input(images)
+    def to_model_input(indices, batch_seed=None):
+        batch = mnist_to_input(tf.gather(images, indices))
         if augment is not None:
-            images = augment_batch(images, augment, batch_seed)
-        return images, tf.one_hot(labels, NUM_CLASSES)
+            batch = augment_batch(batch, augment, batch_seed)
+        return batch, tf.one_hot(tf.gather(labels, indices), NUM_CLASSES)
 
     if augment is not None:  # a stateless seed for each batch, from a seeded stream
         batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        ds = tf.data.Dataset.zip(ds, batch_seeds).map(lambda batch, batch_seed: (*batch,
-                                                                                 batch_seed))
+        ds = tf.data.Dataset.zip(ds, batch_seeds)
     return ds.map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
@@ -118,42 +161,70 @@ class ProgressLog(keras.callbacks.Callback):
               f"remaining ~{remaining:.0f}s  {metrics}", flush=True)
 
 
-class TrainingBackup(keras.callbacks.BackupAndRestore):
-    """Keras' BackupAndRestore (weights, optimiser state, epoch), also saved at every epoch end
-    (with a batch-count ``save_freq`` Keras alone would not), plus the history and training
-    time so far, so that a resumed run reports the whole run and not just its last part."""
+class TrainingBackup(keras.callbacks.Callback):
+    """Saves the training state every ``every_batches`` batches and at each epoch end: the
+    weights with the optimiser's state (``checkpoint.weights.h5``), then ``progress.json``
+    (the epoch to resume at, the history so far and the training time), each written
+    atomically, so a kill at any moment leaves a consistent backup. ``restore`` puts a model
+    back in that state; a resumed run restarts the interrupted epoch from its first batch with
+    the weights of its last backup, so that resumed and uninterrupted runs see the same data
+    in each epoch."""
 
-    def __init__(self, backup_dir: str | Path, save_freq: int, steps_per_epoch: int):
-        # double_checkpoint: a kill while the weights are being written leaves the previous copy
-        super().__init__(str(backup_dir), save_freq=save_freq, delete_checkpoint=True,
-                         double_checkpoint=True)
+    def __init__(self, backup_dir: str | Path, every_batches: int, steps_per_epoch: int,
+                 session_start: float):
+        """``session_start``: ``time.perf_counter()`` when this session began its work."""
+        super().__init__()
+        self.backup_dir = Path(backup_dir)
+        self.every_batches = every_batches
         self.steps_per_epoch = steps_per_epoch
-        self.progress_path = Path(backup_dir) / "progress.json"
+        self.weights_path = self.backup_dir / "checkpoint.weights.h5"
+        self.progress_path = self.backup_dir / "progress.json"
         earlier = (json.loads(self.progress_path.read_text())
-                   if self.progress_path.is_file() else {"history": {}, "wall_time_s": 0.0})
+                   if self.progress_path.is_file() and self.weights_path.is_file()
+                   else {"epoch": 0, "history": {}, "wall_time_s": 0.0})
+        self.epoch: int = earlier["epoch"]
         self.history: dict[str, list[float]] = earlier["history"]
         self.earlier_time_s: float = earlier["wall_time_s"]
-        self.session_start = time.perf_counter()
+        self.session_start = session_start
 
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        resumed_epoch = getattr(self.model, "_initial_epoch", None)
-        if resumed_epoch:
-            # Keras replays an interrupted epoch from its first batch: rewind the optimiser's
-            # step count to match, or the learning-rate schedule would run ahead of the epochs
-            self.model.optimizer.iterations.assign(resumed_epoch * self.steps_per_epoch)
+    def restore(self, model: keras.Model) -> int:
+        """Load the backed-up state into a compiled ``model``; return the epoch to start at."""
+        if self.epoch or self.weights_path.is_file():
+            model.optimizer.build(model.trainable_variables)  # its variables must exist to load
+            model.load_weights(self.weights_path)
+            # the learning-rate schedule follows the optimiser's step count: in step with the
+            # epoch that restarts
+            model.optimizer.iterations.assign(self.epoch * self.steps_per_epoch)
+        return self.epoch
 
     @property
     def wall_time_s(self) -> float:
         return self.earlier_time_s + time.perf_counter() - self.session_start
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.next_save = self.every_batches
+
+    def on_train_batch_end(self, batch, logs=None):
+        # with steps_per_execution > 1 Keras reports only every few batches: save when a
+        # multiple of every_batches has been passed
+        if batch + 1 >= self.next_save:
+            self.next_save = ((batch + 1) // self.every_batches + 1) * self.every_batches
+            self._save()
+
     def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        self._save_model()
-        progress = {"history": self.history, "wall_time_s": self.wall_time_s}
-        atomic_write_bytes(self.progress_path, json.dumps(progress).encode())  # never half a file
+        self.epoch = epoch + 1
+        self._save()
+
+    def _save(self) -> None:
+        self.backup_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.weights_path) as tmp:
+            self.model.save_weights(tmp)
+        progress = {"epoch": self.epoch, "history": self.history,
+                    "wall_time_s": self.wall_time_s}
+        atomic_write_bytes(self.progress_path, json.dumps(progress).encode())
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -171,29 +242,67 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
           val_data: tuple[np.ndarray, np.ndarray], backup_dir: str | Path,
           strategy: str = "default", verbose: int = 2, backup_every_batches: int = 100
           ) -> TrainResult:
-    """Train from scratch, or continue from the backup in ``backup_dir`` if one is there.
+    """Train from scratch, or continue from the backup in ``backup_dir`` if one is there, then
+    calibrate on the validation split.
 
-    The backup (weights, optimiser state, epoch, history) is written every
-    ``backup_every_batches`` batches and at each epoch end, so a killed run loses at most that
-    many batches; it is deleted when training completes. A resumed run restarts the epoch it
-    was killed in, from the weights of its last backup.
+    ``fit_data`` and ``val_data`` are MNIST digits (uint8 (N, 28, 28), labels 0-9); each gets
+    its continental variants and negatives here. The backup (weights, optimiser state, epoch,
+    history) is written every ``backup_every_batches`` batches and at each epoch end, so a
+    killed run loses at most that many batches; ``backup_dir`` is deleted when training
+    completes.
     """
     keras.utils.set_random_seed(config.seed)
+    start = time.perf_counter()
+    rng = np.random.default_rng(config.seed)
+    fit_data = with_extras(*fit_data, config, rng)
+    val_data = with_extras(*val_data, config, rng)
     dist = make_strategy(strategy)
     batch_size = config.batch_size * dist.num_replicas_in_sync
     fit_ds = make_dataset(*fit_data, batch_size, config.seed, config.augment)
     val_ds = make_dataset(*val_data, 1024, config.seed, shuffle=False)
     steps_per_epoch = int(np.ceil(len(fit_data[0]) / batch_size))
     with dist.scope():
-        model = build_model(config.model, for_training=True)
+        model = build_model(config.model)
         model.compile(
             optimizer=keras.optimizers.AdamW(learning_rate_schedule(config, steps_per_epoch),
                                              weight_decay=config.weight_decay),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
             metrics=["accuracy"], steps_per_execution=config.steps_per_execution)
-    backup = TrainingBackup(backup_dir, backup_every_batches, steps_per_epoch)
+    # the training time includes making the variants and negatives
+    backup = TrainingBackup(backup_dir, backup_every_batches, steps_per_epoch, start)
+    initial_epoch = backup.restore(model)
     # the dataset is shuffled by make_dataset: fit's own shuffle does not apply to it
-    model.fit(fit_ds, validation_data=val_ds, epochs=config.epochs, shuffle=False,
-              callbacks=[backup, ProgressLog(config.epochs)], verbose=verbose)
-    return TrainResult(model, backup.history, backup.wall_time_s)
+    model.fit(fit_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
+              shuffle=False, callbacks=[backup, ProgressLog(config.epochs)], verbose=verbose)
+    model, fitted = calibrate(model, config, val_data)
+    wall_time_s = backup.wall_time_s
+    shutil.rmtree(backup_dir, ignore_errors=True)
+    return TrainResult(model, backup.history, wall_time_s, fitted)
 
+
+def calibrate(model: keras.Model, config: TrainConfig, val_data: tuple[np.ndarray, np.ndarray]
+              ) -> tuple[keras.Model, dict]:
+    """The trained model with its temperature fitted on the validation set (digits, variants
+    and negatives), and the refusal threshold set from the validation digits."""
+    x_val, y_val = val_data
+    raw = np.asarray(model.predict(mnist_to_input(x_val), batch_size=1024, verbose=0))
+    temperature = calibration.fit_temperature(raw, y_val)
+    probabilities = calibration.rescale(raw, temperature)
+    digits = y_val < NUM_DIGITS
+    not_a_digit = probabilities[:, NOT_A_DIGIT]
+    threshold = (calibration.refusal_threshold(not_a_digit[digits]) if config.negative_share
+                 else None)  # never trained to refuse: it never refuses
+    refused = not_a_digit >= (threshold if threshold is not None else np.inf)
+    fitted = {
+        "temperature": round(temperature, 4),
+        "not_a_digit_threshold": None if threshold is None else round(threshold, 6),
+        "validation": {
+            "images": int(len(y_val)), "negatives": int((~digits).sum()),
+            "ece_before": round(calibration.expected_calibration_error(raw, y_val), 5),
+            "ece": round(calibration.expected_calibration_error(probabilities, y_val), 5),
+            "digits_refused": round(float(refused[digits].mean()), 5),
+            "negatives_refused": (round(float(refused[~digits].mean()), 5)
+                                  if (~digits).any() else None),
+        },
+    }
+    return with_temperature(model, config.model, temperature), fitted

@@ -4,7 +4,8 @@
     python scripts/benchmark_app.py --n 300 --model /tmp/candidate.keras
 
 Two servers run side by side, each in its own process as in production: our app
-(`python app.py`) and a bare app built by the same app.build_demo, so with the same components,
+(`python app.py`) and a bare app built by the same digit_recognizer.ui.build_demo, so with the
+same components,
 endpoints, queue and file handling, whose reader returns a constant label without looking at
 the picture. gradio_client sends them the same drawn digits, one request at a time, alternating
 between the apps (and which goes first) so machine noise hits both alike. Prints a markdown
@@ -27,24 +28,18 @@ import numpy as np
 from gradio_client import Client
 from PIL import Image
 
-# run as `python scripts/benchmark_app.py` from the repo root: make app, the package and the
-# load test's server helpers importable
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import app  # noqa: E402
-from digit_recognizer import demo as logic  # noqa: E402
-from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
-from digit_recognizer.drawings import draw_digit  # noqa: E402
-from digit_recognizer.predict import (DEFAULT_MODELS_DIR, DigitReader, ModelLoadError,  # noqa: E402
-                                      find_model_file)
-from digit_recognizer.preprocess import mnist_to_input, to_mnist  # noqa: E402
-from scripts.serving import HOST, app_command, free_port, start_server, stop_server  # noqa: E402
+from benchmarks.client import ENDPOINTS, api_argument
+from benchmarks.drawings import draw_digit
+from benchmarks.inputs import add_arguments, load_inputs
+from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
+from digit_recognizer import ui
+from digit_recognizer.predict import DigitReader
+from digit_recognizer.preprocess import mnist_to_input, to_mnist
 
 RATIO_TARGET = 1.15
 MODEL_TARGET_MS = 1.0
 PICTURES = 10  # distinct drawn digits, cycled through
 WARM_UP = 5  # untimed rounds first: connections, caches, TensorFlow's first calls
-ENDPOINTS = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)
 
 
 class ConstantReader:
@@ -59,8 +54,8 @@ class ConstantReader:
 
 def serve_bare(port: int) -> None:
     """The bare app's server process (this script with --serve-bare PORT)."""
-    demo = app.build_demo(ConstantReader(), [], "A bare app for benchmarks.")
-    app.start_serving(demo, HOST, port, quiet=True)
+    demo = ui.build_demo(ConstantReader(), [], "A bare app for benchmarks.")
+    ui.start_serving(demo, HOST, port, quiet=True)
     demo.block_thread()
 
 
@@ -71,7 +66,7 @@ def timed_requests(clients: dict[str, Client], pictures: list[Path], n: int
     for i in range(-WARM_UP, n):
         order = list(clients) if i % 2 == 0 else list(clients)[::-1]
         for endpoint in ENDPOINTS:
-            argument = logic.api_argument(endpoint, pictures[i % len(pictures)])
+            argument = api_argument(endpoint, pictures[i % len(pictures)])
             for name in order:
                 start = time.perf_counter()
                 clients[name].predict(argument, api_name=endpoint)
@@ -109,19 +104,15 @@ def print_latency_table(latencies: dict[tuple[str, str], list[float]], n: int) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=100, help="timed requests per endpoint and app")
-    parser.add_argument("--model", type=Path, help="a .keras file (default: the one in models/)")
-    parser.add_argument("--data-dir", help="directory of the MNIST files (else MNIST_DIR, cache)")
+    add_arguments(parser)
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare(args.serve_bare)
         return
 
-    try:
-        model = args.model or find_model_file(DEFAULT_MODELS_DIR)
-        images = load_mnist(args.data_dir)[1][0][:PICTURES]
-    except (ModelLoadError, MnistError) as exc:  # no model, or offline without MNIST: one line
-        parser.exit(1, f"error: {exc}\n")
+    inputs = load_inputs(parser, args)
+    model, images = inputs.model_path, inputs.test[0][:PICTURES]
     folder = Path(tempfile.mkdtemp(prefix="benchmark_app_"))
     rng = np.random.default_rng(0)
     pictures = [folder / f"drawn_{i}.png" for i in range(PICTURES)]

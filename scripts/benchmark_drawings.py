@@ -5,7 +5,7 @@
     python scripts/benchmark_drawings.py --failures failures.png  # also save a gallery of misreads
 
 MNIST *test* digits (writers the model never saw; training only ever uses the training set)
-are redrawn as brush strokes on an 800x800 canvas (digit_recognizer.drawings) in several
+are redrawn as brush strokes on an 800x800 canvas (benchmarks.drawings) in several
 styles: small and large on the canvas, thin and fat brushes, anything anywhere, photos of
 paper, light ink on a dark ground; plus the untouched MNIST images as a control. Every style
 uses the same digits. A reference row redraws each digit at its own MNIST stroke width and
@@ -31,14 +31,11 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-# run as `python scripts/benchmark_drawings.py` from anywhere: make the package importable
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
-from digit_recognizer.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit  # noqa: E402
-from digit_recognizer.predict import DigitReader, ModelLoadError, find_model_file  # noqa: E402
-from digit_recognizer.preprocess import (ImageInputError, find_digit, image_to_input,  # noqa: E402
-                                         load_image, stroke_mask, stroke_ratio)
+from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
+from benchmarks.inputs import add_arguments, load_inputs
+from digit_recognizer.predict import DigitReader
+from digit_recognizer.preprocess import (ImageInputError, find_digit, image_to_input, load_image,
+                                         stroke_mask, stroke_ratio)
 
 TARGET = 0.98  # the product requirement: >= 98% top-1 on drawings and uploads alike
 FULL_HEIGHT = (0.25, 0.8)  # a quarter to four fifths of the canvas height
@@ -183,24 +180,18 @@ def save_failures(results: list[dict], labels: np.ndarray, path: Path, per_style
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, help="a .keras model file (default: the one in "
-                                                   "models/)")
+    add_arguments(parser)
     parser.add_argument("--n", type=int, default=1000, help="MNIST test digits per style")
     parser.add_argument("--seed", type=int, default=0, help="picks the digits and their drawing")
-    parser.add_argument("--data-dir", help="directory of the MNIST files (else MNIST_DIR, cache)")
     parser.add_argument("--failures", type=Path, help="save a PNG grid of our misreads here")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
-    try:
-        args.model = args.model or find_model_file()
-        reader = DigitReader.from_file(args.model)
-        _, (x_test, y_test) = load_mnist(args.data_dir)
-    except (ModelLoadError, MnistError) as exc:  # a bad model, or offline without MNIST: one line
-        parser.exit(1, f"error: {exc}\n")
+    inputs = load_inputs(parser, args, reader=True)
+    reader, (x_test, y_test) = inputs.reader, inputs.test
     pick = np.random.default_rng(args.seed).permutation(len(x_test))[:args.n]
     digits, labels = x_test[pick], y_test[pick].astype(int)
-    print(f"model {args.model}, {args.n} MNIST test digits per style, seed {args.seed}\n",
+    print(f"model {inputs.model_path}, {args.n} MNIST test digits per style, seed {args.seed}\n",
           flush=True)
     results = []
     for style in STYLES:

@@ -20,20 +20,16 @@ import argparse
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from digit_recognizer.data import MnistError, load_mnist, split_validation  # noqa: E402
-from digit_recognizer.demo import load_metrics  # noqa: E402
-from digit_recognizer.model import build_reference_model  # noqa: E402
-from digit_recognizer.predict import (DEFAULT_MODELS_DIR, DigitReader, ModelLoadError,  # noqa: E402
-                                      find_model_file)
-from digit_recognizer.preprocess import mnist_to_input  # noqa: E402
-from digit_recognizer.train import PRESETS, train  # noqa: E402
+from benchmarks.inputs import add_arguments, load_inputs
+from benchmarks.reference import build_reference_model
+from digit_recognizer.data import split_validation
+from digit_recognizer.model_folder import load_metrics
+from digit_recognizer.preprocess import mnist_to_input
+from digit_recognizer.train import PRESETS, train
 
 REFERENCE_EPOCHS = 5
 QUICK_TARGET = (0.990, 0.4)  # accuracy, max time ratio to the reference
@@ -69,22 +65,15 @@ def single_image_ms(call, x: np.ndarray, repeats: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", help="directory with the MNIST files (else MNIST_DIR, "
-                                           "else the cache / a download)")
     parser.add_argument("--full", action="store_true", help="also train the full preset")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of reference then quick preset; the table gives medians")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--model", type=Path, help="model for the inference timing "
-                                                   "(default: the one in models/)")
+    add_arguments(parser)  # --model: the one whose inference is timed
     args = parser.parse_args(argv)
 
-    try:  # before minutes of training: a bad model, or offline without MNIST, is one line
-        model_path = args.model or find_model_file(DEFAULT_MODELS_DIR)
-        reader = DigitReader.from_file(model_path)
-        (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
-    except (ModelLoadError, MnistError) as exc:
-        parser.exit(1, f"error: {exc}\n")
+    model_path, reader, (x_train, y_train), (x_test, y_test) = load_inputs(parser, args,
+                                                                           reader=True)
     fit, val = split_validation(x_train, y_train, PRESETS["quick"].validation_size, args.seed)
 
     def train_preset(name: str) -> tuple[float, float]:

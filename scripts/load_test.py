@@ -16,7 +16,6 @@ Every loop is bounded in count and in time (``--time-limit`` seconds per phase).
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,16 +25,11 @@ import numpy as np
 from gradio_client import Client
 from PIL import Image
 
-# run as `python scripts/load_test.py` from the repo root: make the package importable
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.client import ENDPOINTS, api_argument
+from benchmarks.drawings import draw_digit
+from benchmarks.inputs import add_arguments, load_inputs
+from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
 
-from digit_recognizer import demo as logic  # noqa: E402
-from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
-from digit_recognizer.drawings import draw_digit  # noqa: E402
-from digit_recognizer.predict import DEFAULT_MODELS_DIR, ModelLoadError, find_model_file  # noqa: E402
-from scripts.serving import HOST, app_command, free_port, start_server, stop_server  # noqa: E402
-
-ENDPOINTS = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)
 PICTURES = 40  # distinct drawn test digits, cycled through
 
 
@@ -50,7 +44,7 @@ def read_digit(client: Client, endpoint: str, picture: Path) -> tuple[str | None
     """(the label read or None, seconds, error text or "")."""
     start = time.perf_counter()
     try:
-        label = client.predict(logic.api_argument(endpoint, picture), api_name=endpoint)[0]
+        label = client.predict(api_argument(endpoint, picture), api_name=endpoint)[0]
         return label["label"], time.perf_counter() - start, ""
     except Exception as exc:  # a load test counts every kind of failure, it does not stop
         return None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
@@ -116,19 +110,15 @@ def long_run(url: str, pid: int, pictures: list[tuple[Path, int]], count: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--model", type=Path, help="a .keras file (default: the one in models/)")
-    parser.add_argument("--data-dir", help="directory of the MNIST files (else MNIST_DIR, cache)")
+    add_arguments(parser)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--requests", type=int, default=50, help="per simultaneous user")
     parser.add_argument("--long", type=int, default=1000, help="sequential requests, phase 2")
     parser.add_argument("--time-limit", type=float, default=900, help="seconds per phase")
     args = parser.parse_args()
 
-    try:
-        model = args.model or find_model_file(DEFAULT_MODELS_DIR)
-        images, labels = load_mnist(args.data_dir)[1]
-    except (ModelLoadError, MnistError) as exc:  # no model, or offline without MNIST: one line
-        parser.exit(1, f"error: {exc}\n")
+    inputs = load_inputs(parser, args)
+    model, (images, labels) = inputs.model_path, inputs.test
     folder = Path(tempfile.mkdtemp(prefix="load_test_"))
     rng = np.random.default_rng(0)
     pictures = []

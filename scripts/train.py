@@ -11,7 +11,7 @@ metrics.json (test metrics, configuration, command line, library versions, data 
 plots, samples/ and a model card (README.md).
 
 Interrupted runs: training keeps a backup of its state in OUTPUT_DIR/.backup as it goes (see
-digit_recognizer.train). --resume continues from it, after checking that the configuration is
+digit_recognizer.train and digit_recognizer.resume). --resume continues from it, after checking that the configuration is
 the one the backup was made with. Without --resume an existing backup is an error, and so is
 --resume without one: runs are never silently mixed nor silently restarted. To start afresh,
 delete OUTPUT_DIR/.backup.
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import platform
 import shlex
@@ -36,30 +35,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-# Run as `python scripts/train.py`, Python puts scripts/ on sys.path, not the repo root that
-# holds the package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from digit_recognizer import data, hub  # noqa: E402  (light: no TensorFlow)
+# light: no TensorFlow, so that --help and the checks answer at once
+from digit_recognizer import data, hub, model_folder, resume
+from digit_recognizer.resume import RunError
 
 if TYPE_CHECKING:
-    import keras
     from huggingface_hub import HfApi
-
-    from digit_recognizer.model import ModelConfig
 
 # The keys of digit_recognizer.train.PRESETS, repeated here so that --help and argument errors
 # answer at once instead of after the seconds TensorFlow takes to import (a test keeps the two
 # in step).
 PRESET_NAMES = ("full", "quick")
 STRATEGIES = ("default", "mirrored", "multi-worker")  # see digit_recognizer.train.make_strategy
-BACKUP_DIRNAME = ".backup"  # hidden, so hub uploads skip it
-RUN_FILENAME = "run.json"  # in the backup: the settings an interrupted run must be resumed with
 Number = TypeVar("Number", int, float)
-
-
-class RunError(RuntimeError):
-    """A problem with the output directory's state; the message says what to do."""
 
 
 def _checked(convert: Callable[[str], Number], kind: str, is_valid: Callable[[Number], bool],
@@ -107,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "validation split)")
     parser.add_argument("--resume", action="store_true",
                         help=f"continue the interrupted run backed up in "
-                             f"OUTPUT_DIR/{BACKUP_DIRNAME}, with the same settings")
+                             f"OUTPUT_DIR/{model_folder.BACKUP_DIRNAME}, with the same settings")
     parser.add_argument("--strategy", choices=STRATEGIES, default="default",
                         help="tf.distribute strategy: one device, all local GPUs, or the hosts "
                              "in TF_CONFIG (default: default)")
@@ -143,7 +131,7 @@ def main(argv: Sequence[str] | None = None, hf_api: HfApi | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        backup_dir = args.output_dir / BACKUP_DIRNAME
+        backup_dir = resume.backup_dir_of(args.output_dir)
         hint = f": pass --resume to continue from {backup_dir}" if backup_dir.exists() else ""
         print(f"\ninterrupted{hint}", file=sys.stderr)
         return 130
@@ -155,24 +143,19 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
     # checks that fail fast come before the seconds of imports and the minutes of training
     if args.push_to_hub:
         hub.check_ready_to_push(args.push_to_hub, hf_api)
-    backup_dir = args.output_dir / BACKUP_DIRNAME
-    check_backup_state(backup_dir, args.resume)
+    backup_dir = resume.backup_dir_of(args.output_dir)
+    resume.check_backup_state(backup_dir, args.resume)
     (x_train, y_train), (x_test, y_test) = data.load_mnist(args.data_dir)
 
-    from digit_recognizer.evaluate import evaluate, write_artifacts  # TensorFlow from here on
+    from digit_recognizer.evaluate import evaluate  # TensorFlow from here on
     from digit_recognizer.train import PRESETS, train
 
     config = dataclasses.replace(PRESETS[args.preset], **{
         name: value for name in ("epochs", "batch_size", "learning_rate", "seed")
         if (value := getattr(args, name)) is not None})
     config_dict = dataclasses.asdict(config)
-    settings = {"config": config_dict, "limit": args.limit, "strategy": args.strategy}
-    if args.resume:
-        check_same_settings(backup_dir, settings)
-    else:
-        backup_dir.mkdir(parents=True)
-        (backup_dir / RUN_FILENAME).write_text(
-            json.dumps({**settings, "command": command}, indent=2))
+    resume.start_or_resume(backup_dir, {"config": config_dict, "limit": args.limit,
+                                        "strategy": args.strategy}, command, args.resume)
 
     (x_fit, y_fit), val_data = data.split_validation(x_train, y_train,
                                                      n_val=config.validation_size, seed=config.seed)
@@ -180,9 +163,8 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
     result = train(config, fit_data, val_data, backup_dir=backup_dir, strategy=args.strategy,
                    verbose=1 if args.verbose else 0)
 
-    model_path = args.output_dir / hub.MODEL_FILENAME
-    inference_model = save_inference_model(result.model, config.model, model_path)
-    metrics, probabilities = evaluate(inference_model, x_test, y_test)
+    model_path = model_folder.save_model(result.model, args.output_dir)
+    metrics, probabilities = evaluate(result.model, x_test, y_test)
     run_info = {
         "command": command,
         "preset": args.preset,
@@ -193,13 +175,13 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
         "history": result.history,
         "training_images": len(fit_data[0]),
         "training_wall_time_s": round(result.wall_time_s, 1),
-        "num_parameters": inference_model.count_params(),
+        "num_parameters": result.model.count_params(),
         "versions": library_versions(),
         "data_sha256": {spec.name: spec.sha256 for spec in data.FILES.values()},  # verified on load
     }
-    write_artifacts(args.output_dir, metrics=metrics, probabilities=probabilities,
-                    x_test=x_test, y_test=y_test, history=result.history, run_info=run_info,
-                    repo_id=args.push_to_hub)
+    model_folder.write_artifacts(args.output_dir, metrics=metrics, probabilities=probabilities,
+                                 x_test=x_test, y_test=y_test, history=result.history,
+                                 run_info=run_info, repo_id=args.push_to_hub)
 
     epochs = f"{config.epochs} epoch{'s' if config.epochs > 1 else ''}"
     print(f"test accuracy {metrics['test_accuracy']:.2%} after {epochs} "
@@ -208,57 +190,6 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
     if args.push_to_hub:
         url = hub.push_to_hub(args.output_dir, args.push_to_hub, private=args.private, api=hf_api)
         print(f"uploaded to {url}")
-
-
-def check_backup_state(backup_dir: Path, resume: bool) -> None:
-    """A backup is continued only on request, and --resume without one is a mistake too."""
-    if backup_dir.exists() and not resume:
-        raise RunError(f"{backup_dir} holds the backup of an interrupted run: pass --resume to "
-                       f"continue it, or delete that folder to start afresh")
-    if resume and not (backup_dir / RUN_FILENAME).is_file():
-        if backup_dir.exists():  # made by something other than this script
-            raise RunError(f"--resume: {backup_dir} has no {RUN_FILENAME}, so the settings it "
-                           f"was made with are unknown; delete it to start afresh")
-        raise RunError(f"--resume: no interrupted run to continue in {backup_dir.parent}")
-
-
-def check_same_settings(backup_dir: Path, settings: dict) -> None:
-    """Resuming with another configuration would mix two runs in one model: refuse."""
-    recorded = json.loads((backup_dir / RUN_FILENAME).read_text())
-    # through JSON, so that tuples compare equal to the lists they were stored as
-    current = json.loads(json.dumps(settings))
-    differing = sorted(_differing_keys(recorded["config"], current["config"])
-                       + [key for key in ("limit", "strategy") if recorded[key] != current[key]])
-    if differing:
-        raise RunError(f"--resume: the backup in {backup_dir} was made with different settings "
-                       f"({', '.join(differing)}): resume with the flags of its command "
-                       f"({recorded['command']}), or, if the presets changed since, delete "
-                       f"{backup_dir} to start afresh")
-
-
-def _differing_keys(recorded: dict, current: dict, prefix: str = "") -> list[str]:
-    keys = []
-    for key in sorted(recorded.keys() | current.keys()):
-        old, new = recorded.get(key), current.get(key)
-        if isinstance(old, dict) and isinstance(new, dict):
-            keys += _differing_keys(old, new, f"{prefix}{key}.")
-        elif old != new:
-            keys.append(f"{prefix}{key}")
-    return keys
-
-
-def save_inference_model(model: keras.Model, model_config: ModelConfig, path: Path
-                         ) -> keras.Model:
-    """Save a copy of ``model`` without optimizer state, atomically: a reader (the app, a Hub
-    upload) sees the old file or the new one, never half of one. Returns the copy."""
-    from digit_recognizer.files import atomic_path
-    from digit_recognizer.model import build_model
-
-    inference_model = build_model(model_config)
-    inference_model.set_weights(model.get_weights())
-    with atomic_path(path) as tmp_path:
-        inference_model.save(tmp_path)
-    return inference_model
 
 
 def library_versions() -> dict[str, str]:

@@ -4,7 +4,7 @@ gradio_client on both API endpoints, with good pictures and the bad ones people 
 Correctness checks ("this drawing reads as 7") use conftest's `reader`: the shipped model,
 models/digit_cnn.keras (or DIGIT_RECOGNIZER_TEST_MODEL); without one they fail, saying how to
 train it. Drawings are MNIST *test* digits (conftest's `mnist_test`) redrawn on an 800x800
-canvas by digit_recognizer.drawings.
+canvas by benchmarks.drawings.
 """
 
 from __future__ import annotations
@@ -22,31 +22,30 @@ import httpx
 import numpy as np
 import pytest
 from gradio.components.image_editor import EditorData, EditorDataBlobs
+from gradio.data_classes import FileData
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageOps
 
-import app
+from benchmarks.client import ENDPOINTS, api_argument
+from benchmarks.drawings import draw_digit
+from benchmarks.serving import free_port
 from digit_recognizer import demo as logic
-from digit_recognizer import evaluate
+from digit_recognizer import model_folder, ui
 from digit_recognizer.components import SketchpadInput
-from digit_recognizer.drawings import draw_digit
-from digit_recognizer.hub import MODEL_FILENAME
-from digit_recognizer.predict import ModelLoadError
+from digit_recognizer.model_folder import MODEL_FILENAME, ModelLoadError
 from helpers import write_huge_blank_png
-from scripts.serving import free_port
 
 SEVEN = 0  # index of a clearly written 7 in the MNIST test set: the tests' "real digit"
-ENDPOINTS = (logic.SKETCH_ENDPOINT, logic.UPLOAD_ENDPOINT)
 # What each kind of unreadable picture must be told: parts of preprocess.ImageInputError's
-# messages. A case marked ANY_REASON accepts any of them (which one is preprocessing's call).
-EMPTY = "empty"
+# messages, one for each case.
+EMPTY = "the canvas or picture is empty"
 NOT_AN_IMAGE = "not an image we can read"
 DAMAGED = "damaged or truncated"
 TOO_LARGE = "too large to process"
-TOO_SMALL = "too small"
+TOO_SMALL = "too small to read"
 NOISE = "looks like noise"
-ANY_REASON = (EMPTY, NOT_AN_IMAGE, DAMAGED, TOO_LARGE, TOO_SMALL, NOISE, "No clear digit")
+NO_IMAGE = "No image"
 
 
 # ------------------------------------------------------------------------- model and digits
@@ -82,11 +81,6 @@ def encodings(drawn_seven, pictures) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def unreadable(drawn_seven, pictures) -> dict[str, tuple[Path, tuple[str, ...]]]:
     return unreadable_pictures(drawn_seven, pictures)
-
-
-def local_sketch(path: Path | None) -> dict:
-    """A sketchpad value as SketchpadInput hands it to the function: undecoded paths."""
-    return {"background": None, "layers": [], "composite": None if path is None else str(path)}
 
 
 # ------------------------------------------------------------------------ pictures to send
@@ -132,24 +126,24 @@ def digit_encodings(drawn: np.ndarray, folder: Path) -> dict[str, Path]:
     }
 
 
-def unreadable_pictures(drawn: np.ndarray, folder: Path) -> dict[str, tuple[Path, tuple[str, ...]]]:
-    """Pictures without a readable digit, each with the message parts it may be told."""
+def unreadable_pictures(drawn: np.ndarray, folder: Path) -> dict[str, tuple[Path, str]]:
+    """Pictures without a readable digit, each with the message it must be told."""
     noise = np.random.default_rng(0).integers(0, 256, (800, 800, 3), np.uint8)
     dot = np.zeros((800, 800, 4), np.uint8)
     dot[397:403, 397:403, 3] = 255
     strip = np.full((3, 4000), 255, np.uint8)
     strip[:, 1000:3000] = 0
     images = {
-        "empty transparent": (Image.new("RGBA", (800, 800), (0, 0, 0, 0)), (EMPTY,)),
-        "empty white": (Image.new("RGB", (800, 800), "white"), (EMPTY,)),
-        "empty black": (Image.new("RGB", (800, 800), "black"), (EMPTY,)),
-        "random noise": (Image.fromarray(noise), (NOISE,)),
-        "1x1 image": (Image.new("L", (1, 1), 0), ANY_REASON),
-        "4000x3 strip": (Image.fromarray(strip), ANY_REASON),
-        "tiny dot": (Image.fromarray(dot), (TOO_SMALL, EMPTY)),
+        "empty transparent": (Image.new("RGBA", (800, 800), (0, 0, 0, 0)), EMPTY),
+        "empty white": (Image.new("RGB", (800, 800), "white"), EMPTY),
+        "empty black": (Image.new("RGB", (800, 800), "black"), EMPTY),
+        "random noise": (Image.fromarray(noise), NOISE),
+        "1x1 image": (Image.new("L", (1, 1), 0), EMPTY),  # one pixel: no contrast at all
+        "4000x3 strip": (Image.fromarray(strip), NOISE),  # all "ink", no stroke of a digit
+        "tiny dot": (Image.fromarray(dot), TOO_SMALL),
     }
-    cases = {name: (save(image, folder / f"{name.replace(' ', '_')}.png"), reasons)
-             for name, (image, reasons) in images.items()}
+    cases = {name: (save(image, folder / f"{name.replace(' ', '_')}.png"), reason)
+             for name, (image, reason) in images.items()}
     png = io.BytesIO()
     Image.fromarray(drawn).save(png, "PNG")
     raw_files = {
@@ -159,15 +153,15 @@ def unreadable_pictures(drawn: np.ndarray, folder: Path) -> dict[str, tuple[Path
     }
     for name, (filename, content, reason) in raw_files.items():
         (folder / filename).write_bytes(content)
-        cases[name] = (folder / filename, (reason,))
-    cases["20000x20000 png"] = (write_huge_blank_png(folder / "bomb.png"), (TOO_LARGE,))
+        cases[name] = (folder / filename, reason)
+    cases["20000x20000 png"] = (write_huge_blank_png(folder / "bomb.png"), TOO_LARGE)
     return cases
 
 
-def assert_human_message(message: str, reasons: tuple[str, ...]) -> None:
-    """Our message, not Gradio's generic one nor a traceback."""
+def assert_human_message(message: str, reason: str) -> None:
+    """Our message for this picture, not Gradio's generic one nor a traceback."""
     assert "upstream" not in message.lower() and "Traceback" not in message, message
-    assert any(reason.lower() in message.lower() for reason in reasons), message
+    assert reason.lower() in message.lower(), message
 
 
 def assert_reads(labels: dict[str, float], digit: int) -> None:
@@ -198,7 +192,7 @@ def test_drawn_digits_are_read_with_the_image_the_model_saw(handlers, mnist_test
     right = 0
     for index in indices:
         path = save(Image.fromarray(draw_digit(images[index], rng)), tmp_path / f"{index}.png")
-        top3, seen_png, hint = handlers.read_request(local_sketch(path))
+        top3, seen_png, hint = handlers.read_request(str(path))
         assert len(top3) == 3 and sum(top3.values()) <= 1.0 + 1e-5
         seen = np.asarray(Image.open(seen_png))
         assert seen.shape == (28 * logic.PREVIEW_SCALE,) * 2 and seen.dtype == np.uint8
@@ -208,43 +202,73 @@ def test_drawn_digits_are_read_with_the_image_the_model_saw(handlers, mnist_test
     assert right >= 18, f"{right} of {len(indices)} drawn digits read correctly"
 
 
+def sketch(composite: Path | None = None, background: Path | None = None,
+           layers: tuple[Path, ...] = ()) -> EditorData:
+    """A sketchpad value as an API call brings it: files Gradio has stored."""
+    def file(path: Path | None) -> FileData | None:
+        return None if path is None else FileData(path=str(path))
+
+    return EditorData(background=file(background), layers=[file(p) for p in layers],
+                      composite=file(composite))
+
+
+def test_sketchpad_hands_on_its_composite_undecoded(seven_png):
+    assert SketchpadInput().preprocess(sketch(seven_png)) == str(seven_png)
+    assert SketchpadInput().preprocess(sketch()) is None
+    assert SketchpadInput().preprocess(None) is None
+
+
 def test_layers_over_a_background_are_read_like_a_composite(handlers, pictures, seven_png):
     white = save(Image.new("RGB", (800, 800), "white"), pictures / "white_background.png")
-    value = {"background": str(white), "layers": [str(seven_png)], "composite": None}
-    assert_reads(handlers.read_request(value)[0], 7)
+    picture = SketchpadInput().preprocess(sketch(background=white, layers=(seven_png,)))
+    assert isinstance(picture, np.ndarray) and picture.shape == (800, 800, 4)
+    assert_reads(handlers.read_request(picture)[0], 7)
+
+
+def test_a_damaged_layer_is_an_error_with_its_message(unreadable, seven_png):
+    damaged, reason = unreadable["truncated png"]
+    with pytest.raises(gr.Error) as error:
+        SketchpadInput().preprocess(sketch(background=seven_png, layers=(damaged,)))
+    assert_human_message(error.value.message, reason)
+
+
+def test_layers_of_another_size_are_an_error_with_its_message(pictures, seven_png):
+    small = save(Image.new("RGB", (400, 400), "white"), pictures / "small_background.png")
+    with pytest.raises(gr.Error) as error:
+        SketchpadInput().preprocess(sketch(background=small, layers=(seven_png,)))
+    assert_human_message(error.value.message, "differ in size")
 
 
 def test_browser_canvas_sent_as_blobs_is_read(handlers, seven_png):
     pad = SketchpadInput()
     pad.blob_storage["canvas-1"] = EditorDataBlobs(background=None, layers=[],
                                                    composite=seven_png.read_bytes())
-    value = pad.preprocess(EditorData(id="canvas-1"))
-    assert isinstance(value["composite"], bytes) and "canvas-1" not in pad.blob_storage
-    assert_reads(handlers.read_request(value)[0], 7)
+    picture = pad.preprocess(EditorData(id="canvas-1"))
+    assert picture == seven_png.read_bytes() and "canvas-1" not in pad.blob_storage
+    assert_reads(handlers.read_request(picture)[0], 7)
 
 
 def test_empty_canvas_is_an_error_never_a_digit(handlers, unreadable):
-    for value in (None, local_sketch(None)):
-        with pytest.raises(gr.Error, match="No image"):
-            handlers.read_request(value)
+    with pytest.raises(gr.Error, match=NO_IMAGE):
+        handlers.read_request(None)
     for name in ("empty transparent", "empty white", "empty black"):
         with pytest.raises(gr.Error) as error:
-            handlers.read_request(local_sketch(unreadable[name][0]))
-        assert_human_message(error.value.message, (EMPTY,))
+            handlers.read_request(str(unreadable[name][0]))
+        assert_human_message(error.value.message, EMPTY)
 
 
 def test_garbage_file_is_an_error_with_a_human_message(handlers, unreadable):
     with pytest.raises(gr.Error) as error:
         handlers.read_request(str(unreadable["text named .png"][0]))
-    assert_human_message(error.value.message, (NOT_AN_IMAGE,))
+    assert_human_message(error.value.message, NOT_AN_IMAGE)
 
 
 def test_live_reading_shows_a_hint_instead_of_an_error(handlers, unreadable, seven_png):
     top3, seen, hint = handlers.read_while_drawing(None)  # the sketchpad was just cleared
     assert (top3, seen) == (None, None) and "draw a digit" in hint.lower()
-    top3, seen, hint = handlers.read_while_drawing(local_sketch(unreadable["tiny dot"][0]))
-    assert (top3, seen) == (None, None) and hint
-    assert_reads(handlers.read_while_drawing(local_sketch(seven_png))[0], 7)
+    top3, seen, hint = handlers.read_while_drawing(str(unreadable["tiny dot"][0]))
+    assert (top3, seen) == (None, None) and TOO_SMALL in hint
+    assert_reads(handlers.read_while_drawing(str(seven_png))[0], 7)
 
 
 def test_an_unexpected_failure_is_logged_and_shown_as_a_plain_sentence(caplog):
@@ -280,7 +304,7 @@ def model_assets(tmp_path_factory, mnist_test) -> Path:
     plus entries the loader must skip: a missing PNG, a malformed label, a path outside
     samples/)."""
     folder = tmp_path_factory.mktemp("model_assets")
-    samples = folder / logic.SAMPLES_DIRNAME
+    samples = folder / model_folder.SAMPLES_DIRNAME
     samples.mkdir()
     images, labels = mnist_test
     entries = []
@@ -292,69 +316,65 @@ def model_assets(tmp_path_factory, mnist_test) -> Path:
     entries.append({"file": "gone.png", "label": 3, "prediction": 3, "confidence": 0.9})
     entries.append({"file": "test_00000.png", "label": "seven", "prediction": 3, "confidence": 1})
     entries.append({"file": "../metrics.json", "label": 3, "prediction": 3, "confidence": 0.9})
-    (samples / logic.SAMPLES_INDEX).write_text(json.dumps(entries))
-    (folder / logic.METRICS_FILENAME).write_text(json.dumps({"test_accuracy": 0.99345}))
+    (samples / model_folder.SAMPLES_INDEX).write_text(json.dumps(entries))
+    (folder / model_folder.METRICS_FILENAME).write_text(json.dumps({"test_accuracy": 0.99345}))
     return folder
 
 
 def test_samples_are_loaded_with_mistakes_marked(model_assets, mnist_test):
-    samples = logic.load_samples(model_assets)
+    samples = model_folder.load_samples(model_assets)
     assert [s.caption for s in samples] == ["✓ 7 (61%)", "✓ 2 (61%)", "✗ pred 7 / true 1 (61%)"]
     assert np.array_equal(samples[0].pixels, mnist_test[0][0])
-    items = logic.gallery_items(samples)
+    items = ui.gallery_items(samples)
     assert [caption[0] for _, caption in items] == ["✗", "✓", "✓"]  # mistakes first
     assert items[1][0].shape == (280, 280)
 
 
 def test_missing_or_broken_assets_give_an_empty_gallery_and_no_accuracy(tmp_path, capsys):
-    assert logic.load_samples(tmp_path) == [] and logic.load_metrics(tmp_path) == {}
-    (tmp_path / logic.SAMPLES_DIRNAME).mkdir()
-    (tmp_path / logic.SAMPLES_DIRNAME / logic.SAMPLES_INDEX).write_text("{not json")
-    (tmp_path / logic.METRICS_FILENAME).write_text("[1, 2]")
-    assert logic.load_samples(tmp_path) == [] and logic.load_metrics(tmp_path) == {}
-    assert "not measured" in logic.describe_model(1000, {})
+    assert model_folder.load_samples(tmp_path) == [] and model_folder.load_metrics(tmp_path) == {}
+    (tmp_path / model_folder.SAMPLES_DIRNAME).mkdir()
+    (tmp_path / model_folder.SAMPLES_DIRNAME / model_folder.SAMPLES_INDEX).write_text("{not json")
+    (tmp_path / model_folder.METRICS_FILENAME).write_text("[1, 2]")
+    assert model_folder.load_samples(tmp_path) == [] and model_folder.load_metrics(tmp_path) == {}
+    assert "not measured" in ui.describe_model(1000, {})
     assert "warning" in capsys.readouterr().err
 
 
 def test_model_description_shows_the_measured_accuracy(model_assets):
-    text = logic.describe_model(312_000, logic.load_metrics(model_assets))
+    text = ui.describe_model(312_000, model_folder.load_metrics(model_assets))
     assert "99.34%" in text and "312,000 parameters" in text
-
-
-def test_asset_names_match_what_training_writes():
-    assert (logic.SAMPLES_DIRNAME, logic.SAMPLES_INDEX) == (evaluate.SAMPLES_DIRNAME,
-                                                           evaluate.SAMPLES_INDEX)
 
 
 def test_model_is_found_in_the_models_folder_or_a_clear_error(tmp_path):
     with pytest.raises(ModelLoadError, match="python scripts/train.py"):
-        logic.locate_model(models_dir=tmp_path)
+        model_folder.locate_model(models_dir=tmp_path)
     (tmp_path / MODEL_FILENAME).write_bytes(b"x")
-    assert logic.locate_model(models_dir=tmp_path) == (tmp_path / MODEL_FILENAME, tmp_path)
+    assert model_folder.locate_model(models_dir=tmp_path) == (tmp_path / MODEL_FILENAME, tmp_path)
 
 
 def test_model_repo_brings_its_metrics_and_samples(monkeypatch, tmp_path, model_assets):
-    """download_model stand-in: files land in one snapshot folder, laid out as in the repo."""
+    """download_file stand-in: files land in one snapshot folder, laid out as in the repo."""
     repo = tmp_path / "repo"
     shutil.copytree(model_assets, repo)
     (repo / MODEL_FILENAME).write_bytes(b"model")
     snapshot = tmp_path / "snapshot"
     requested = []
 
-    def download_model(repo_id, filename=None, revision=None):
-        requested.append(filename or MODEL_FILENAME)
-        target = snapshot / (filename or MODEL_FILENAME)
-        source = repo / (filename or MODEL_FILENAME)
+    def download_file(repo_id, filename, revision=None):
+        requested.append(filename)
+        target = snapshot / filename
+        source = repo / filename
         if not source.is_file():
-            raise logic.HubError(f"could not download {filename} from {repo_id}")
+            raise model_folder.HubError(f"could not download {filename} from {repo_id}")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, target)
         return target
 
-    monkeypatch.setattr(logic, "download_model", download_model)
-    model_file, assets = logic.locate_model(model_repo="user/digits")
+    monkeypatch.setattr(model_folder, "download_file", download_file)
+    model_file, assets = model_folder.locate_model(model_repo="user/digits")
     assert (model_file, assets) == (snapshot / MODEL_FILENAME, snapshot)
-    assert len(logic.load_samples(assets)) == 3 and logic.load_metrics(assets)["test_accuracy"]
+    assert len(model_folder.load_samples(assets)) == 3
+    assert model_folder.load_metrics(assets)["test_accuracy"]
     assert "samples/../metrics.json" not in requested  # never fetched outside samples/
 
 
@@ -363,7 +383,7 @@ def test_missing_or_corrupt_model_stops_the_app_with_one_line(tmp_path, capsys, 
     model = tmp_path / "digit_cnn.keras"
     if content is not None:
         model.write_bytes(content)
-    assert app.main(["--model", str(model)]) == 1
+    assert ui.main(["--model", str(model)]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert [line for line in err.splitlines() if line.startswith("error:")] == [err.strip()]
@@ -373,9 +393,9 @@ def test_missing_or_corrupt_model_stops_the_app_with_one_line(tmp_path, capsys, 
 # ---------------------------------------------------------------------- the served app
 @pytest.fixture(scope="module")
 def served(reader, model_assets) -> str:
-    about = logic.describe_model(reader.model.count_params(), logic.load_metrics(model_assets))
-    demo = app.build_demo(reader, logic.load_samples(model_assets), about)
-    yield app.start_serving(demo, "127.0.0.1", free_port(), quiet=True)
+    about = ui.describe_model(reader.model.count_params(), model_folder.load_metrics(model_assets))
+    demo = ui.build_demo(reader, model_folder.load_samples(model_assets), about)
+    yield ui.start_serving(demo, "127.0.0.1", free_port(), quiet=True)
     demo.close()
 
 
@@ -385,7 +405,7 @@ def client(served) -> Client:
 
 
 def call(client: Client, endpoint: str, path: Path):
-    return client.predict(logic.api_argument(endpoint, path), api_name=endpoint)
+    return client.predict(api_argument(endpoint, path), api_name=endpoint)
 
 
 def test_page_serves_with_the_gallery_and_accuracy(served):
@@ -424,10 +444,10 @@ def test_every_encoding_of_a_digit_reads_as_that_digit(client, endpoint, encodin
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_bad_input_gets_a_clear_message_and_the_app_goes_on(client, endpoint, unreadable, case,
                                                             seven_png):
-    path, reasons = unreadable[case]
+    path, reason = unreadable[case]
     with pytest.raises(AppError) as error:
         call(client, endpoint, path)
-    assert_human_message(str(error.value), reasons)
+    assert_human_message(str(error.value), reason)
     assert call(client, endpoint, seven_png)[0]["label"] == "7"
 
 
@@ -440,14 +460,14 @@ def test_oversized_upload_is_refused(client, served, pictures, seven_png):
     with big.open("rb") as content:  # ...and the server enforces it for any other caller
         response = httpx.post(f"{served}gradio_api/upload", files={"files": content}, timeout=60)
     assert response.status_code == 413
-    assert call(client, logic.SKETCH_ENDPOINT, seven_png)[0]["label"] == "7"
+    assert call(client, ui.SKETCH_ENDPOINT, seven_png)[0]["label"] == "7"
 
 
 def test_eight_simultaneous_requests_all_succeed(client, seven_png):
     # The same picture eight times: all eight answers share one preview file, which must
     # never be served half-written (see demo.save_preview).
-    jobs = [client.submit(logic.api_argument(logic.SKETCH_ENDPOINT, seven_png),
-                          api_name=logic.SKETCH_ENDPOINT) for _ in range(8)]
+    jobs = [client.submit(api_argument(ui.SKETCH_ENDPOINT, seven_png),
+                          api_name=ui.SKETCH_ENDPOINT) for _ in range(8)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         labels = list(pool.map(lambda job: job.result(timeout=120)[0]["label"], jobs))
     assert labels == ["7"] * 8

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_recognizer.drawings import as_photo, draw_digit
-from scripts.serving import HOST, app_command, free_port, start_server, stop_server
+from benchmarks.drawings import as_photo, draw_digit
+from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 

@@ -1,5 +1,7 @@
-"""digit_recognizer.evaluate: metrics, artifacts, atomic writes. A tiny untrained model on
-random digits: fast, no MNIST needed, and it makes plenty of mistakes to show."""
+"""digit_recognizer.evaluate (metrics) and what a run writes into its model folder
+(digit_recognizer.model_folder, .plots, .files: artifacts, model card, atomic writes). A tiny
+untrained model on random digits: fast, no MNIST needed, and it makes plenty of mistakes to
+show."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from digit_recognizer import evaluate as ev
-from digit_recognizer import files
+from digit_recognizer import files, plots
+from digit_recognizer import model_folder as mf
 from digit_recognizer.model import ModelConfig, build_model
 
 N = 300
@@ -42,7 +45,7 @@ def evaluated():
 def out_dir(evaluated, tmp_path_factory):
     x, y, metrics, probabilities = evaluated
     directory = tmp_path_factory.mktemp("models")
-    written = ev.write_artifacts(directory, metrics=metrics, probabilities=probabilities,
+    written = mf.write_artifacts(directory, metrics=metrics, probabilities=probabilities,
                                  x_test=x, y_test=y, history=HISTORY, run_info=RUN_INFO,
                                  repo_id="someone/digits")
     assert sorted(p.name for p in written) == sorted(ARTIFACTS + ["samples"])
@@ -82,19 +85,21 @@ def test_loss_stays_finite_for_a_zero_probability():
 
 def test_evaluate_numbers_are_consistent(evaluated):
     x, y, metrics, probabilities = evaluated
-    assert probabilities.shape == (N, 10) and probabilities.dtype == np.float32
+    classes = probabilities.shape[1]  # the model's outputs: metrics take the count from there
+    assert probabilities.shape == (N, classes) and probabilities.dtype == np.float32
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
     confusion = np.array(metrics["confusion_matrix"])
-    assert confusion.shape == (10, 10) and confusion.dtype.kind == "i"
+    assert confusion.shape == (classes, classes) and confusion.dtype.kind == "i"
     assert confusion.sum() == N == metrics["num_test_images"]
-    np.testing.assert_array_equal(confusion.sum(axis=1), np.bincount(y, minlength=10))
+    np.testing.assert_array_equal(confusion.sum(axis=1), np.bincount(y, minlength=classes))
     np.testing.assert_array_equal(confusion.sum(axis=0),
-                                  np.bincount(probabilities.argmax(axis=1), minlength=10))
+                                  np.bincount(probabilities.argmax(axis=1), minlength=classes))
     assert metrics["test_accuracy"] == pytest.approx(np.trace(confusion) / N)
     assert metrics["test_accuracy"] == pytest.approx(np.mean(probabilities.argmax(axis=1) == y))
     for digit, accuracy in enumerate(metrics["per_class_accuracy"]):
-        assert accuracy == pytest.approx(confusion[digit, digit] / confusion[digit].sum())
+        total = confusion[digit].sum()
+        assert accuracy == (pytest.approx(confusion[digit, digit] / total) if total else None)
     expected_loss = -np.mean(np.log(probabilities[np.arange(N), y].astype(np.float64)))
     assert metrics["test_loss"] == pytest.approx(expected_loss, rel=1e-5)
     json.dumps(metrics, allow_nan=False)
@@ -115,7 +120,7 @@ def test_evaluate_refuses_scaled_images(evaluated):
     ([False] * 3, 5, 2, [0, 1, 2]),  # fewer images than asked for
 ])
 def test_select_examples(correct, count, mistakes, expected):
-    chosen = ev.select_examples(np.array(correct), count, mistakes)
+    chosen = mf.select_examples(np.array(correct), count, mistakes)
     assert chosen.tolist() == expected
 
 
@@ -137,7 +142,7 @@ def test_every_artifact_exists_and_pngs_open(out_dir):
 def test_samples_point_at_test_digits(out_dir, evaluated):
     x, y, _, probabilities = evaluated
     entries = json.loads((out_dir / "samples" / "samples.json").read_text())
-    assert len(entries) == ev.NUM_SAMPLES
+    assert len(entries) == mf.NUM_SAMPLES
     assert [e["test_index"] for e in entries] == sorted({e["test_index"] for e in entries})
     for entry in entries:
         assert set(entry) == {"file", "label", "prediction", "confidence", "test_index"}
@@ -149,7 +154,7 @@ def test_samples_point_at_test_digits(out_dir, evaluated):
         assert entry["prediction"] == probabilities[index].argmax()
         assert entry["confidence"] == pytest.approx(probabilities[index].max(), abs=1e-4)
     mistakes = sum(e["label"] != e["prediction"] for e in entries)
-    assert mistakes >= ev.SAMPLE_MISTAKES  # an untrained model has plenty to show
+    assert mistakes >= mf.SAMPLE_MISTAKES  # an untrained model has plenty to show
     pngs = {p.name for p in (out_dir / "samples").glob("*.png")}
     assert pngs == {e["file"] for e in entries}
 
@@ -178,18 +183,29 @@ def test_model_card(out_dir, evaluated):
     assert result.metric_value == pytest.approx(metrics["test_accuracy"], abs=1e-4)
 
 
+def test_saved_model_loads_in_safe_mode_and_predicts_the_same(evaluated, tmp_path):
+    x, _, _, probabilities = evaluated
+    model = build_model(ModelConfig(widths=(4, 8), convs_per_stage=1, dense_units=16))
+    path = mf.save_model(model, tmp_path)
+    assert path == tmp_path / mf.MODEL_FILENAME and hidden_entries(tmp_path) == []
+    assert mf.find_model_file(tmp_path) == path
+    loaded = mf.load_model(path)
+    assert np.allclose(loaded.predict(x[:8, ..., None] / 255.0, verbose=0),
+                       model.predict(x[:8, ..., None] / 255.0, verbose=0), atol=1e-6)
+
+
 def test_run_info_may_not_overwrite_metrics(evaluated, tmp_path):
     x, y, metrics, probabilities = evaluated
     with pytest.raises(ValueError, match="test_accuracy"):
-        ev.write_artifacts(tmp_path, metrics=metrics, probabilities=probabilities, x_test=x,
+        mf.write_artifacts(tmp_path, metrics=metrics, probabilities=probabilities, x_test=x,
                            y_test=y, history=HISTORY, run_info={"test_accuracy": 1.0})
     assert list(tmp_path.iterdir()) == []
 
 
 def test_worst_mistakes_without_mistakes(tmp_path):
     labels = np.arange(10)
-    ev.plot_worst_mistakes(np.zeros((10, 28, 28), np.uint8), labels,
-                           np.eye(10, dtype=np.float32), tmp_path / "worst.png")
+    plots.plot_worst_mistakes(np.zeros((10, 28, 28), np.uint8), labels,
+                              np.eye(10, dtype=np.float32), tmp_path / "worst.png")
     with Image.open(tmp_path / "worst.png") as image:
         assert image.width > 100
 
@@ -226,7 +242,7 @@ def test_failed_rewrite_keeps_previous_artifacts(out_dir, evaluated, tmp_path, m
     monkeypatch.setattr(Figure, "savefig", crash_midway)
     changed = {**metrics, "test_accuracy": 0.5}
     with pytest.raises(OSError, match="no space"):
-        ev.write_artifacts(directory, metrics=changed, probabilities=probabilities, x_test=x,
+        mf.write_artifacts(directory, metrics=changed, probabilities=probabilities, x_test=x,
                            y_test=y, history=HISTORY, run_info=RUN_INFO)
     # metrics.json was complete before the first plot failed; every PNG is the old one
     assert json.loads((directory / "metrics.json").read_text())["test_accuracy"] == 0.5
@@ -239,14 +255,14 @@ def test_failed_rewrite_keeps_previous_artifacts(out_dir, evaluated, tmp_path, m
 def test_samples_folder_is_swapped_whole(evaluated, tmp_path):
     x, y, _, probabilities = evaluated
     samples = tmp_path / "samples"
-    ev.write_samples(samples, x, y, probabilities, np.arange(5))
+    mf.write_samples(samples, x, y, probabilities, np.arange(5))
     (samples / "stale.png").write_bytes(b"from an older run")
-    ev.write_samples(samples, x, y, probabilities, np.arange(5, 8))
+    mf.write_samples(samples, x, y, probabilities, np.arange(5, 8))
     names = sorted(p.name for p in samples.iterdir())
     assert names == ["samples.json", "test_00005.png", "test_00006.png", "test_00007.png"]
     assert hidden_entries(tmp_path) == []
 
     with pytest.raises(IndexError):  # fails while filling: the previous folder stays
-        ev.write_samples(samples, x, y, probabilities, np.array([0, N + 5]))
+        mf.write_samples(samples, x, y, probabilities, np.array([0, N + 5]))
     assert sorted(p.name for p in samples.iterdir()) == names
     assert hidden_entries(tmp_path) == []

@@ -8,6 +8,8 @@ import pytest
 from huggingface_hub.errors import HTTPError
 
 from digit_recognizer import hub
+from digit_recognizer.model_folder import (BACKUP_DIRNAME, METRICS_FILENAME, MODEL_FILENAME,
+                                           RUN_FILENAME)
 
 SECRET = "hf_NotARealTokenButTreatedAsOne123"
 
@@ -32,7 +34,7 @@ class RecordingApi:
 
 @pytest.fixture
 def model_folder(tmp_path: Path) -> Path:
-    (tmp_path / hub.MODEL_FILENAME).write_bytes(b"model")
+    (tmp_path / MODEL_FILENAME).write_bytes(b"model")
     (tmp_path / ".backup").mkdir()
     return tmp_path
 
@@ -57,11 +59,11 @@ def test_push_creates_repo_then_uploads_folder_without_hidden_files(model_folder
 def test_ignore_patterns_skip_backup_and_temp_files_only():
     from huggingface_hub.utils import filter_repo_objects
 
-    paths = [hub.MODEL_FILENAME, "README.md", "metrics.json", "samples/3.png",
-             ".backup/latest.weights.h5", ".backup/run.json", ".saving-x1/digit_cnn.keras",
-             "samples/.DS_Store"]
+    paths = [MODEL_FILENAME, "README.md", METRICS_FILENAME, "samples/3.png",
+             f"{BACKUP_DIRNAME}/latest.weights.h5", f"{BACKUP_DIRNAME}/{RUN_FILENAME}",
+             ".saving-x1/digit_cnn.keras", "samples/.DS_Store"]
     kept = list(filter_repo_objects(paths, ignore_patterns=hub.IGNORE_PATTERNS))
-    assert kept == [hub.MODEL_FILENAME, "README.md", "metrics.json", "samples/3.png"]
+    assert kept == [MODEL_FILENAME, "README.md", METRICS_FILENAME, "samples/3.png"]
 
 
 def test_push_failure_raises_hub_error_naming_repo_without_any_token(model_folder, monkeypatch):
@@ -94,7 +96,7 @@ def test_check_ready_to_push(monkeypatch):
     hub.check_ready_to_push("user/digits", api=RecordingApi())  # the client brings its token
 
 
-def test_download_model_defaults_to_the_trained_model_file(monkeypatch, tmp_path):
+def test_download_file_fetches_one_file_of_a_model_repo(monkeypatch, tmp_path):
     calls = []
 
     def fake_download(repo_id, filename, **kwargs):
@@ -102,10 +104,11 @@ def test_download_model_defaults_to_the_trained_model_file(monkeypatch, tmp_path
         return str(tmp_path / filename)
 
     monkeypatch.setattr(hub, "hf_hub_download", fake_download)
-    path = hub.download_model("user/digits", revision="v1")
+    path = hub.download_file("user/digits", "samples/samples.json", revision="v1")
 
-    assert path == tmp_path / hub.MODEL_FILENAME
-    assert calls == [("user/digits", hub.MODEL_FILENAME, {"repo_type": "model", "revision": "v1"})]
+    assert path == tmp_path / "samples" / "samples.json"
+    assert calls == [("user/digits", "samples/samples.json",
+                      {"repo_type": "model", "revision": "v1"})]
 
 
 def test_download_failure_raises_hub_error(monkeypatch):
@@ -114,4 +117,4 @@ def test_download_failure_raises_hub_error(monkeypatch):
 
     monkeypatch.setattr(hub, "hf_hub_download", offline)
     with pytest.raises(hub.HubError, match="digit_cnn.keras from the Hub model repo user/digits"):
-        hub.download_model("user/digits")
+        hub.download_file("user/digits", MODEL_FILENAME)

@@ -1,5 +1,5 @@
-"""The CNN's contract, the fused batch norm used for training, augmentation, and a short
-training run on a small subset."""
+"""The CNN's contract, temperature scaling, augmentation, the training set's extras, and short
+training runs on small subsets (with a kill and a resume)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from benchmarks.reference import build_reference_model
 from digit_recognizer.augment import AugmentConfig, augment_batch
-from digit_recognizer.model import (FusedBatchNormalization, ModelConfig, build_model,
-                                    build_reference_model)
+from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, ModelConfig, build_model,
+                                    with_temperature)
 from digit_recognizer.preprocess import mnist_to_input
-from digit_recognizer.train import TrainConfig, make_dataset, train
+from digit_recognizer.train import TrainConfig, make_dataset, train, with_extras
 
 SMALL = ModelConfig(widths=(4, 8), convs_per_stage=1, dense_units=16)  # fast, same structure
 SEED = tf.constant([1, 2])  # a stateless seed for augment_batch
@@ -24,9 +25,9 @@ SEED = tf.constant([1, 2])  # a stateless seed for augment_batch
                                     ModelConfig(downsample="pool", batch_norm=False),
                                     ModelConfig(dense_units=0)],
                          ids=["default", "small", "pool-no-bn", "global-pooling"])
-def test_model_maps_mnist_pixels_to_ten_probabilities(config):
+def test_model_maps_mnist_pixels_to_digit_and_not_a_digit_probabilities(config):
     model = build_model(config)
-    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 11)
     pixels = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
     probabilities = keras.ops.convert_to_numpy(model(pixels))
     assert probabilities.dtype == np.float32
@@ -51,56 +52,36 @@ def test_reference_model_contract():
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
 
 
-# --- fused batch norm: the stock layer's maths, faster ----------------------------------------
+# --- temperature scaling: calibrated probabilities, the same model ----------------------------
 
-def stock_and_fused(shape):
-    """A stock BatchNormalization and a FusedBatchNormalization with the same non-trivial
-    weights."""
-    stock, fused = keras.layers.BatchNormalization(), FusedBatchNormalization()
-    stock.build(shape)
-    fused.build(shape)
-    rng = np.random.default_rng(2)
-    weights = [rng.uniform(0.5, 1.5, w.shape).astype(np.float32) for w in stock.get_weights()]
-    stock.set_weights(weights)
-    fused.set_weights(weights)
-    return stock, fused
-
-
-def forward_and_gradients(layer, x, weighting, training):
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = layer(x, training=training)
-        loss = tf.reduce_sum(y * weighting)
-    gradients = tape.gradient(loss, [x, layer.gamma, layer.beta])
-    return [y.numpy()] + [g.numpy() for g in gradients]
+def test_with_temperature_softens_the_same_logits_and_keeps_stock_layers(tmp_path):
+    model = build_model(SMALL)
+    rng = np.random.default_rng(4)
+    model.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    calibrated = with_temperature(model, SMALL, 2.0)
+    pixels = rng.random((4, 28, 28, 1), dtype=np.float32)
+    original, softened = np.asarray(model(pixels)), np.asarray(calibrated(pixels))
+    # softmax(z / 2) is softmax(z) squared and renormalised
+    expected = original ** 0.5 / (original ** 0.5).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(softened, expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(softened.argmax(axis=1), original.argmax(axis=1))
+    path = tmp_path / "calibrated.keras"
+    calibrated.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)  # stock layers only
+    np.testing.assert_allclose(np.asarray(loaded(pixels)), softened, atol=1e-6)
 
 
-@pytest.mark.parametrize("shape", [(16, 7, 7, 5), (16, 5)], ids=["images", "dense"])
-@pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
-def test_fused_batch_norm_matches_the_stock_layer(shape, training):
-    rng = np.random.default_rng(3)
-    x = tf.constant(rng.normal(1.0, 3.0, shape).astype(np.float32))
-    weighting = tf.constant(rng.normal(size=shape).astype(np.float32))
-    stock, fused = stock_and_fused(shape)
-    expected = forward_and_gradients(stock, x, weighting, training)
-    actual = forward_and_gradients(fused, x, weighting, training)
-    for a, e in zip(actual, expected):  # outputs, then gradients for input, gamma, beta
-        np.testing.assert_allclose(a, e, rtol=1e-3, atol=1e-4)
-    moving_mean, moving_variance = (w for w in fused.get_weights()[2:])
-    np.testing.assert_allclose(moving_mean, stock.get_weights()[2], rtol=1e-5, atol=1e-6)
-    # the fused kernel's batch variance has Bessel's correction, n / (n - 1): immaterial here
-    np.testing.assert_allclose(moving_variance, stock.get_weights()[3], rtol=2e-2)
-
-
-def test_training_model_has_the_inference_models_weights():
-    training_model = build_model(SMALL, for_training=True)
-    assert any(isinstance(layer, FusedBatchNormalization) for layer in training_model.layers)
-    inference_model = build_model(SMALL)
-    assert not any(isinstance(layer, FusedBatchNormalization)
-                   for layer in inference_model.layers)
-    inference_model.set_weights(training_model.get_weights())
-    pixels = np.random.default_rng(4).random((2, 28, 28, 1), dtype=np.float32)
-    np.testing.assert_allclose(inference_model(pixels), training_model(pixels), atol=1e-6)
+def test_training_set_adds_continental_variants_and_negatives(mnist_test):
+    x, y = mnist_test
+    config = TrainConfig(continental_share=0.1, negative_share=0.2)
+    x_all, y_all = with_extras(x[:500], y[:500], config, np.random.default_rng(0))
+    assert x_all.dtype == np.uint8 and x_all.shape[1:] == (28, 28)
+    np.testing.assert_array_equal(x_all[:500], x[:500])  # the digits themselves come first
+    extra = y_all[500:]
+    assert (extra == NOT_A_DIGIT).sum() == 100
+    assert set(extra[extra != NOT_A_DIGIT]) <= {1, 4, 7, 9}
+    assert 30 <= (extra != NOT_A_DIGIT).sum() <= 50  # a few edits may be impossible
+    assert NUM_CLASSES == NOT_A_DIGIT + 1
 
 
 # --- augmentation ---------------------------------------------------------------------------

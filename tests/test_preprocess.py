@@ -1,6 +1,6 @@
 """digit_recognizer.preprocess: any picture of a digit -> MNIST's form, or a readable refusal.
 
-Synthetic drawings are MNIST *test* digits redrawn as brush strokes (digit_recognizer.drawings),
+Synthetic drawings are MNIST *test* digits redrawn as brush strokes (benchmarks.drawings),
 so "read as the digit" means the model reads writers it never saw. Those tests use the shipped
 model (the ``reader`` fixture in conftest.py); the geometric and error tests need no model.
 """
@@ -11,15 +11,14 @@ import io
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 from scipy import ndimage
 
-from digit_recognizer.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
+from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, find_digit,
                                          image_to_input, stroke_mask, stroke_ratio, to_mnist)
@@ -143,8 +142,6 @@ STYLES = {
     "photo of paper (JPEG bytes)": lambda d, s: as_photo(drawn(d, s), np.random.default_rng(s)),
     "dim photo lit from a corner": lambda d, s: lit_from_corner(
         move_to(drawn(d, s, height=(0.3, 0.4)), "bottom-right", margin=60)),
-    "sketchpad value, layers only": lambda d, s: {"background": None, "layers": [drawn(d, s)],
-                                                  "composite": None},
 }
 
 
@@ -301,7 +298,6 @@ def test_file_path_and_pil_image_inputs(tmp_path, seven):
     assert (to_mnist(path) == expected).all()
     assert (to_mnist(str(path)) == expected).all()
     assert (to_mnist(Image.fromarray(rgba)) == expected).all()
-    assert (to_mnist({"background": None, "layers": [], "composite": rgba}) == expected).all()
 
 
 # ---------------------------------------------------------------------------------- refusals
@@ -342,7 +338,7 @@ def test_noise_is_refused(kind):
 def test_tiny_dot_is_refused(side):
     canvas = np.zeros((CANVAS, CANVAS, 4), np.uint8)
     canvas[400:400 + side, 300:300 + side, 3] = 255
-    assert "too small" in refusal(canvas) or "empty" in refusal(canvas)
+    assert "too small to read" in refusal(canvas)
 
 
 def test_small_scribble_is_too_small():
@@ -393,32 +389,30 @@ def test_decompression_bomb_is_refused_without_decoding(tmp_path):
     path = tmp_path / "bomb.png"
     write_huge_blank_png(path)
     assert path.stat().st_size < 2_000_000
-    # in a fresh process, so its peak memory is this refusal's: decoding would take 400 MB
+    # in a fresh process, so that its peak memory is this refusal's: decoding would take 400 MB
     script = textwrap.dedent(f"""
-        import resource, time
+        import resource
         from digit_recognizer.preprocess import ImageInputError, to_mnist
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        start = time.perf_counter()
         try:
             to_mnist({str(path)!r})
             print("decoded")
         except ImageInputError as exc:
             print("refused:", exc)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(time.perf_counter() - start, (peak - before) // 1024)
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
-    verdict, numbers = result.stdout.strip().splitlines()
-    seconds, extra_mb = numbers.split()
+    verdict, extra_mb = result.stdout.strip().splitlines()
     assert verdict.startswith("refused:") and "too large" in verdict, result.stdout + result.stderr
-    assert float(seconds) < 0.5 and int(extra_mb) < 50
+    assert int(extra_mb) < 50
 
 
-def test_decompression_bomb_refused_in_process(tmp_path):
+def test_decompression_bomb_refused_in_process(tmp_path, monkeypatch):
     path = tmp_path / "bomb.png"
     write_huge_blank_png(path, side=6000)  # 36 megapixels: over our limit, under PIL's own hard stop
-    start = time.perf_counter()
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image.size))
     with pytest.warns(Image.DecompressionBombWarning):  # PIL only warns below twice its limit
         assert "too large" in refusal(path)
-    assert time.perf_counter() - start < 0.5
+    assert decoded == []  # refused from the header: not one pixel decoded

@@ -1,11 +1,12 @@
 """Synthetic "real-world" digits: MNIST *test* digits redrawn the way people supply them.
 
-Used by scripts/benchmark_drawings.py and the tests to measure reading of drawings, never for
-training. Each digit's strokes are traced (skeletonised) and redrawn with a round brush on a
-large canvas at a random size, position and brush width, then optionally turned into a
-photo of paper (dark ink, uneven light, noise, JPEG) or a light-on-dark picture.
+Used by the benchmarks (scripts/) and the tests to measure reading of drawings, never for
+training: a fixture, outside the product (it needs scikit-image, a dev dependency). Each
+digit's strokes are traced (skeletonised) and redrawn with a round brush on a large canvas at
+a random size, position and brush width, then optionally turned into a photo of paper (dark
+ink, uneven light, noise, JPEG) or a light-on-dark picture.
 
-    from digit_recognizer.drawings import draw_digit
+    from benchmarks.drawings import draw_digit
     rgba = draw_digit(mnist_digit, np.random.default_rng(0))    # (800, 800, 4) uint8
 """
 

@@ -1,6 +1,7 @@
 """Start and stop `python app.py` as a subprocess on a free local port: one implementation for
 the load test, the app benchmark and the browser tests.
 
+    from benchmarks.serving import app_command, free_port, start_server, stop_server
     port = free_port()
     server = start_server(app_command(port), port, Path("app.log"))
     try:
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[1]  # the checkout: app.py is its entry point, not installed
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 300  # a cold start imports TensorFlow and Gradio: tens of seconds here
 LOG_TAIL_LINES = 30  # of the server's output, in a start-up failure's message

@@ -1,0 +1,75 @@
+"""Confidences that mean what they say, and when to answer "not a digit".
+
+    from digit_recognizer.calibration import fit_temperature, refusal_threshold
+    temperature = fit_temperature(val_probabilities, val_labels)    # on the validation split
+    calibrated = rescale(val_probabilities, temperature)
+    threshold = refusal_threshold(calibrated[val_labels < 10, NOT_A_DIGIT])
+
+Temperature scaling divides the logits by one number T before the softmax: it keeps every
+argmax and makes the probabilities match how often the model is right (a network trained
+with cross-entropy is usually over- or under-confident). It is fitted by minimising the
+negative log-likelihood on held-out images, never on the test set. Softmax probabilities are
+enough to apply it: log p is the logits up to a per-row constant, which softmax ignores.
+
+The refusal threshold is a calibrated "not a digit" probability: the app refuses a picture
+when that output reaches it. It is set from the validation digits so that almost none of them
+(``MAX_FALSE_REFUSALS``) would be refused, and never below 0.5, so that a picture is refused
+only when "not a digit" is likelier than all the digits together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+ECE_BINS = 15  # equal-width confidence bins, the usual choice in the calibration literature
+MAX_FALSE_REFUSALS = 0.001  # share of validation digits the threshold may refuse
+MIN_THRESHOLD = 0.5
+_EPSILON = 1e-12
+
+
+def rescale(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Softmax probabilities (N, C) as the same model would give them at ``temperature``."""
+    logits = np.log(np.clip(probabilities.astype(np.float64), _EPSILON, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = np.exp(logits)
+    return (scaled / scaled.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    true = probabilities[np.arange(len(labels)), labels].astype(np.float64)
+    return float(-np.log(np.clip(true, _EPSILON, 1.0)).mean())
+
+
+def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature in [0.05, 20] that minimises the negative log-likelihood of ``labels``."""
+    labels = np.asarray(labels).astype(np.int64)
+    result = minimize_scalar(
+        lambda log_t: negative_log_likelihood(rescale(probabilities, np.exp(log_t)),
+                                              labels),
+        bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(result.x))
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
+                               bins: int = ECE_BINS) -> float:
+    """ECE: the gap between confidence (top probability) and accuracy, averaged over
+    equal-width confidence bins weighted by how many predictions fall in each."""
+    labels = np.asarray(labels)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        in_bin = which == b
+        if in_bin.any():
+            gap += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(gap)
+
+
+def refusal_threshold(digit_scores: np.ndarray, max_false_refusals: float = MAX_FALSE_REFUSALS
+                      ) -> float:
+    """The lowest "not a digit" probability at which at most ``max_false_refusals`` of these
+    (digits') scores would be refused, and at least MIN_THRESHOLD."""
+    quantile = float(np.quantile(digit_scores, 1.0 - max_false_refusals, method="higher"))
+    return max(MIN_THRESHOLD, float(np.nextafter(quantile, np.inf)))

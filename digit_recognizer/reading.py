@@ -1,0 +1,118 @@
+"""The last stage: per-digit probabilities -> the reading of a whole number (or a refusal).
+
+    from digit_recognizer.reading import read_picture
+    reading = read_picture(ink_map(load_image(picture)), reader.probabilities)
+    reading.text           # "2026"
+    reading.top_readings   # {"2026": 0.93, "2028": 0.04, "2020": 0.01}  (gr.Label's form)
+    reading.digits         # per digit: top 3 {"2": 0.99, ...}, renormalised over the 10 digits
+    reading.pixels         # each digit's 28x28 uint8 as the model saw it, left to right
+    reading.doubtful       # per digit: True where the top digit is under DOUBT_BELOW
+
+A classifier with an 11th output ("not a digit", index 10) refuses a picture where that answer
+wins at any position: NotADigitError, whose message starts "Not a digit" and says which
+position. A 10-output classifier reads whatever it is given (best effort, no refusals).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from digit_recognizer.preprocess import ImageInputError
+from digit_recognizer.segment import Classify, Piece, segment
+
+NOT_A_DIGIT = 10  # index of the "not a digit" output in an 11-output classifier
+DOUBT_BELOW = 0.8  # a digit whose top probability (over the digits) is under this is doubtful
+TOP_READINGS = 3
+
+
+class NotADigitError(ImageInputError):
+    """The model says some part of the picture is not a digit."""
+
+    def __init__(self, message: str, position: int | None = None, count: int | None = None):
+        super().__init__(message)
+        self.position, self.count = position, count
+
+
+@dataclass
+class Reading:
+    text: str  # the digits, left to right
+    digits: list[dict[str, float]]  # per digit: top 3 {"7": p, ...}, over the 10 digits
+    pixels: list[np.ndarray]  # per digit: uint8 (28, 28), what the model saw
+    doubtful: list[bool]  # per digit: the top digit is under DOUBT_BELOW
+    top_readings: dict[str, float]  # the likeliest whole readings, likeliest first
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # in the ink map
+
+    @property
+    def confidence(self) -> float:
+        return self.top_readings.get(self.text, 0.0)
+
+
+def read_picture(ink: np.ndarray, classify: Classify) -> Reading:
+    """Segment the ink map into digits, classify them (one batched call) and assemble the
+    reading. Raises preprocess.ImageInputError (including segment's errors) or
+    NotADigitError."""
+    return assemble(segment(ink, classify))
+
+
+def assemble(pieces: list[Piece]) -> Reading:
+    """The reading of classified pieces (left to right); refuses a "not a digit" answer."""
+    if not pieces:
+        raise NotADigitError("Not a digit: nothing in the picture looks like a digit.")
+    probabilities = np.stack([p.probabilities for p in pieces])
+    refuse_not_a_digit(probabilities)
+    digits = probabilities[:, :10] / np.maximum(probabilities[:, :10].sum(axis=1, keepdims=True),
+                                                1e-12)
+    tops = [{str(int(d)): float(row[d]) for d in np.argsort(row)[::-1][:3]} for row in digits]
+    return Reading(
+        text="".join(str(int(np.argmax(row))) for row in digits),
+        digits=tops,
+        pixels=[(np.clip(p.pixels, 0, 1) * 255).round().astype(np.uint8) for p in pieces],
+        doubtful=[float(row.max()) < DOUBT_BELOW for row in digits],
+        top_readings=top_readings(digits, TOP_READINGS),
+        boxes=[p.box for p in pieces],
+    )
+
+
+def refuse_not_a_digit(probabilities: np.ndarray) -> None:
+    """Raise NotADigitError where "not a digit" (an 11th output) wins over every digit."""
+    if probabilities.shape[1] <= NOT_A_DIGIT:
+        return  # a model without "not a digit": best effort
+    count = len(probabilities)
+    refused = [i for i, row in enumerate(probabilities) if int(np.argmax(row)) == NOT_A_DIGIT]
+    if not refused:
+        return
+    if count == 1:
+        raise NotADigitError("Not a digit: the picture does not look like a handwritten digit.",
+                             1, 1)
+    where = ", ".join(str(i + 1) for i in refused)
+    plural = "s" if len(refused) > 1 else ""
+    raise NotADigitError(f"Not a digit at position{plural} {where} of {count}: write digits "
+                         "only (letters and signs are not read).", refused[0] + 1, count)
+
+
+def top_readings(digits: np.ndarray, k: int = TOP_READINGS) -> dict[str, float]:
+    """The ``k`` likeliest whole readings from per-digit probabilities (rows sum to 1), by
+    the product of the digits' probabilities (positions independent): a best-first search
+    over changes to the digits, so the alternatives change the least certain digits first."""
+    n = len(digits)
+    order = np.argsort(-digits, axis=1)
+    logp = np.log(np.maximum(np.take_along_axis(digits, order, axis=1), 1e-300))
+    # state: rank chosen at each position; start at all-best; neighbours bump one rank
+    start = (0,) * n
+    heap = [(-float(sum(logp[i, 0] for i in range(n))), start)]
+    seen = {start}
+    out: dict[str, float] = {}
+    while heap and len(out) < k:
+        neg, ranks = heapq.heappop(heap)
+        out["".join(str(int(order[i, r])) for i, r in enumerate(ranks))] = float(np.exp(-neg))
+        for i in range(n):
+            if ranks[i] + 1 < digits.shape[1]:
+                nxt = ranks[:i] + (ranks[i] + 1,) + ranks[i + 1:]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    score = -neg - logp[i, ranks[i]] + logp[i, ranks[i] + 1]
+                    heapq.heappush(heap, (-score, nxt))
+    return out

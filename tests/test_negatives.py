@@ -1,0 +1,52 @@
+"""The "not a digit" negatives: MNIST's form, every kind, held-out kinds apart, no digit-like
+letters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digit_recognizer.negatives import (HELD_OUT_KINDS, LETTERS, SYMBOLS, TRAIN_KINDS,
+                                        draw_strokes, make_negatives, mark_strokes)
+
+DIGIT_LIKE_LETTERS = set("OoDQIlijJZzSsbGgqBT")  # the judging set leaves these out too
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_test):
+    return mnist_test[0][:200]
+
+
+@pytest.mark.parametrize("kinds", [TRAIN_KINDS, HELD_OUT_KINDS], ids=["train", "held-out"])
+def test_negatives_are_in_mnist_form_with_every_kind(kinds, digits):
+    images, names = make_negatives(kinds, 60, np.random.default_rng(0), digits=digits)
+    assert images.shape == (60, 28, 28) and images.dtype == np.uint8
+    assert set(names) == set(kinds)
+    for image in images:  # each one normalised like a drawing in the app: ink, 20 px box
+        rows, cols = np.flatnonzero(image.max(axis=1) > 0), np.flatnonzero(image.max(axis=0) > 0)
+        assert image.max() == 255
+        assert 18 <= max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 <= 22
+
+
+def test_held_out_kinds_are_not_trained_on():
+    assert not (set(TRAIN_KINDS) - {"two digits"}) & set(HELD_OUT_KINDS)
+
+
+def test_letters_that_people_write_as_digits_are_never_negatives():
+    assert not DIGIT_LIKE_LETTERS & set(LETTERS + SYMBOLS)
+
+
+def test_negatives_follow_their_seed(digits):
+    first, _ = make_negatives(TRAIN_KINDS, 20, np.random.default_rng(5), digits=digits)
+    again, _ = make_negatives(TRAIN_KINDS, 20, np.random.default_rng(5), digits=digits)
+    other, _ = make_negatives(TRAIN_KINDS, 20, np.random.default_rng(6), digits=digits)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_a_filled_disc_is_filled_and_a_dash_is_flat():
+    rng = np.random.default_rng(0)
+    disc = draw_strokes(*mark_strokes("disc", rng)[:1], rng, filled=True)
+    assert (disc > 0.5).mean() > 0.6  # most of its box is ink
+    dash = draw_strokes(mark_strokes("dash", rng)[0], rng, jitter=False)
+    assert dash.shape[1] > 2.5 * dash.shape[0]

@@ -1,0 +1,235 @@
+"""Segmentation of numbers and assembling the reading: fast, with stub classifiers (no model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digit_recognizer.preprocess import ImageInputError, find_digit, ink_map, load_image
+from digit_recognizer.reading import NotADigitError, assemble, read_picture, top_readings
+from digit_recognizer.segment import (SeparatorError, SeveralLinesError, TooManyDigitsError,
+                                      segment, split_digits)
+
+H = 160  # digit height on the test canvases
+PEN = 14
+
+
+# ----------------------------------------------------------------------------- drawing kit
+def strokes(name: str) -> list[list[tuple[float, float]]]:
+    """Pen paths of a digit in a unit box (x right, y down), as lists of (x, y) points."""
+    return {
+        "0": [[(0.5, 0), (0.9, 0.2), (0.95, 0.5), (0.9, 0.8), (0.5, 1), (0.1, 0.8), (0.05, 0.5),
+               (0.1, 0.2), (0.5, 0)]],
+        "1": [[(0.3, 0.15), (0.55, 0), (0.55, 1)]],
+        "2": [[(0.1, 0.2), (0.5, 0), (0.9, 0.25), (0.1, 1), (0.95, 1)]],
+        "3": [[(0.1, 0.1), (0.8, 0.05), (0.4, 0.45), (0.9, 0.7), (0.5, 1), (0.1, 0.9)]],
+        "4": [[(0.6, 0), (0.05, 0.65), (0.95, 0.65)], [(0.7, 0.3), (0.7, 1)]],
+        # a 5 in two strokes: the body, and its flag lifted off the stem
+        "5": [[(0.15, 0.05), (0.1, 0.45), (0.7, 0.45), (0.9, 0.75), (0.5, 1), (0.1, 0.9)],
+              [(0.32, 0.0), (0.95, 0.0)]],
+        # a crossed 7 whose bar is a separate stroke left of the stem
+        "7x": [[(0.05, 0), (0.95, 0), (0.45, 1)], [(0.1, 0.5), (0.52, 0.5)]],
+        "7": [[(0.05, 0), (0.95, 0), (0.45, 1)]],
+    }[name]
+
+
+def canvas_with(items, width=None, height=400, pen=PEN) -> np.ndarray:
+    """RGBA sketch: items are (name, x, y, w, h) digits or ("dot", x, y, r) marks."""
+    width = width or max(int(i[1] + (i[3] if i[0] != "dot" else i[3]) + 60) for i in items)
+    mask = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(mask)
+    for item in items:
+        if item[0] == "dot":
+            _, x, y, r = item
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+            continue
+        name, x, y, w, h = item
+        for path in strokes(name):
+            points = [(x + px * w, y + py * h) for px, py in path]
+            draw.line(points, fill=255, width=pen, joint="curve")
+            for px, py in points:
+                draw.ellipse([px - pen / 2, py - pen / 2, px + pen / 2, py + pen / 2], fill=255)
+    rgba = np.zeros((height, width, 4), np.uint8)
+    rgba[..., 3] = np.asarray(mask)
+    return rgba
+
+
+def number(text: str, gap: float = 0.35, **kw) -> np.ndarray:
+    items, x = [], 40
+    for ch in text:
+        w = 0.3 * H if ch == "1" else 0.6 * H
+        items.append((ch, x, 120, w, H))
+        x += w + gap * H
+    return canvas_with(items, **kw)
+
+
+def ink(rgba: np.ndarray) -> np.ndarray:
+    return ink_map(load_image(rgba))
+
+
+def uniform(batch: np.ndarray) -> np.ndarray:
+    """A 10-class stub that reads nothing in particular (equal probabilities)."""
+    return np.full((len(batch), 10), 0.1, np.float32)
+
+
+def shape_judge(batch: np.ndarray) -> np.ndarray:
+    """A 10-class stub that is sure of crops shaped like one digit (ink in a 28x28 input
+    covering a moderate share of its 20 px box) and unsure of slivers or two-digit crops: a
+    stand-in for a model's confidence, enough to score candidate splits."""
+    out = np.full((len(batch), 10), 0.02, np.float32)
+    for k, image in enumerate(batch[..., 0]):
+        cols = np.flatnonzero(image.max(axis=0) > 0.3)
+        rows = np.flatnonzero(image.max(axis=1) > 0.3)
+        aspect = (np.ptp(cols) + 1) / (np.ptp(rows) + 1) if cols.size and rows.size else 0
+        sure = 0.97 if 0.35 <= aspect <= 0.8 else 0.2
+        out[k, 0] = sure
+        out[k, 1:] = (1 - sure) / 9
+    return out
+
+
+# ------------------------------------------------------------------------------ segmentation
+def test_separate_digits_come_in_reading_order():
+    pieces = segment(ink(number("42")), uniform)
+    assert len(pieces) == 2
+    assert pieces[0].box[1] < pieces[1].box[1]  # left to right
+    assert all(p.pixels.shape == (28, 28) for p in pieces)
+    crops = split_digits(ink(number("42")), uniform)
+    assert [c.shape for c in crops] == [p.crop.shape for p in pieces]
+
+
+def test_touching_pair_is_split():
+    picture = number("00", gap=-0.08)  # the two rings overlap: one connected component
+    pieces = segment(ink(picture), shape_judge)
+    assert len(pieces) == 2
+    assert pieces[0].box[1] < pieces[1].box[1]
+
+
+@pytest.mark.parametrize("digit", ["5", "7x", "4"])
+def test_digit_in_two_strokes_stays_one(digit):
+    picture = canvas_with([(digit, 60, 100, 0.6 * H, H)], width=400)
+    assert len(segment(ink(picture), shape_judge)) == 1
+
+
+def test_two_stroke_digits_inside_a_number():
+    picture = canvas_with([("1", 40, 100, 0.3 * H, H), ("5", 150, 100, 0.6 * H, H),
+                           ("7x", 300, 100, 0.6 * H, H)], width=520)
+    assert len(segment(ink(picture), shape_judge)) == 3
+
+
+def test_separator_between_digits_is_refused():
+    picture = canvas_with([("3", 40, 100, 0.6 * H, H), ("dot", 175, 100 + H - 8, 9),
+                           ("5", 215, 100, 0.6 * H, H), ("0", 350, 100, 0.6 * H, H)])
+    with pytest.raises(SeparatorError, match="separators"):
+        segment(ink(picture), uniform)
+
+
+def test_thirteen_digits_are_refused():
+    picture = number("1234570123457", gap=0.3, pen=6)
+    with pytest.raises(TooManyDigitsError, match="12 digits"):
+        segment(ink(picture), uniform)
+
+
+def test_twelve_digits_are_read():
+    picture = number("123457012345", gap=0.3, pen=6)
+    assert len(segment(ink(picture), shape_judge)) == 12
+
+
+def test_several_lines_are_refused():
+    top = number("42", height=400)
+    both = np.zeros((800, top.shape[1], 4), np.uint8)
+    both[:400], both[400:] = top, top
+    with pytest.raises(SeveralLinesError, match="one line"):
+        segment(ink(both), uniform)
+
+
+def test_specks_are_dropped():
+    picture = number("7", width=500)
+    rng = np.random.default_rng(0)
+    for y, x in zip(rng.integers(0, 400, 30), rng.integers(0, 500, 30)):
+        picture[y:y + 2, x:x + 2, 3] = 255  # dust: far smaller than a pen tip
+    pieces = segment(ink(picture), uniform)
+    assert len(pieces) == 1
+
+
+def test_refusals_are_image_input_errors():
+    for error in (SeparatorError, TooManyDigitsError, SeveralLinesError, NotADigitError):
+        assert issubclass(error, ImageInputError)
+    with pytest.raises(ImageInputError, match="empty"):
+        segment(np.zeros((100, 300), np.float32), uniform)
+
+
+def test_one_classify_call_per_picture():
+    calls = []
+
+    def counting(batch):
+        calls.append(len(batch))
+        return shape_judge(batch)
+
+    segment(ink(number("4200", gap=-0.05)), counting)
+    assert len(calls) == 1
+
+
+# ----------------------------------------------------------------------------------- reading
+def eleven(digit_of: list[int]):
+    """An 11-class stub answering the given classes, crop by crop in order."""
+    def classify(batch):
+        out = np.full((len(batch), 11), 0.001, np.float32)
+        for k in range(len(batch)):
+            out[k, digit_of[k] if k < len(digit_of) else 0] = 0.99
+        return out
+    return classify
+
+
+def test_reading_of_a_number():
+    reading = read_picture(ink(number("42")), eleven([4, 2]))
+    assert reading.text == "42"
+    assert list(reading.top_readings)[0] == "42"
+    assert len(reading.digits) == 2 and list(reading.digits[0])[0] == "4"
+    assert all(p.dtype == np.uint8 and p.shape == (28, 28) for p in reading.pixels)
+    assert reading.doubtful == [False, False]
+
+
+def test_not_a_digit_position_is_named():
+    with pytest.raises(NotADigitError, match="^Not a digit at position 2 of 3"):
+        read_picture(ink(number("424")), eleven([4, 10, 4]))
+    with pytest.raises(NotADigitError, match="^Not a digit"):
+        read_picture(ink(number("4")), eleven([10]))
+
+
+def test_ten_class_model_never_refuses():
+    reading = read_picture(ink(number("42")), uniform)
+    assert len(reading.text) == 2 and reading.doubtful == [True, True]
+
+
+def test_top_readings_change_the_least_certain_digit_first():
+    digits = np.full((3, 10), 0.0)
+    digits[0, 4], digits[0, 9] = 0.99, 0.01
+    digits[1, 2], digits[1, 7] = 0.6, 0.4
+    digits[2, 0], digits[2, 6] = 0.9, 0.1
+    top = top_readings(digits, 3)
+    assert list(top) == ["420", "470", "426"]
+    assert top["420"] == pytest.approx(0.99 * 0.6 * 0.9)
+
+
+def test_assemble_renormalises_over_digits():
+    from digit_recognizer.segment import Piece
+
+    p = np.array([0.1] + [0.0] * 9 + [0.4])  # "not a digit" loses to nothing: 0.1 vs 0.4 wins
+    with pytest.raises(NotADigitError):
+        assemble([Piece(np.ones((5, 5), np.float32), (0, 0, 5, 5),
+                        np.zeros((28, 28), np.float32), p)])
+    q = np.array([0.3, 0.1] + [0.0] * 8 + [0.2])
+    reading = assemble([Piece(np.ones((5, 5), np.float32), (0, 0, 5, 5),
+                              np.zeros((28, 28), np.float32), q)])
+    assert reading.digits[0]["0"] == pytest.approx(0.75)
+
+
+# ------------------------------------------------------------------------- single-digit rules
+def test_bold_tightly_cropped_eight_is_not_refused():
+    photo = Image.new("L", (200, 260), 230)
+    draw = ImageDraw.Draw(photo)
+    draw.ellipse([20, 5, 180, 125], outline=20, width=45)
+    draw.ellipse([10, 115, 190, 255], outline=20, width=50)
+    crop = find_digit(ink_map(load_image(np.asarray(photo))))  # over 35% ink: the model judges
+    assert crop.shape[0] > 200
