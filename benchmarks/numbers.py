@@ -26,10 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-try:
-    from benchmarks.drawings import trace_strokes
-except ImportError:  # TODO(lead): drop once digit_recognizer/drawings.py's move has landed
-    from digit_recognizer.drawings import trace_strokes
+from benchmarks.drawings import trace_strokes
 
 GAPS = {"overlap": (-0.20, -0.05), "touching": (-0.05, 0.04), "normal": (0.04, 0.30),
         "wide": (0.30, 0.80)}
@@ -132,7 +129,7 @@ def render_number(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generat
 
 def photo(alpha: np.ndarray, rng: np.random.Generator) -> bytes:
     """Ink (uint8 alpha) as a JPEG photo of paper: dark ink, uneven light, blur, noise.
-    (digit_recognizer.drawings.as_photo's recipe, for a canvas of any shape.)"""
+    (benchmarks.drawings.as_photo's recipe, for a canvas of any shape.)"""
     h, w = alpha.shape
     ink = alpha.astype(np.float32) / 255
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)

@@ -22,8 +22,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from digit_recognizer.model import NOT_A_DIGIT, NUM_DIGITS
+
 ECE_BINS = 15  # equal-width confidence bins, the usual choice in the calibration literature
-MAX_FALSE_REFUSALS = 0.001  # share of validation digits the threshold may refuse
+MAX_FALSE_REFUSALS = 0.0005  # share of validation digits the threshold may refuse
 MIN_THRESHOLD = 0.5
 _EPSILON = 1e-12
 
@@ -65,6 +67,16 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
         if in_bin.any():
             gap += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
     return float(gap)
+
+
+def decide(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
+    """What the app answers for each row of (N, 10 or 11) probabilities: the likeliest digit,
+    or NOT_A_DIGIT (10) where the "not a digit" probability reaches the threshold (never for
+    10 columns or no threshold)."""
+    answers = probabilities[:, :NUM_DIGITS].argmax(axis=1)
+    if probabilities.shape[1] > NUM_DIGITS and not_a_digit_threshold is not None:
+        answers[probabilities[:, NOT_A_DIGIT] >= not_a_digit_threshold] = NOT_A_DIGIT
+    return answers
 
 
 def refusal_threshold(digit_scores: np.ndarray, max_false_refusals: float = MAX_FALSE_REFUSALS

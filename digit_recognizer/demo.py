@@ -1,8 +1,12 @@
 """The demo app's event handlers (digit_recognizer.ui lays them out and wires them to Gradio).
 
     from digit_recognizer.demo import DigitDemo
-    handlers = DigitDemo(DigitReader.from_file("models/digit_cnn.keras"))
-    label, seen_png, hint = handlers.read_request("drawing.png")  # or gr.Error, clearly worded
+    handlers = DigitDemo(DigitReader.from_folder("models"))
+    label, seen_png, digits = handlers.read_request("drawing.png")  # or gr.Error, clearly worded
+
+``label`` is gr.Label's value: the whole reading ("42") with the top-3 readings and their
+probabilities; ``seen_png`` each digit's 28x28 as the model saw it, left to right, enlarged;
+``digits`` a Markdown line with each digit's own reading and confidence, doubtful ones marked.
 
 The handlers receive a plain picture (a path, bytes or an array): the input components of
 digit_recognizer.components turn Gradio's values into one.
@@ -24,10 +28,12 @@ from PIL import Image
 
 from digit_recognizer.files import atomic_write_bytes
 from digit_recognizer.preprocess import ImageInputError, ImageSource
+from digit_recognizer.reading import Reading
 
-TOP_K = 3  # classes shown in the label (and returned by the API)
+TOP_K = 3  # readings shown in the label (and returned by the API)
 PREVIEW_SCALE = 10  # the 28x28 model input and the gallery digits, enlarged with nearest neighbour
-ERROR_TITLE = "Cannot read a digit"
+PREVIEW_GAP = 1  # grey columns (in 28x28 pixels) between the digits of a number
+ERROR_TITLE = "Cannot read this picture"
 UNEXPECTED_ERROR = "Something went wrong while reading this picture. Please try another one."
 
 log = logging.getLogger(__name__)
@@ -36,15 +42,15 @@ log = logging.getLogger(__name__)
 class Reader(Protocol):
     """What the demo needs from a model: predict.DigitReader, or a stand-in in benchmarks."""
 
-    def read(self, source: ImageSource, k: int = 3) -> tuple[dict[str, float], np.ndarray]: ...
+    def read(self, source: ImageSource) -> Reading: ...
 
 
-Outputs = tuple[dict[str, float] | None, str | None, str]  # label, model's view (PNG), hint
+Outputs = tuple[dict[str, float] | None, str | None, str]  # label, model's view (PNG), digits
 
 
 class DigitDemo:
-    """The app's event handlers. Each returns (top-k labels, a PNG of the enlarged 28x28 model
-    input, a hint line), matching the outputs [gr.Label, gr.Image, gr.Markdown]."""
+    """The app's event handlers. Each returns (the top readings, a PNG of the digits as the
+    model saw them, a line about each digit), matching [gr.Label, gr.Image, gr.Markdown]."""
 
     def __init__(self, reader: Reader, cache_dir: str | os.PathLike | None = None):
         self.reader = reader
@@ -56,13 +62,14 @@ class DigitDemo:
         """An explicit request (button, upload, API): a picture without a readable digit raises
         gr.Error with a message saying why; never a guess, never a traceback."""
         try:
-            labels, pixels = self.reader.read(source, k=TOP_K)
+            reading = self.reader.read(source)
         except ImageInputError as exc:
             raise gr.Error(str(exc), title=ERROR_TITLE, print_exception=False) from None
         except Exception:  # a bug: the log gets the traceback, the person a plain sentence
             log.exception("reading a digit failed")
             raise gr.Error(UNEXPECTED_ERROR, title=ERROR_TITLE, print_exception=False) from None
-        return labels, save_preview(pixels, self.cache_dir), ""
+        return (dict(list(reading.top_readings.items())[:TOP_K]),
+                save_preview(side_by_side(reading.pixels), self.cache_dir), describe(reading))
 
     def read_while_drawing(self, source: ImageSource) -> Outputs:
         """Live reading as the canvas changes: while it is empty or unreadable (just cleared, a
@@ -75,6 +82,31 @@ class DigitDemo:
     @staticmethod
     def clear() -> Outputs:
         return None, None, ""
+
+
+def describe(reading: Reading) -> str:
+    """Each digit's own reading, left to right: "**4** 99% · **2** 62% ⚠ or 7 (30%)"."""
+    parts = []
+    for position, (top, doubtful) in enumerate(zip(reading.digits, reading.doubtful), 1):
+        (digit, probability), *others = top.items()
+        part = f"**{digit}** {probability:.0%}"
+        if doubtful and others:
+            part += f" ⚠ or {others[0][0]} ({others[0][1]:.0%})"
+        parts.append(part)
+    if len(parts) == 1:
+        return f"Doubtful: {parts[0]}" if reading.doubtful[0] else ""
+    return f"{len(parts)} digits, left to right: " + " · ".join(parts)
+
+
+def side_by_side(digits: list[np.ndarray], gap: int = PREVIEW_GAP) -> np.ndarray:
+    """The digits' 28x28 images in a row, a thin grey line between them."""
+    if len(digits) == 1:
+        return digits[0]
+    separator = np.full((digits[0].shape[0], gap), 96, np.uint8)
+    row = [digits[0]]
+    for digit in digits[1:]:
+        row += [separator, digit]
+    return np.concatenate(row, axis=1)
 
 
 def enlarge(pixels: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:

@@ -189,6 +189,14 @@ def load_metrics(folder: str | os.PathLike) -> dict[str, Any]:
     return metrics if isinstance(metrics, dict) else {}
 
 
+def not_a_digit_threshold(folder: str | os.PathLike) -> float | None:
+    """The refusal threshold training fitted for the model in ``folder`` (metrics.json's
+    "calibration"), or None when it has none (an older model, or none recorded)."""
+    calibration = load_metrics(folder).get("calibration")
+    value = calibration.get("not_a_digit_threshold") if isinstance(calibration, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def write_metrics(folder: str | os.PathLike, metrics: Mapping[str, Any]) -> Path:
     """Write ``metrics`` as ``folder/metrics.json``, atomically, in to_json's layout."""
     path = Path(folder) / METRICS_FILENAME
@@ -230,9 +238,11 @@ class Sample:
 
     @property
     def caption(self) -> str:
+        # short: the gallery's tiles are narrow
         if self.prediction == self.label:
-            return f"✓ {self.label} ({self.confidence:.0%})"
-        return f"✗ pred {self.prediction} / true {self.label} ({self.confidence:.0%})"
+            return f"✓ {self.label} · {self.confidence:.0%}"
+        answer = str(self.prediction) if 0 <= self.prediction <= 9 else "refused"
+        return f"✗ {answer} · true {self.label}"
 
 
 def load_samples(folder: str | os.PathLike) -> list[Sample]:
@@ -336,9 +346,14 @@ def model_card(metrics: Mapping[str, Any], run_info: Mapping[str, Any],
     ) if value]
     # The template gets plain values: formatting that is part of the figures (percentages,
     # thousands separators) stays here, in Python, where the tests see it.
+    calibration = run_info.get("calibration") or {}
     return ModelCard.from_template(
         card_data, template_path=str(CARD_TEMPLATE),
         accuracy=f"{accuracy:.2%}", test_loss=f"{metrics['test_loss']:.4f}",
+        ece="test_ece" in metrics and f"{metrics['test_ece']:.2%}",
+        refused="test_refused" in metrics and f"{metrics['test_refused']:.2%}",
+        temperature=calibration.get("temperature"),
+        threshold=calibration.get("not_a_digit_threshold"),
         num_test_images=f"{metrics['num_test_images']:,}",
         num_parameters=run_info.get("num_parameters") and f"{run_info['num_parameters']:,}",
         repo_id=repo_id or "USER/digit-recognizer", model_filename=MODEL_FILENAME,

@@ -98,12 +98,15 @@ def _hershey(font: str):
     return hershey
 
 
+def hershey_letter_strokes(font: str, char: str) -> Strokes:
+    """The pen paths of one character of a Hershey stroke font."""
+    return [np.asarray(s, np.float64) for s in _hershey(font).strokes_for_text(char) if len(s)]
+
+
 def hershey_letter(font: str, rng: np.random.Generator) -> np.ndarray:
     """A letter or symbol of a Hershey stroke font (pen paths), drawn with our brush."""
     char = rng.choice(list(LETTERS + SYMBOLS[:6]) if rng.random() < 0.85 else list(SYMBOLS))
-    strokes = [np.asarray(s, np.float64) for s in _hershey(font).strokes_for_text(char)
-               if len(s) > 0]
-    return draw_strokes(strokes, rng)
+    return draw_strokes(hershey_letter_strokes(font, str(char)), rng)
 
 
 def printed_letter(font_files: Sequence[str], rng: np.random.Generator) -> np.ndarray:
@@ -262,25 +265,31 @@ HELD_OUT_KINDS: dict[str, tuple[float, Generator]] = {
 }
 
 
-def make_negatives(kinds: dict[str, tuple[float, Generator]], n: int, rng: np.random.Generator,
-                   digits: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` negatives in MNIST's form, uint8 (n, 28, 28), and each one's kind name.
-
-    ``kinds`` maps a kind to its share and generator; ``digits`` (uint8 MNIST digits) feed the
-    kinds made of digits: pass the split the set is for (training digits for training)."""
+def draw_negatives(kinds: dict[str, tuple[float, Generator]], n: int, rng: np.random.Generator,
+                   digits: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+    """``n`` negatives as drawn (float ink in [0, 1] with peak 1, cropped, any size), and each
+    one's kind name. ``kinds`` maps a kind to its share and generator; ``digits`` (uint8 MNIST
+    digits) feed the kinds made of digits: pass the split the set is for."""
     names = list(kinds)
     shares = np.array([kinds[name][0] for name in names], np.float64)
     counts = np.floor(shares / shares.sum() * n).astype(int)
     counts[0] += n - counts.sum()
-    images, labels = [], []
-    for name, count in zip(names, counts):
+    crops, labels = [], []
+    for name, total in zip(names, np.cumsum(counts)):
         generate = kinds[name][1]
-        made = 0
-        while made < count:
+        while len(labels) < total:
             crop = generate(rng, digits)
             if crop is None or crop.size == 0 or crop.max() <= 0:
                 continue
-            images.append((normalize_digit(crop / crop.max()) * 255).round().astype(np.uint8))
+            crops.append(crop / crop.max())
             labels.append(name)
-            made += 1
-    return np.stack(images), np.array(labels)
+    return crops, np.array(labels)
+
+
+def make_negatives(kinds: dict[str, tuple[float, Generator]], n: int, rng: np.random.Generator,
+                   digits: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` negatives in MNIST's form, uint8 (n, 28, 28), and each one's kind name (see
+    ``draw_negatives``)."""
+    crops, labels = draw_negatives(kinds, n, rng, digits)
+    images = [(normalize_digit(crop) * 255).round().astype(np.uint8) for crop in crops]
+    return np.stack(images), labels

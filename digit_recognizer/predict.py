@@ -1,53 +1,78 @@
-"""Read digits with a trained model, fast enough for one request at a time.
+"""Read digits and numbers with a trained model, fast enough for one request at a time.
 
     from digit_recognizer.predict import DigitReader
-    reader = DigitReader.from_file("models/digit_cnn.keras")
-    labels, pixels = reader.read("photo.jpg")   # {"7": 0.998, "1": 0.001, ...}, uint8 28x28
+    reader = DigitReader.from_folder("models")     # the model and its refusal threshold
+    reading = reader.read("photo.jpg")             # reading.Reading, or an ImageInputError
+    reading.text, reading.top_readings             # "42", {"42": 0.97, "47": 0.02, ...}
+
+The whole pipeline in one place: decode and find the ink (preprocess), split it into digits
+(segment), normalise each (preprocess), classify them in one batched model call, and assemble
+the reading (reading), which refuses a picture that is not digits ("Not a digit ...").
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from digit_recognizer.model_folder import load_model
-from digit_recognizer.preprocess import ImageSource, mnist_to_input, to_mnist
+from digit_recognizer.model import NUM_DIGITS
+from digit_recognizer import model_folder
+from digit_recognizer.preprocess import ImageSource, ink_map, load_image
+from digit_recognizer.reading import NOT_A_DIGIT_THRESHOLD, Reading, read_picture
 
 
 class DigitReader:
-    """A model plus the shared preprocessing: pictures in, digit probabilities out."""
+    """A model plus the shared pipeline: pictures in, readings out.
 
-    def __init__(self, model: keras.Model):
+    ``not_a_digit_threshold``: the calibrated "not a digit" probability at which a part of a
+    picture is refused (training fits it on the validation split, model_folder keeps it;
+    reading's default when there is none). A model trained before "not a digit" existed
+    (10 outputs) never refuses: ``can_refuse``."""
+
+    def __init__(self, model: keras.Model, not_a_digit_threshold: float | None = None):
         self.model = model
-        # A traced function skips model.predict()'s per-call setup (tens of ms), and XLA fuses
-        # the small layers' kernels (~15% less again): under 1 ms an image here.
-        self._forward = tf.function(
+        self.can_refuse = model.output_shape[-1] > NUM_DIGITS
+        self.not_a_digit_threshold = not_a_digit_threshold or NOT_A_DIGIT_THRESHOLD
+        # Traced functions skip model.predict()'s per-call setup (tens of ms). For one image,
+        # XLA also fuses the small layers' kernels (~15% less again): under 1 ms. XLA compiles
+        # once per batch size, so the batches of a number's digits take the plain graph.
+        self._forward_one = tf.function(
             lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)], jit_compile=True)
-        self._forward(tf.zeros((1, 28, 28, 1)))  # trace now, not on the first user's request
+            input_signature=[tf.TensorSpec((1, 28, 28, 1), tf.float32)], jit_compile=True)
+        self._forward_many = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
+        for forward in (self._forward_one, self._forward_many):  # trace now, not on a request
+            forward(tf.zeros((1, 28, 28, 1)))
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike) -> "DigitReader":
+    def from_file(cls, path: str | os.PathLike, not_a_digit_threshold: float | None = None
+                  ) -> "DigitReader":
         """A reader around the model in ``path``, loaded in Keras' safe mode
-        (model_folder.load_model; ModelLoadError if it cannot be)."""
-        return cls(load_model(path))
+        (model_folder.load_model; ModelLoadError if it cannot be), with the threshold given or
+        else the one recorded next to it."""
+        path = Path(path)
+        if not_a_digit_threshold is None:
+            not_a_digit_threshold = model_folder.not_a_digit_threshold(path.parent)
+        return cls(model_folder.load_model(path), not_a_digit_threshold)
+
+    @classmethod
+    def from_folder(cls, folder: str | os.PathLike) -> "DigitReader":
+        return cls.from_file(model_folder.find_model_file(folder))
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """float32 (N, 28, 28, 1) model inputs -> (N, classes) probabilities."""
-        return self._forward(tf.convert_to_tensor(batch, tf.float32)).numpy()
+        batch = tf.convert_to_tensor(batch, tf.float32)
+        forward = self._forward_one if batch.shape[0] == 1 else self._forward_many
+        return forward(batch).numpy()
 
-    def read(self, source: ImageSource, k: int = 3) -> tuple[dict[str, float], np.ndarray]:
-        """The ``k`` likeliest digits for a picture as ``{label: probability}`` (gr.Label's
-        form), and the uint8 28x28 image the model saw. Raises preprocess.ImageInputError
-        for pictures without a readable digit."""
-        pixels = to_mnist(source)
-        return top_k_labels(self.probabilities(mnist_to_input(pixels[None]))[0], k), pixels
+    def read(self, source: ImageSource) -> Reading:
+        """The reading of a picture of a digit or a number. Raises preprocess.ImageInputError
+        (reading.NotADigitError among them) with a message for the person who sent it."""
+        return read_picture(ink_map(load_image(source)), self.probabilities,
+                            self.not_a_digit_threshold)
 
-
-def top_k_labels(probabilities: np.ndarray, k: int = 3) -> dict[str, float]:
-    """The ``k`` likeliest digits, likeliest first, as ``{"7": 0.98, ...}``."""
-    order = np.argsort(probabilities)[::-1][:k]
-    return {str(int(i)): float(probabilities[i]) for i in order}

@@ -8,8 +8,8 @@
     reading.pixels         # each digit's 28x28 uint8 as the model saw it, left to right
     reading.doubtful       # per digit: True where the top digit is under DOUBT_BELOW
 
-A classifier with an 11th output ("not a digit", index 10) refuses a picture where that answer
-wins at any position: NotADigitError, whose message starts "Not a digit" and says which
+A classifier with an 11th output ("not a digit", index 10, calibrated) refuses a picture where
+that probability reaches ``not_a_digit_threshold`` (0.5 by default) at any position: NotADigitError, whose message starts "Not a digit" and says which
 position. A 10-output classifier reads whatever it is given (best effort, no refusals).
 """
 
@@ -24,6 +24,7 @@ from digit_recognizer.preprocess import ImageInputError
 from digit_recognizer.segment import Classify, Piece, segment
 
 NOT_A_DIGIT = 10  # index of the "not a digit" output in an 11-output classifier
+NOT_A_DIGIT_THRESHOLD = 0.5  # refuse a position whose calibrated p(not a digit) reaches this
 DOUBT_BELOW = 0.8  # a digit whose top probability (over the digits) is under this is doubtful
 TOP_READINGS = 3
 
@@ -50,19 +51,22 @@ class Reading:
         return self.top_readings.get(self.text, 0.0)
 
 
-def read_picture(ink: np.ndarray, classify: Classify) -> Reading:
+def read_picture(ink: np.ndarray, classify: Classify,
+                 not_a_digit_threshold: float = NOT_A_DIGIT_THRESHOLD) -> Reading:
     """Segment the ink map into digits, classify them (one batched call) and assemble the
-    reading. Raises preprocess.ImageInputError (including segment's errors) or
-    NotADigitError."""
-    return assemble(segment(ink, classify))
+    reading. A position whose calibrated "not a digit" probability (an 11-output classifier)
+    reaches ``not_a_digit_threshold`` is refused. Raises preprocess.ImageInputError
+    (including segment's errors) or NotADigitError."""
+    return assemble(segment(ink, classify, not_a_digit_threshold), not_a_digit_threshold)
 
 
-def assemble(pieces: list[Piece]) -> Reading:
+def assemble(pieces: list[Piece],
+             not_a_digit_threshold: float = NOT_A_DIGIT_THRESHOLD) -> Reading:
     """The reading of classified pieces (left to right); refuses a "not a digit" answer."""
     if not pieces:
         raise NotADigitError("Not a digit: nothing in the picture looks like a digit.")
     probabilities = np.stack([p.probabilities for p in pieces])
-    refuse_not_a_digit(probabilities)
+    refuse_not_a_digit(probabilities, not_a_digit_threshold)
     digits = probabilities[:, :10] / np.maximum(probabilities[:, :10].sum(axis=1, keepdims=True),
                                                 1e-12)
     tops = [{str(int(d)): float(row[d]) for d in np.argsort(row)[::-1][:3]} for row in digits]
@@ -76,12 +80,14 @@ def assemble(pieces: list[Piece]) -> Reading:
     )
 
 
-def refuse_not_a_digit(probabilities: np.ndarray) -> None:
-    """Raise NotADigitError where "not a digit" (an 11th output) wins over every digit."""
+def refuse_not_a_digit(probabilities: np.ndarray,
+                       threshold: float = NOT_A_DIGIT_THRESHOLD) -> None:
+    """Raise NotADigitError where the "not a digit" probability (an 11th output) reaches
+    ``threshold``."""
     if probabilities.shape[1] <= NOT_A_DIGIT:
         return  # a model without "not a digit": best effort
     count = len(probabilities)
-    refused = [i for i, row in enumerate(probabilities) if int(np.argmax(row)) == NOT_A_DIGIT]
+    refused = [i for i, row in enumerate(probabilities) if row[NOT_A_DIGIT] >= threshold]
     if not refused:
         return
     if count == 1:

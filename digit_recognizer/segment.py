@@ -15,14 +15,19 @@ Method (one line of 1-12 digits):
   4. The line's height is the median height of the groups. Several lines of writing, more
      than 12 digits, and small marks between digits ('.', ',', '-', ':') are refused with
      messages of their own: separators are not read yet, and dropping one would change the
-     number ("3.50" is not 350).
-  5. A group wider than one digit usually is (touching or overlapping neighbours) is split by
-     recognition: candidate cuts are the cheapest ink-crossing paths (seams, which follow a
-     slant) near the minima of the vertical projection and at regular steps; every crop
-     between two cuts is classified, all of the picture's crops in one ``classify`` call, and
-     dynamic programming keeps the split whose parts are read most confidently (sum of the
-     log-probabilities of each part's best digit, so a "not a digit" answer of an 11-class
-     model penalises a bad part), with a prior on each part's width against the line's height.
+     number ("3.50" is not 350). A small mark within a digit's span joins that digit; a
+     dot-sized one beyond the digits is dust; a larger one there (a sign) is refused.
+  5. Every group is read whole (one ``classify`` call). A group that may be several digits
+     (wider than SPLIT_TYPICAL of the line's typical digit width, or read doubtfully whole:
+     "not a digit" at the threshold, or no digit above WHOLE_SURE) is split by recognition:
+     candidate cuts are the cheapest ink-crossing paths (seams, which follow a slant), the
+     best one per stretch of CUT_STEP; every part between two cuts is read in a second call,
+     and dynamic programming keeps the split whose parts are read most confidently (the log
+     of each part's best digit, so "not a digit" takes its share), with priors: parts of a
+     split must be read surely as digits (PART_CONFIDENCE, and under the refusal threshold),
+     parts beyond the count the group's width allows cost SPLIT_COST each (a lone group is
+     allowed one: a wide single digit stays whole), and parts wider than a digit, or narrow
+     ones read as anything but a 1, are penalised.
 """
 
 from __future__ import annotations
@@ -46,17 +51,27 @@ DUST_FRACTION = 0.03  # ... this share of the largest component) are dust
 MERGE_OVERLAP = 0.5  # merge components overlapping horizontally by this share of the narrower
 MARK_HEIGHT = 0.4  # a group lower than this share of the line's height is a mark, not a digit
 LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above another: several lines
-SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height are tried as several
+SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be several digits
+SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
+SPLIT_TYPICAL = 1.4  # ... and (in a line with a width prior) this many typical digit widths
+TYPICAL_WIDTH = 0.7  # a digit's usual width (share of height) when the line gives no prior
+NARROW_DIGIT = 0.4  # groups narrower than this share of the height (1s) set no width prior
 MIN_PART = 0.12  # a split part is at least this wide (share of the line's height) ...
 MAX_PART = 1.25  # ... and at most this
-CUT_STEP = 0.12  # candidate cuts every this share of the line's height, plus projection minima
+CUT_STEP = 0.15  # candidate cuts every this share of the line's height, plus projection minima
 CUT_BAND = 0.15  # a cut's path strays at most this far (share of height) from its column
-MAX_CUTS = 14  # at most this many candidate cuts in one group
+FRAGMENT = 0.25  # pieces of a cut part under this share of its largest are a neighbour's
+MAX_CUTS = 8  # at most this many candidate cuts in one group (plus two per typical width)
+SPLIT_COST = 1.5  # log-prior against each part beyond the count a group's width allows:
+FREE_TYPICAL = 1.3  # its width over this many typical widths (one, for a lone group)
+WHOLE_SURE = 0.9  # a wide group read whole less surely than this is tried as several digits
+PART_CONFIDENCE = 0.5  # a part of a split must be read as one digit at least this surely
 WIDE_PENALTY = 3.0  # log-prior per unit of a part's width (share of height) beyond WIDE_FROM
-WIDE_FROM = 0.9
-PART_BONUS = -0.3  # log-prior added per part (> 0 favours more parts)
+WIDE_FROM = 1.0
 NARROW_FROM = 0.35  # parts narrower than this share of the height are plausible as a 1 only
 NARROW_PENALTY = 2.0  # log-prior of a narrow part read as anything but a 1
+DOT_MARK = 0.25  # a mark beyond the digits with both sides under this share of height is dust
+NOT_A_DIGIT = 10  # index of the "not a digit" output of an 11-output classifier
 MAX_SLANT = 0.6  # the most slant (columns per row) taken out of the writing
 EPS = 1e-6
 
@@ -120,9 +135,12 @@ def split_digits(ink: np.ndarray, classify: Classify) -> list[np.ndarray]:
     return [piece.crop for piece in segment(ink, classify)]
 
 
-def segment(ink: np.ndarray, classify: Classify) -> list[Piece]:
+def segment(ink: np.ndarray, classify: Classify,
+            not_a_digit_threshold: float = 0.5) -> list[Piece]:
     """Split the ink map of a picture into its digits, left to right, classifying each.
 
+    ``not_a_digit_threshold``: a part of a split whose "not a digit" probability (an 11th
+    output) reaches this is no digit, so that split is not taken.
     Raises preprocess.ImageInputError (empty, too small, noise) or a SegmentationError
     (several lines, more than 12 digits, separators)."""
     ink, mask = ink_mask(ink)
@@ -153,53 +171,97 @@ def segment(ink: np.ndarray, classify: Classify) -> list[Piece]:
     digits, marks = [], []
     for g in groups:
         (marks if g.height < MARK_HEIGHT * height else digits).append(g)
-    if marks:
-        lo, hi = min(g.left for g in digits), max(g.right for g in digits)
-        if any(_near_line(m, digits, height, lo, hi) for m in marks):
-            raise SeparatorError(SEPARATOR)
+    digits = _place_marks(digits, marks, height)
     # the number of digits, at least: one per group (a wide one counted by its width)
     least = sum(max(1, int(g.width / (1.6 * height))) for g in digits)
     if least > MAX_DIGITS:
         raise TooManyDigitsError(too_many_digits(least))
-    crops, boxes_out, plans = [], [], []
-    for g in digits:
-        own = np.isin(labels[g.top:g.bottom, g.left:g.right], [i + 1 for i in g.labels])
-        if g.width > SPLIT_WIDTH * height and classify is not None:
-            plans.append(_candidates(ink, own, g, height, stroke, crops, boxes_out))
-        else:
-            plans.append(None)
-            crops.append(_crop(ink, own, g.top, g.left))
-            boxes_out.append((g.top, g.left, g.bottom, g.right))
-    pixels = np.stack([normalize_digit(c) for c in crops]).astype(np.float32)
-    probabilities = _classify(classify, pixels)
+    typical = _typical_width(digits, height)
+    # 1. every group read whole (one classify call)
+    owns = [np.isin(labels[g.top:g.bottom, g.left:g.right], [i + 1 for i in g.labels])
+            for g in digits]
+    crops = [_crop(ink, own, g.top, g.left) for g, own in zip(digits, owns)]
+    boxes_out = [(g.top, g.left, g.bottom, g.right) for g in digits]
+    pixels = [normalize_digit(c) for c in crops]
+    probabilities = _classify(classify, np.stack(pixels).astype(np.float32))
+    # 2. groups that may be several digits: wide for the line, or wide for a digit and not
+    #    read surely as one; their candidate parts are read in a second call
+    plans: list[dict | None] = [None] * len(digits)
+    if classify is not None:
+        for n, (g, own) in enumerate(zip(digits, owns)):
+            doubtful = _doubtful(probabilities[n], not_a_digit_threshold)
+            least = SPLIT_WIDTH if len(digits) == 1 or not doubtful else SPLIT_DOUBTFUL
+            if g.width <= least * height:
+                continue
+            if g.width > SPLIT_TYPICAL * typical or doubtful:
+                plans[n] = _candidates(ink, own, g, height, typical, stroke, crops, boxes_out,
+                                       n)
+                plans[n]["alone"] = len(digits) == 1
+        if len(crops) > len(digits):
+            more = [normalize_digit(c) for c in crops[len(digits):]]
+            pixels += more
+            probabilities = np.concatenate(
+                [probabilities, _classify(classify, np.stack(more).astype(np.float32))])
     boxes_out = [_unshear_box(b, shifts) for b in boxes_out]
     pieces: list[Piece] = []
-    index = 0
-    for plan in plans:
-        if plan is None:
-            pieces.append(Piece(crops[index], boxes_out[index], pixels[index],
-                                probabilities[index]))
-            index += 1
-            continue
-        chosen = _best_split(plan, probabilities, height)
+    for n, plan in enumerate(plans):
+        chosen = [n] if plan is None else _best_split(plan, probabilities, height, typical,
+                                                      not_a_digit_threshold)
         pieces += [Piece(crops[k], boxes_out[k], pixels[k], probabilities[k]) for k in chosen]
-        index = plan["end"]
         if len(pieces) > MAX_DIGITS:
             raise TooManyDigitsError(too_many_digits(len(pieces)))
-    if len(pieces) > MAX_DIGITS:
-        raise TooManyDigitsError(too_many_digits(len(pieces)))
     return pieces
 
 
+def _doubtful(p: np.ndarray, threshold: float) -> bool:
+    """A whole group's answer that suggests it is not one digit: "not a digit" at the
+    threshold, or no digit read surely."""
+    if p.size > NOT_A_DIGIT and p[NOT_A_DIGIT] >= threshold:
+        return True
+    return float(p[:10].max()) < WHOLE_SURE
+
+
+def _place_marks(digits: list[_Group], marks: list[_Group], height: float) -> list[_Group]:
+    """Marks (groups much lower than the line) inside a digit's span belong to it (a detached
+    flag or dot of that digit); marks between two digits are separators, refused; marks
+    beyond the digits are refused as signs unless they are dust-sized dots (a slip of the pen
+    before or after a lone digit)."""
+    if not marks:
+        return digits
+    lo, hi = min(g.left for g in digits), max(g.right for g in digits)
+    for m in marks:
+        if not _near_line(m, digits, height, lo, hi):
+            continue
+        centre = (m.left + m.right) / 2
+        owner = [g for g in digits if g.left <= centre < g.right]
+        if owner:
+            g = min(owner, key=lambda d: abs((d.left + d.right) / 2 - centre))
+            g.labels = g.labels + m.labels
+            g.top, g.bottom = min(g.top, m.top), max(g.bottom, m.bottom)
+            g.left, g.right = min(g.left, m.left), max(g.right, m.right)
+            continue
+        if lo <= centre <= hi:
+            raise SeparatorError(SEPARATOR)
+        if max(m.width, m.height) >= DOT_MARK * height:
+            raise SeparatorError(SEPARATOR)
+    return digits
+
+
+def _typical_width(digits: list[_Group], height: float) -> float:
+    """A digit's usual width on this line: the median width of the groups that are neither
+    narrow (1s) nor wider than the height (probably several digits), else TYPICAL_WIDTH."""
+    widths = [g.width for g in digits if NARROW_DIGIT * height <= g.width <= height]
+    if len(widths) < 2:
+        return TYPICAL_WIDTH * height
+    return float(np.clip(np.median(widths), 0.5 * height, 0.9 * height))
+
+
 def _classify(classify: Classify | None, pixels: np.ndarray) -> np.ndarray:
-    """One classify call for all crops, padded to a power-of-two batch (a compiled model
-    traces once per batch size, not once per picture)."""
+    """One classify call for a stack of 28x28 inputs: (N, C) probabilities (float64).
+    (Batches are not padded: the reader compiles once for any batch size.)"""
     if classify is None:
         return np.full((len(pixels), 10), 0.1)
-    size = 1 << max(0, int(np.ceil(np.log2(len(pixels)))))
-    batch = np.zeros((size, *pixels.shape[1:], 1), np.float32)
-    batch[:len(pixels), ..., 0] = pixels
-    return np.asarray(classify(batch), dtype=np.float64)[:len(pixels)]
+    return np.asarray(classify(pixels[..., None].astype(np.float32)), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------- slant
@@ -341,8 +403,8 @@ def _crop(ink: np.ndarray, own: np.ndarray, top: int, left: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ splitting
-def _candidates(ink, own, g: _Group, height: float, stroke: float, crops: list,
-                boxes: list) -> dict:
+def _candidates(ink, own, g: _Group, height: float, typical: float, stroke: float,
+                crops: list, boxes: list, whole: int) -> dict:
     """Candidate cuts through a wide group and the crop between each pair of them (appended
     to ``crops``/``boxes``); returns the plan ``_best_split`` chooses from."""
     h, w = own.shape
@@ -355,25 +417,32 @@ def _candidates(ink, own, g: _Group, height: float, stroke: float, crops: list,
         minima = np.flatnonzero((inner[1:-1] <= inner[:-2]) & (inner[1:-1] <= inner[2:])) + 1
         columns |= {int(m + margin) for m in minima}
     band = max(1, int(CUT_BAND * height))
-    seams = []
-    for x0 in sorted(columns):
-        path, crossed = _seam(cost, x0, band)
-        seams.append((crossed + 0.02 * abs(float(path.mean()) - x0), path))
-    # cheapest first; drop near-duplicates (paths within 2 px on average)
-    seams.sort(key=lambda s: s[0])
+    # the cheapest seam of each stretch of CUT_STEP (spread along the group, so that the
+    # cheap blank edges do not crowd out the cuts between overlapping digits)
+    step = max(1, int(CUT_STEP * height))
+    best_in: dict[int, tuple[float, np.ndarray]] = {}
+    starts = sorted(columns)
+    for x0, (path, crossed) in zip(starts, _seams(cost, starts, band)):
+        score = crossed + 0.02 * abs(float(path.mean()) - x0)
+        window = (x0 - margin) // step
+        if window not in best_in or score < best_in[window][0]:
+            best_in[window] = (score, path)
+    seams = sorted(best_in.values(), key=lambda s: s[0])
     cuts: list[np.ndarray] = []
     for _, path in seams:
         if all(np.abs(path - other).mean() > max(2.0, 0.04 * height) for other in cuts):
             cuts.append(path)
-        if len(cuts) >= MAX_CUTS:
+        if len(cuts) >= MAX_CUTS + 2 * int(w / typical):
             break
     cuts.sort(key=lambda p: float(p.mean()))
     lines = [np.full(h, -1, np.int64)] + cuts + [np.full(h, w, np.int64)]
     columns_index = np.arange(w)[None, :]
     start = len(crops)
-    parts, widths = {}, {}
+    parts, widths = {(0, len(lines) - 1): whole}, {whole: w}
     for i in range(len(lines)):
         for j in range(i + 1, len(lines)):
+            if i == 0 and j == len(lines) - 1:
+                continue  # the whole group, read already
             width = float((lines[j] - lines[i]).mean())
             if width < MIN_PART * height:
                 continue
@@ -382,6 +451,7 @@ def _candidates(ink, own, g: _Group, height: float, stroke: float, crops: list,
             part = own & (columns_index > lines[i][:, None]) & (columns_index <= lines[j][:, None])
             if part.sum() < 0.5 * stroke * 0.3 * height:  # a sliver of ink, no digit
                 continue
+            part = _drop_fragments(part)
             crop = _crop(ink, part, g.top, g.left)
             rows, cols = ndimage.find_objects(part.astype(np.int8))[0]
             parts[(i, j)] = len(crops)
@@ -390,64 +460,106 @@ def _candidates(ink, own, g: _Group, height: float, stroke: float, crops: list,
             boxes.append((g.top + rows.start, g.left + cols.start, g.top + rows.stop,
                           g.left + cols.stop))
     return {"parts": parts, "widths": widths, "n": len(lines), "start": start,
-            "end": len(crops)}
+            "end": len(crops), "width": w}
 
 
-def _seam(cost: np.ndarray, x0: int, band: int) -> tuple[np.ndarray, float]:
-    """The top-to-bottom path (one column a row, moving at most one column a row) within
-    ``band`` of column ``x0`` that crosses the least ink; the path, and the ink it crosses."""
+def _drop_fragments(part: np.ndarray) -> np.ndarray:
+    """A cut part without the small pieces of its neighbours' strokes that the cuts left in
+    it (components under FRAGMENT of its largest)."""
+    labels, count = ndimage.label(part, structure=np.ones((3, 3)))
+    if count < 2:
+        return part
+    sizes = np.bincount(labels.ravel())[1:]
+    keep = np.flatnonzero(sizes >= FRAGMENT * sizes.max()) + 1
+    return np.isin(labels, keep)
+
+
+def _seams(cost: np.ndarray, starts: list[int], band: int) -> list[tuple[np.ndarray, float]]:
+    """For each column x0 of ``starts``, the top-to-bottom path (one column a row, moving at
+    most one column a row) within ``band`` of x0 that crosses the least ink: the path, and
+    the ink it crosses. All seams at once, one pass over the rows."""
     h, w = cost.shape
-    lo, hi = max(0, x0 - band), min(w, x0 + band + 1)
-    sub = cost[:, lo:hi]
+    if not starts:
+        return []
+    x0 = np.asarray(starts)[:, None]
+    offsets = np.arange(-band, band + 1)[None, :]
+    cols = x0 + offsets  # (S, B): each seam's window of columns
+    valid = (cols >= 0) & (cols < w)
+    safe = np.clip(cols, 0, w - 1)
     # a slight preference for the straight line at x0 breaks ties between empty columns
-    sub = sub + 0.001 * np.abs(np.arange(lo, hi) - x0)[None, :]
-    acc = sub.copy()
-    back = np.zeros(sub.shape, np.int8)
+    tie = 0.001 * np.abs(offsets).astype(np.float32)
+    blocked = np.where(valid, 0.0, np.inf).astype(np.float32)
+    acc = cost[0][safe] + tie + blocked
+    back = np.zeros((h, *cols.shape), np.int8)
+    inf = np.full((len(starts), 1), np.inf, np.float32)
     for y in range(1, h):
-        prev = acc[y - 1]
-        left = np.concatenate([[np.inf], prev[:-1]])
-        right = np.concatenate([prev[1:], [np.inf]])
-        options = np.stack([left, prev, right])
-        step = np.argmin(options, axis=0)
-        acc[y] += options[step, np.arange(prev.size)]
-        back[y] = step - 1
-    path = np.zeros(h, np.int64)
-    x = int(np.argmin(acc[-1]))
-    total = float(acc[-1, x])
+        left = np.concatenate([inf, acc[:, :-1]], axis=1)
+        right = np.concatenate([acc[:, 1:], inf], axis=1)
+        step = np.where(left < acc, -1, 0)
+        low = np.minimum(left, acc)
+        step = np.where(right < low, 1, step)
+        low = np.minimum(right, low)
+        back[y] = step
+        acc = low + cost[y][safe] + tie + blocked
+    seams = np.arange(len(starts))
+    x = np.argmin(acc, axis=1)
+    totals = acc[seams, x]
+    index = np.empty((h, len(starts)), np.int64)
     for y in range(h - 1, -1, -1):
-        path[y] = x
-        x += back[y][x] if y > 0 else 0
-    return path + lo, total
+        index[y] = x
+        if y > 0:
+            x = x + back[y, seams, x]
+    paths = cols[seams[None, :], index]  # (h, S)
+    return [(paths[:, k].astype(np.int64), float(totals[k])) for k in range(len(starts))]
 
 
-def _best_split(plan: dict, probabilities: np.ndarray, height: float) -> list[int]:
-    """The chain of parts from the left edge to the right whose best digits are likeliest."""
+def _best_split(plan: dict, probabilities: np.ndarray, height: float, typical: float,
+                threshold: float) -> list[int]:
+    """The chain of parts from the left edge to the right whose best digits are likeliest,
+    given the priors: parts beyond the count the group's width allows (its width over
+    FREE_TYPICAL typical digits; one for a lone group) cost SPLIT_COST each, parts wider than
+    a digit or narrow ones read as anything but a 1 are penalised, and a part of a split must
+    be read surely as a digit (and not as "not a digit") to be taken at all."""
     n, parts = plan["n"], plan["parts"]
-    best = np.full(n, -np.inf)
-    best[0] = 0.0
-    back: dict[int, tuple[int, int]] = {}
-    for j in range(1, n):
-        for i in range(j):
-            k = parts.get((i, j))
-            if k is None or not np.isfinite(best[i]):
+    free = 1 if plan["alone"] else max(1, int(plan["width"] / (FREE_TYPICAL * typical)))
+    most = min(MAX_DIGITS, n - 1)
+    best = np.full((n, most + 1), -np.inf)  # best[j, c]: up to cut j in c parts
+    best[0, 0] = 0.0
+    back: dict[tuple[int, int], tuple[int, int]] = {}
+    whole = parts.get((0, n - 1))
+    for (i, j), k in sorted(parts.items(), key=lambda item: item[0][1]):
+        score = _part_score(probabilities[k], plan["widths"][k] / height, threshold,
+                            k == whole)
+        if score is None:
+            continue
+        for c in range(most):
+            if not np.isfinite(best[i, c]):
                 continue
-            score = best[i] + _part_score(probabilities[k], plan["widths"][k] / height)
-            if score > best[j]:
-                best[j] = score
-                back[j] = (i, k)
+            total = best[i, c] + score - (SPLIT_COST if c + 1 > free else 0.0)
+            if total > best[j, c + 1]:
+                best[j, c + 1] = total
+                back[(j, c + 1)] = (i, k)
+    c = int(np.argmax(best[n - 1]))
+    if not np.isfinite(best[n - 1, c]):
+        return [whole]
     chosen, j = [], n - 1
     while j > 0:
-        i, k = back[j]
+        i, k = back[(j, c)]
         chosen.append(k)
-        j = i
+        j, c = i, c - 1
     return chosen[::-1]
 
 
-def _part_score(p: np.ndarray, aspect: float) -> float:
-    """Log-score of one part: its best digit's probability (an 11th "not a digit" answer takes
-    its share away), a prior against parts wider than a digit, and a per-part bonus."""
+def _part_score(p: np.ndarray, aspect: float, threshold: float, whole: bool) -> float | None:
+    """Log-score of one part (None: not acceptable as a part of a split): its best digit's
+    probability (an 11th "not a digit" answer takes its share away), a prior against parts
+    wider than a digit and against narrow parts read as anything but a 1."""
     best = int(np.argmax(p[:10]))
-    score = np.log(float(p[best]) + EPS) - WIDE_PENALTY * max(0.0, aspect - WIDE_FROM)
+    sure = float(p[best])
+    if not whole and (sure < PART_CONFIDENCE
+                      or (p.size > NOT_A_DIGIT and p[NOT_A_DIGIT] >= threshold)):
+        return None
+    score = np.log(sure + EPS) - WIDE_PENALTY * max(0.0, aspect - WIDE_FROM)
     if aspect < NARROW_FROM and best != 1:
         score -= NARROW_PENALTY
-    return score + PART_BONUS
+    return score

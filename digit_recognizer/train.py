@@ -29,19 +29,17 @@ import tensorflow as tf
 
 from digit_recognizer import calibration
 from digit_recognizer.augment import AugmentConfig, augment_batch
-from digit_recognizer.continental import continental_variants
+from digit_recognizer.continental import EDITS, continental_variants
 from digit_recognizer.files import atomic_path, atomic_write_bytes
 from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, NUM_DIGITS, ModelConfig,
                                     build_model, with_temperature)
 from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
 from digit_recognizer.preprocess import mnist_to_input
 
-CONTINENTAL_DIGITS = (1, 4, 7, 9)  # the digits continental writers draw differently
-
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 24  # passes over the training set (digits, variants and negatives)
+    epochs: int = 22  # passes over the training set (digits, variants and negatives)
     batch_size: int = 128  # images per optimiser step
     learning_rate: float = 3e-3  # peak, reached after the warmup, then cosine decay to ~0
     warmup_epochs: float = 1.0  # linear warmup from ~0: keeps early batch-norm steps stable
@@ -85,7 +83,7 @@ def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.rando
     """Digits plus their continental variants and "not a digit" negatives (label NOT_A_DIGIT),
     all made from these digits, in the shares ``config`` sets."""
     xs, ys = [x], [y]
-    candidates = np.flatnonzero(np.isin(y, CONTINENTAL_DIGITS))
+    candidates = np.flatnonzero(np.isin(y, list(EDITS)))  # 1, 4, 7, 9
     count = min(len(candidates), round(config.continental_share * len(x)))
     if count:
         chosen = rng.choice(candidates, count, replace=False)
@@ -164,7 +162,8 @@ class ProgressLog(keras.callbacks.Callback):
 class TrainingBackup(keras.callbacks.Callback):
     """Saves the training state every ``every_batches`` batches and at each epoch end: the
     weights with the optimiser's state (``checkpoint.weights.h5``), then ``progress.json``
-    (the epoch to resume at, the history so far and the training time), each written
+    (the epoch to resume at, batches done in it, the history so far and the training time),
+    each written
     atomically, so a kill at any moment leaves a consistent backup. ``restore`` puts a model
     back in that state; a resumed run restarts the interrupted epoch from its first batch with
     the weights of its last backup, so that resumed and uninterrupted runs see the same data
@@ -210,19 +209,21 @@ class TrainingBackup(keras.callbacks.Callback):
         # multiple of every_batches has been passed
         if batch + 1 >= self.next_save:
             self.next_save = ((batch + 1) // self.every_batches + 1) * self.every_batches
-            self._save()
+            self._save(batches_done=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         self.epoch = epoch + 1
-        self._save()
+        self._save(batches_done=0)
 
-    def _save(self) -> None:
+    def _save(self, batches_done: int) -> None:
+        """``batches_done``: of the epoch ``self.epoch`` (for a person reading the backup;
+        a resumed run restarts that epoch)."""
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.weights_path) as tmp:
             self.model.save_weights(tmp)
-        progress = {"epoch": self.epoch, "history": self.history,
+        progress = {"epoch": self.epoch, "batch": batches_done, "history": self.history,
                     "wall_time_s": self.wall_time_s}
         atomic_write_bytes(self.progress_path, json.dumps(progress).encode())
 

@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -35,47 +36,61 @@ QUEUE_SIZE = 64  # waiting requests beyond this are refused rather than left to 
 # Every upload and output image is kept in Gradio's cache: drop files older than an hour,
 # hourly, so a long-running public demo doesn't fill its disk.
 DELETE_CACHE = (3600, 3600)
+CANVAS_SIZE = (1200, 500)  # wider than tall: room for a number on one line
+SKETCHPAD_ID = "sketchpad"
+SELECT_BRUSH_JS = Path(__file__).with_name("select_brush.js")  # package data
+EXAMPLES_DIR = Path(__file__).with_name("examples")  # package data, made by scripts/make_examples.py
+EXAMPLES = [str(EXAMPLES_DIR / name) for name in ("digit_7.png", "number_2026.png", "letter_A.png")]
 
 
-def build_demo(reader: Reader, samples: list[Sample], about: str) -> gr.Blocks:
-    """The UI: Draw and Upload tabs, the top-3 label and the 28x28 input the model saw, and a
-    gallery of test digits. ``about`` is Markdown describing the model; ``reader`` is anything
-    with predict.DigitReader's ``read`` (the app benchmark passes one returning a constant)."""
+def build_demo(reader: Reader, samples: list[Sample], about: str,
+               examples: list[str] | None = None) -> gr.Blocks:
+    """The UI: Draw and Upload tabs, the top-3 readings, each digit as the model saw it, and
+    a gallery of test digits. ``about`` is Markdown describing the model; ``reader`` is anything
+    with predict.DigitReader's ``read`` (the app benchmark passes one returning a constant);
+    ``examples`` are pictures to click (EXAMPLES by default)."""
     handlers = DigitDemo(reader)
+    examples = EXAMPLES if examples is None else examples
     with gr.Blocks(title="Digit recognizer", delete_cache=DELETE_CACHE) as demo:
-        gr.Markdown(f"# Handwritten digit recognizer\n{about}")
+        gr.Markdown(f"# Handwritten digits and numbers\n{about}")
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Tab("Draw"):
                     # type="filepath" only documents the API: these inputs never decode
                     sketch = SketchpadInput(
-                        label="Draw one digit (pick the brush ✎ first)", type="filepath", sources=(),
-                        layers=False, transforms=(), canvas_size=(800, 800), height=560,
-                        # radius in canvas pixels: a 48 px stroke is MNIST's stroke-to-height
-                        # ratio (~0.14) for a digit ~350 px tall; undo and clear are built in
-                        brush=gr.Brush(default_size=24, colors=["#000000"], color_mode="fixed"))
-                    read_button = gr.Button("Read digit", variant="primary")
+                        label="Write a digit or a number (up to 12 digits, on one line)",
+                        type="filepath", sources=(), layers=False, transforms=(),
+                        canvas_size=CANVAS_SIZE, height=420,
+                        # radius in canvas pixels: about MNIST's stroke-to-height ratio for a
+                        # digit a third of the canvas tall; undo and clear are built in
+                        brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                        elem_id=SKETCHPAD_ID, elem_classes=["draw-first"])
+                    read_button = gr.Button("Read", variant="primary")
                 with gr.Tab("Upload"):
                     upload = ImageFileInput(
-                        label="A picture of one digit: PNG, JPEG, WebP, GIF, BMP or TIFF",
-                        type="filepath",
-                        sources=["upload", "clipboard", "webcam"])
+                        label="A picture of a digit or a number: PNG, JPEG, WebP, GIF, BMP or "
+                              "TIFF", type="filepath", sources=["upload", "clipboard", "webcam"])
             with gr.Column(scale=2):
-                label = gr.Label(num_top_classes=TOP_K, label="Reading")
-                hint = gr.Markdown()
-                seen = gr.Image(label="What the model saw (28x28, enlarged)", format="png",
-                                interactive=False, height=300)
+                label = gr.Label(num_top_classes=TOP_K, label="Reading (top 3)")
+                digits = gr.Markdown()
+                seen = gr.Image(label="What the model saw: each digit in 28x28, left to right",
+                                format="png", interactive=False, height=160)
+        if examples:
+            gr.Examples(examples, inputs=upload, outputs=[label, seen, digits],
+                        fn=handlers.read_request, run_on_click=True, cache_examples=False,
+                        label="Examples: a digit, a number with touching digits, a letter "
+                              "(refused)")
         gr.Markdown("## Test digits the model has never trained on")
         if samples:
-            gr.Gallery(gallery_items(samples), format="png", columns=8, height="max-content",
-                       label="✓ read correctly · ✗ mistakes (prediction / true label)")
+            gr.Gallery(gallery_items(samples), format="png", columns=6, height="max-content",
+                       label="✓ read correctly · ✗ mistakes (what it read · the true digit)")
         else:
             gr.Markdown("_No sample digits next to this model yet: `python scripts/train.py` "
                         "writes them._")
 
-        outputs = [label, seen, hint]  # the label first: API clients read it as result[0]
+        outputs = [label, seen, digits]  # the label first: API clients read it as result[0]
         # Explicit requests report an unreadable picture as an error popup (gr.Error).
-        # (the error badge goes on the label only, not over the hint text)
+        # (the error badge goes on the label only, not over the digits line)
         read_button.click(handlers.read_request, sketch, outputs, show_progress_on=label,
                           api_name=SKETCH_ENDPOINT.lstrip("/"))
         upload.upload(handlers.read_request, upload, outputs, show_progress_on=label,
@@ -84,6 +99,8 @@ def build_demo(reader: Reader, samples: list[Sample], about: str) -> gr.Blocks:
         sketch.change(handlers.read_while_drawing, sketch, outputs, api_visibility="private",
                       trigger_mode="always_last", show_progress="hidden")
         upload.clear(handlers.clear, None, outputs, api_visibility="private")
+        # Gradio's editor opens (and clears) with no tool selected: select the brush
+        demo.load(None, None, None, js=SELECT_BRUSH_JS.read_text(), api_visibility="private")
     return demo
 
 
@@ -104,7 +121,7 @@ def gallery_items(samples: list[Sample]) -> list[tuple[np.ndarray, str]]:
     return [(enlarge(sample.pixels), sample.caption) for sample in ordered]
 
 
-def describe_model(num_parameters: int, metrics: dict[str, Any]) -> str:
+def describe_model(num_parameters: int, metrics: dict[str, Any], can_refuse: bool = True) -> str:
     """A short Markdown description with the measured test accuracy (never typed in by hand).
 
         describe_model(251_354, load_metrics("models"))   # "A convolutional network (251,354 ..."
@@ -113,10 +130,11 @@ def describe_model(num_parameters: int, metrics: dict[str, Any]) -> str:
     measured = (f"**{accuracy:.2%}** accuracy on the 10,000 MNIST test digits"
                 if isinstance(accuracy, (int, float)) else
                 "test accuracy not measured yet (no metrics.json next to the model)")
+    refusal = ("; it says \"not a digit\" for letters, marks and scribbles" if can_refuse else
+               "; this model predates \"not a digit\" and reads whatever it is given")
     return (f"A convolutional network ({num_parameters:,} parameters) trained on MNIST; "
-            f"{measured}. Your drawing or photo is cropped to the digit, scaled to MNIST's "
-            f"20x20 box and centred by mass in 28x28; the reading shows that image too, exactly "
-            f"as the model sees it.")
+            f"{measured}{refusal}. Your drawing or photo is split into digits, each cropped, "
+            f"scaled to MNIST's 20x20 box and centred in 28x28, exactly as shown on the right.")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -147,7 +165,11 @@ def main(argv: list[str] | None = None, started: float | None = None) -> int:
     except (ModelLoadError, HubError) as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, no traceback
         return 1
-    about = describe_model(reader.model.count_params(), model_folder.load_metrics(folder))
+    if not reader.can_refuse:
+        print(f"note: {model_file} has no \"not a digit\" output (trained before it existed): "
+              f"it reads whatever it is given", file=sys.stderr)
+    about = describe_model(reader.model.count_params(), model_folder.load_metrics(folder),
+                           reader.can_refuse)
     demo = build_demo(reader, model_folder.load_samples(folder), about)
     start_serving(demo, args.host, args.port, args.share)
     print(f"Serving {model_file} (ready {time.perf_counter() - started:.1f} s after start)",

@@ -22,18 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.numbers import GAPS, LENGTHS, make_numbers  # noqa: E402
-from digit_recognizer.predict import DigitReader  # noqa: E402
-from digit_recognizer.preprocess import ImageInputError, ink_map, load_image  # noqa: E402
-from digit_recognizer.reading import read_picture  # noqa: E402
+from benchmarks.numbers import GAPS, make_numbers
+from digit_recognizer.predict import DigitReader
+from digit_recognizer.preprocess import ImageInputError, ink_map, load_image
+from digit_recognizer.reading import NOT_A_DIGIT_THRESHOLD, read_picture
 
 TARGET = 0.97  # exact match over lengths 2-6 together
 
 
-def read(picture, classify) -> str:
-    return read_picture(ink_map(load_image(picture)), classify).text
+def read(picture, classify, threshold: float = NOT_A_DIGIT_THRESHOLD) -> str:
+    return read_picture(ink_map(load_image(picture)), classify, threshold).text
 
 
 def main(argv=None) -> int:
@@ -44,6 +42,8 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=700, help="numbers (cycled over lengths 2-8)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mnist-dir", default=None)
+    parser.add_argument("--threshold", type=float, default=NOT_A_DIGIT_THRESHOLD,
+                        help='refuse a position whose p("not a digit") reaches this')
     args = parser.parse_args(argv)
 
     reader = DigitReader.from_file(args.model)
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     for sample in make_numbers(args.n, split=args.split, seed=args.seed,
                                mnist_dir=args.mnist_dir):
         try:
-            got = read(sample.picture, classify)
+            got = read(sample.picture, classify, args.threshold)
         except ImageInputError:
             got = None
             refusals[sample.gap] += 1
@@ -82,7 +82,8 @@ def main(argv=None) -> int:
                 digit_ok[int(want)] += want == have
     elapsed = time.perf_counter() - start
 
-    print(f"## Numbers read exactly ({args.split}-built, n={args.n}, model {args.model})\n")
+    print(f"## Numbers read exactly ({args.split}-built, n={args.n}, model {args.model}, "
+          f"not-a-digit threshold {args.threshold})\n")
     print("| length | n | exact |\n|---|---|---|")
     for length in sorted(n_len):
         print(f"| {length} | {n_len[length]} | {by_len[length] / n_len[length]:.1%} |")

@@ -164,7 +164,8 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
                    verbose=1 if args.verbose else 0)
 
     model_path = model_folder.save_model(result.model, args.output_dir)
-    metrics, probabilities = evaluate(result.model, x_test, y_test)
+    threshold = result.calibration["not_a_digit_threshold"]
+    metrics, probabilities = evaluate(result.model, x_test, y_test, threshold)
     run_info = {
         "command": command,
         "preset": args.preset,
@@ -175,6 +176,7 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
         "history": result.history,
         "training_images": len(fit_data[0]),
         "training_wall_time_s": round(result.wall_time_s, 1),
+        "calibration": result.calibration,  # temperature and threshold, fitted on validation
         "num_parameters": result.model.count_params(),
         "versions": library_versions(),
         "data_sha256": {spec.name: spec.sha256 for spec in data.FILES.values()},  # verified on load
@@ -184,7 +186,8 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
                                  run_info=run_info, repo_id=args.push_to_hub)
 
     epochs = f"{config.epochs} epoch{'s' if config.epochs > 1 else ''}"
-    print(f"test accuracy {metrics['test_accuracy']:.2%} after {epochs} "
+    print(f"test accuracy {metrics['test_accuracy']:.2%} ({metrics['test_refused']:.2%} refused, "
+          f"ECE {metrics['test_ece']:.2%}) after {epochs} "
           f"({result.wall_time_s:.0f} s of training{', resumed' if args.resume else ''})")
     print(f"model: {model_path}; metrics, plots and model card: {args.output_dir}/")
     if args.push_to_hub:

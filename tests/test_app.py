@@ -34,6 +34,7 @@ from digit_recognizer import demo as logic
 from digit_recognizer import model_folder, ui
 from digit_recognizer.components import SketchpadInput
 from digit_recognizer.model_folder import MODEL_FILENAME, ModelLoadError
+from digit_recognizer.reading import Reading
 from helpers import write_huge_blank_png
 
 SEVEN = 0  # index of a clearly written 7 in the MNIST test set: the tests' "real digit"
@@ -197,7 +198,7 @@ def test_drawn_digits_are_read_with_the_image_the_model_saw(handlers, mnist_test
         seen = np.asarray(Image.open(seen_png))
         assert seen.shape == (28 * logic.PREVIEW_SCALE,) * 2 and seen.dtype == np.uint8
         assert seen.max() == 255 and seen[0].max() == 0  # white digit, black border, as MNIST
-        assert hint == ""
+        assert hint == "" or hint.startswith("Doubtful")
         right += next(iter(top3)) == str(labels[index])
     assert right >= 18, f"{right} of {len(indices)} drawn digits read correctly"
 
@@ -271,9 +272,54 @@ def test_live_reading_shows_a_hint_instead_of_an_error(handlers, unreadable, sev
     assert_reads(handlers.read_while_drawing(str(seven_png))[0], 7)
 
 
+def test_a_letter_is_refused_as_not_a_digit_by_request_and_hinted_while_drawing(handlers):
+    letter = ui.EXAMPLES[2]  # a drawn "A"
+    with pytest.raises(gr.Error) as error:
+        handlers.read_request(letter)
+    assert error.value.message.startswith("Not a digit")
+    top3, seen, hint = handlers.read_while_drawing(letter)  # no popup, no label: a hint
+    assert (top3, seen) == (None, None) and hint.startswith("Not a digit")
+
+
+def test_a_number_is_read_left_to_right_with_each_digit_shown(handlers):
+    top3, seen_png, digits = handlers.read_request(ui.EXAMPLES[1])  # "2026", touching digits
+    assert list(top3)[0] == "2026" and len(top3) == 3
+    assert all(len(reading) == 4 and reading.isdigit() for reading in top3)
+    seen = np.asarray(Image.open(seen_png))  # four 28x28 digits side by side, enlarged
+    assert seen.shape == (28 * logic.PREVIEW_SCALE,
+                          (4 * 28 + 3 * logic.PREVIEW_GAP) * logic.PREVIEW_SCALE)
+    assert digits.startswith("4 digits, left to right: **2**")
+
+
+def test_the_label_holds_digits_only_with_probabilities_over_the_digits(handlers, seven_png):
+    top3, _, _ = handlers.read_request(str(seven_png))
+    assert list(top3)[0] == "7" and all(label in "0123456789" for label in top3)
+    assert 0.9 < sum(top3.values()) <= 1.0 + 1e-6
+
+
+def test_a_model_from_before_not_a_digit_reads_whatever_it_is_given():
+    from benchmarks.reference import build_reference_model
+    from digit_recognizer.predict import DigitReader
+
+    reader = DigitReader(build_reference_model())  # 10 outputs, like models trained before
+    assert not reader.can_refuse
+    assert reader.read(ui.EXAMPLES[2]).text.isdigit()  # a letter still gets a digit
+    assert "reads whatever it is given" in ui.describe_model(1000, {}, reader.can_refuse)
+
+
+def test_each_digits_line_marks_the_doubtful_ones():
+    reading = Reading(text="42", digits=[{"4": 0.99, "9": 0.01}, {"2": 0.6, "7": 0.35}],
+                      pixels=[np.zeros((28, 28), np.uint8)] * 2, doubtful=[False, True],
+                      top_readings={"42": 0.59, "47": 0.35})
+    assert logic.describe(reading) == "2 digits, left to right: **4** 99% · **2** 60% ⚠ or 7 (35%)"
+    one = Reading(text="4", digits=[{"4": 0.55, "9": 0.45}], pixels=[np.zeros((28, 28))],
+                  doubtful=[True], top_readings={"4": 0.55, "9": 0.45})
+    assert logic.describe(one) == "Doubtful: **4** 55% ⚠ or 9 (45%)"
+
+
 def test_an_unexpected_failure_is_logged_and_shown_as_a_plain_sentence(caplog):
     class BrokenReader:
-        def read(self, source, k=3):
+        def read(self, source):
             raise RuntimeError("bug in preprocessing")
 
     with caplog.at_level(logging.ERROR), pytest.raises(gr.Error) as error:

@@ -1,6 +1,6 @@
-"""End to end in a real browser: `python app.py` serves the demo, headless Chromium draws digits
-on the sketchpad with mouse strokes and uploads a picture, and the page must show the right
-reading.
+"""End to end in a real browser: `python app.py` serves the demo, headless Chromium writes
+numbers on the sketchpad with mouse strokes (without picking a tool first), a 7 with touch
+events on a phone-sized page, and uploads a picture; the page must show the right reading.
 
 Chromium is Debian's /usr/bin/chromium driven by Playwright (never a browser Playwright
 downloads). Without it the tests skip, except in CI (env CI set), where they must run: .ci/run
@@ -27,6 +27,8 @@ import pytest
 
 from benchmarks.drawings import as_photo, draw_digit
 from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
+from digit_recognizer.ui import CANVAS_SIZE, SKETCHPAD_ID
+from handwriting import number_strokes
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +39,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = ROOT / "screenshots" / ("" if os.environ.get("UPDATE_SCREENSHOTS") else "tmp")
 FAILURES = ROOT / "screenshots" / "tmp"
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {"viewport": {"width": 393, "height": 851}, "device_scale_factor": 2.75,
+         "is_mobile": True, "has_touch": True}  # Playwright's "Pixel 5", for Chromium
 START_TIMEOUT_S = 120  # app.py: TensorFlow import + model load (60 s on a busy 2-core machine)
 STEP_TIMEOUT_MS = 45_000  # one step (a reading, a stroke): generous, CI machines can be busy
 UPLOAD_DIGIT = 30  # the uploaded photo shows this MNIST test digit (a clear 3)
@@ -91,23 +95,35 @@ def browser(app_url):
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, app_url, request):
+@contextmanager
+def open_page(browser, app_url, request, **context_options):
     """A fresh page of the app, loaded, on the Draw tab. A failing test leaves a screenshot of
     the page in screenshots/tmp/."""
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(STEP_TIMEOUT_MS)
     failed_before = request.session.testsfailed
     try:
         page.goto(app_url)
-        page.locator("canvas").first.wait_for(state="visible")
+        page.locator(f"#{SKETCHPAD_ID} canvas").first.wait_for(state="visible")
         yield page
         if request.session.testsfailed > failed_before:  # the call phase's report is in
             FAILURES.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=FAILURES / f"failed-{request.node.name}.png", full_page=True)
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser, app_url, request):
+    with open_page(browser, app_url, request, viewport=VIEWPORT, device_scale_factor=1) as page:
+        yield page
+
+
+@pytest.fixture
+def phone(browser, app_url, request):
+    with open_page(browser, app_url, request, **PHONE) as page:
+        yield page
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -117,7 +133,7 @@ def reading(page):
 
 
 def model_view(page):
-    """The enlarged 28x28 picture the model saw."""
+    """The digits as the model saw them, enlarged."""
     return page.locator(".block", has_text="What the model saw").locator("img")
 
 
@@ -130,24 +146,43 @@ def stroke(page, points: list[tuple[float, float]], steps: int = 3) -> None:
     page.mouse.up()
 
 
-def drawing_area(page) -> tuple[float, float, float]:
-    """Centre (x, y) and a half-size, in page pixels, of a square safely inside the visible
-    drawing surface (the editor shows the 800x800 canvas scaled down, centred in its box)."""
-    box = page.locator("canvas").first.bounding_box()
-    side = min(box["width"], box["height"])
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, side * 0.3
+def touch_stroke(page, points: list[tuple[float, float]], steps: int = 3) -> None:
+    """One stroke with a finger: Chrome DevTools' touch events (Playwright's touchscreen only
+    taps)."""
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, at: list[tuple[float, float]]) -> None:
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+            {"x": x, "y": y, "id": 1, "radiusX": 4, "radiusY": 4, "force": 1} for x, y in at]})
+
+    touch("touchStart", [points[0]])
+    for start, end in zip(points, points[1:]):
+        for t in np.linspace(0, 1, steps + 1)[1:]:
+            touch("touchMove", [(start[0] + t * (end[0] - start[0]),
+                                 start[1] + t * (end[1] - start[1]))])
+            page.wait_for_timeout(16)
+    touch("touchEnd", [])
+    cdp.detach()
 
 
-def draw_seven(page) -> None:
-    x, y, r = drawing_area(page)
-    stroke(page, [(x - 0.55 * r, y - 0.8 * r), (x + 0.55 * r, y - 0.8 * r),
-                  (x - 0.1 * r, y + 0.9 * r)])
+def drawing_area(page) -> dict[str, float]:
+    """The white drawing surface in page pixels: the editor shows its canvas scaled by the zoom
+    it displays, centred in the drawing <canvas>, which also spans the tool bar."""
+    editor = page.locator(f"#{SKETCHPAD_ID}")
+    box = editor.locator(".pixi-target canvas").first.bounding_box()
+    zoom = float(editor.get_by_text("%", exact=False).first.inner_text().strip().rstrip("%"))
+    width, height = (side * zoom / 100 for side in CANVAS_SIZE)
+    return {"x": box["x"] + (box["width"] - width) / 2,
+            "y": box["y"] + (box["height"] - height) / 2, "width": width, "height": height}
 
 
-def draw_zero(page) -> None:
-    x, y, r = drawing_area(page)
-    angles = np.linspace(0, 2 * np.pi, 15)
-    stroke(page, [(x + 0.5 * r * np.sin(a), y - 0.85 * r * np.cos(a)) for a in angles], steps=1)
+def write(page, text: str, draw=stroke) -> None:
+    """Write ``text`` across the middle of the drawing surface, stroke by stroke."""
+    area = drawing_area(page)
+    height = min(area["height"] * 0.5, area["width"] * 0.8 / (0.9 * len(text)))
+    centre = (area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
+    for points in number_strokes(text, centre, height):
+        draw(page, points)
 
 
 def screenshot(page, name: str) -> None:
@@ -174,27 +209,33 @@ def explicit_request(page):
 
 
 # ------------------------------------------------------------------------------------ tests
-def test_drawn_digits_are_read(page):
+def test_numbers_written_without_picking_a_tool_are_read(page):
     from playwright.sync_api import expect
 
-    page.get_by_role("button", name="Brush").click()  # Gradio's sketchpad starts with no tool
-    draw_zero(page)
-    # Live reading: the label follows the drawing without pressing anything.
-    expect(reading(page)).to_have_text("0")
+    # the page opens ready to draw: no tool to pick first
+    write(page, "42")
+    expect(reading(page)).to_have_text("42")  # live: the label follows the drawing
     expect(model_view(page)).to_be_visible()
 
     page.get_by_role("button", name="Clear canvas").click()
     expect(reading(page)).to_have_count(0)  # an empty canvas has no reading
     expect(model_view(page)).to_have_count(0)
 
-    page.get_by_role("button", name="Brush").click()  # clearing deselects the brush as well
-    draw_seven(page)
-    expect(reading(page)).to_have_text("7")  # live, and then on request:
+    write(page, "2026")  # and ready again after Clear
+    expect(reading(page)).to_have_text("2026")
     with explicit_request(page):
-        page.get_by_role("button", name="Read digit").click()
-    expect(reading(page)).to_have_text("7")
-    expect(model_view(page)).to_be_visible()
+        page.get_by_role("button", name="Read", exact=True).click()
+    expect(reading(page)).to_have_text("2026")
+    expect(page.get_by_text("4 digits, left to right")).to_be_visible()
     screenshot(page, "draw.png")
+
+
+def test_a_seven_drawn_by_touch_on_a_phone_is_read(phone):
+    from playwright.sync_api import expect
+
+    write(phone, "7", draw=touch_stroke)
+    expect(reading(phone)).to_have_text("7")
+    screenshot(phone, "phone.png")
 
 
 def photo_of_digit(index: int, mnist_test) -> tuple[bytes, int]:
@@ -219,7 +260,7 @@ def test_uploaded_picture_is_read(page, tmp_path, mnist_test):
     path.write_bytes(photo)
 
     page.get_by_role("tab", name="Upload").click()
-    upload = page.locator(".block", has_text="A picture of one digit")
+    upload = page.locator(".block", has_text="A picture of a digit or a number")
     with explicit_request(page):
         upload.locator("input[type=file]").set_input_files(path)
     expect(upload.locator("img")).to_be_visible()  # the photo is shown where it was dropped

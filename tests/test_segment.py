@@ -159,24 +159,56 @@ def test_refusals_are_image_input_errors():
         segment(np.zeros((100, 300), np.float32), uniform)
 
 
-def test_one_classify_call_per_picture():
+def test_one_classify_call_for_separate_digits_two_for_touching():
     calls = []
 
     def counting(batch):
         calls.append(len(batch))
         return shape_judge(batch)
 
+    segment(ink(number("4200")), counting)
+    assert calls == [4]  # every group read whole, no candidates
+    calls.clear()
     segment(ink(number("4200", gap=-0.05)), counting)
-    assert len(calls) == 1
+    assert len(calls) == 2  # the groups whole, then the candidate parts of the wide ones
+
+
+def test_wide_lone_digit_stays_one_piece():
+    """A confidently read single digit, however wide, is never cut into confident pieces:
+    a lone group may only be split at a cost the pieces' confidence cannot pay."""
+    picture = canvas_with([("0", 40, 100, 1.4 * H, H)], width=400)
+    pieces = segment(ink(picture), eleven_sure)
+    assert len(pieces) == 1
+
+
+def test_wide_digit_in_a_line_stays_one_piece():
+    items = [("4", 40, 100, 0.6 * H, H), ("0", 200, 100, 1.3 * H, H), ("7", 460, 100, 0.6 * H, H)]
+    assert len(segment(ink(canvas_with(items)), eleven_sure)) == 3
+
+
+def test_dot_beside_a_lone_digit_is_dust_not_a_separator():
+    picture = canvas_with([("7", 60, 100, 0.6 * H, H), ("dot", 200, 100 + H - 8, 8)], width=320)
+    assert len(segment(ink(picture), uniform)) == 1
+
+
+def eleven_sure(batch: np.ndarray) -> np.ndarray:
+    """An 11-class stub sure that every crop is a 0 (a model reading pieces confidently)."""
+    out = np.full((len(batch), 11), 0.001, np.float32)
+    out[:, 0] = 0.99
+    return out
 
 
 # ----------------------------------------------------------------------------------- reading
 def eleven(digit_of: list[int]):
-    """An 11-class stub answering the given classes, crop by crop in order."""
+    """An 11-class stub answering the given classes for the first call's crops in order (the
+    groups read whole), and "not a digit" for any other crop (the parts of a split)."""
+    calls = []
+
     def classify(batch):
         out = np.full((len(batch), 11), 0.001, np.float32)
         for k in range(len(batch)):
-            out[k, digit_of[k] if k < len(digit_of) else 0] = 0.99
+            out[k, digit_of[k] if not calls and k < len(digit_of) else 10] = 0.99
+        calls.append(len(batch))
         return out
     return classify
 
@@ -197,6 +229,17 @@ def test_not_a_digit_position_is_named():
         read_picture(ink(number("4")), eleven([10]))
 
 
+def test_refusal_threshold_is_a_parameter():
+    def unsure(batch):  # "not a digit" at 0.4 everywhere, a 4 at 0.6
+        out = np.zeros((len(batch), 11), np.float32)
+        out[:, 4], out[:, 10] = 0.6, 0.4
+        return out
+
+    assert read_picture(ink(number("4")), unsure).text == "4"  # 0.4 < 0.5 by default
+    with pytest.raises(NotADigitError, match="^Not a digit"):
+        read_picture(ink(number("4")), unsure, not_a_digit_threshold=0.3)
+
+
 def test_ten_class_model_never_refuses():
     reading = read_picture(ink(number("42")), uniform)
     assert len(reading.text) == 2 and reading.doubtful == [True, True]
@@ -215,10 +258,11 @@ def test_top_readings_change_the_least_certain_digit_first():
 def test_assemble_renormalises_over_digits():
     from digit_recognizer.segment import Piece
 
-    p = np.array([0.1] + [0.0] * 9 + [0.4])  # "not a digit" loses to nothing: 0.1 vs 0.4 wins
+    p = np.array([0.6] + [0.0] * 9 + [0.4])  # "not a digit" at 0.4: refused at 0.3, not 0.5
+    piece = Piece(np.ones((5, 5), np.float32), (0, 0, 5, 5), np.zeros((28, 28), np.float32), p)
+    assert assemble([piece]).text == "0"
     with pytest.raises(NotADigitError):
-        assemble([Piece(np.ones((5, 5), np.float32), (0, 0, 5, 5),
-                        np.zeros((28, 28), np.float32), p)])
+        assemble([piece], not_a_digit_threshold=0.3)
     q = np.array([0.3, 0.1] + [0.0] * 8 + [0.2])
     reading = assemble([Piece(np.ones((5, 5), np.float32), (0, 0, 5, 5),
                               np.zeros((28, 28), np.float32), q)])

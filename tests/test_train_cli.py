@@ -113,7 +113,7 @@ def test_smoke_run_writes_a_model_that_loads_in_safe_mode(quick_run):
 
     output_dir, _, _ = quick_run
     model = keras.saving.load_model(output_dir / "digit_cnn.keras", safe_mode=True)
-    assert model.output_shape == (None, 10)
+    assert model.output_shape == (None, 11)
     assert getattr(model, "optimizer", None) is None  # the inference copy: no optimizer state
     # neither the backup (removed once training completes) nor temporary files are left
     assert [p.name for p in output_dir.iterdir() if p.name.startswith(".")] == []
@@ -156,9 +156,8 @@ def test_interrupted_run_resumes_only_on_request_and_with_the_same_settings(
     import digit_recognizer.train as training
 
     class InterruptInSecondEpoch(training.ProgressLog):
-        """Ctrl-C at batch 100 of epoch 2: after the backup train() writes every 100 batches
-        (with 128 batches an epoch, the second one falls in epoch 2 before its batch 80;
-        callbacks see every 10th batch, as training runs 10 steps per call)."""
+        """Ctrl-C at batch 110 of epoch 2 (callbacks see every 10th batch, as training runs 10
+        steps per call): after the backup train() writes every 100 batches of an epoch."""
 
         def on_epoch_begin(self, epoch, logs=None):
             super().on_epoch_begin(epoch, logs)
@@ -175,8 +174,9 @@ def test_interrupted_run_resumes_only_on_request_and_with_the_same_settings(
         patch.setattr(training, "ProgressLog", InterruptInSecondEpoch)
         assert cli.main(args) == 130
     assert "pass --resume" in capsys.readouterr().err
-    backup = json.loads((tmp_path / ".backup" / "training_metadata.json").read_text())
-    assert backup["epoch"] == 1  # one epoch completed
+    backup = json.loads((tmp_path / ".backup" / "progress.json").read_text())
+    assert backup["epoch"] == 1 and backup["batch"] == 100  # inside epoch 2, after 100 batches
+    assert len(backup["history"]["loss"]) == 1  # one epoch completed
 
     assert cli.main(args) == 1  # a fresh run would silently discard the backup
     assert "pass --resume" in capsys.readouterr().err
@@ -194,9 +194,9 @@ def test_interrupted_run_resumes_only_on_request_and_with_the_same_settings(
 
 
 def read_backup_metadata(backup_dir: Path) -> dict | None:
-    """Keras' training_metadata.json, or None while it is missing or being (re)written."""
+    """The backup's progress.json, or None while it is missing (it is written atomically)."""
     try:
-        return json.loads((backup_dir / "training_metadata.json").read_text())
+        return json.loads((backup_dir / "progress.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
@@ -205,9 +205,8 @@ def read_backup_metadata(backup_dir: Path) -> dict | None:
 def test_run_killed_mid_epoch_resumes_from_its_last_backup(tmp_path):
     """SIGKILL, which no handler sees, in epoch 2 after its batch-level backup: nothing is
     half-written, and --resume (only on request) completes the run from the backup."""
-    # 512 images in batches of 4: 128 batches an epoch. Backups every 100 batches and at each
-    # epoch end: the first inside epoch 2 falls after its 80th batch (the count runs across
-    # epochs, and callbacks see every 10th batch)
+    # 512 images in batches of 4: 128 batches an epoch. Backups every 100 batches of an epoch
+    # and at each epoch end: the one inside epoch 2 falls after its 100th batch
     args = ["--preset", "quick", "--epochs", "2", "--limit", "512", "--batch-size", "4",
             "--output-dir", str(tmp_path), "--data-dir", MNIST_DIR]
     backup_dir = tmp_path / ".backup"
@@ -235,8 +234,8 @@ def test_run_killed_mid_epoch_resumes_from_its_last_backup(tmp_path):
 
     # nothing half-written: no model, no metrics, no temporary files, only the backup
     assert [p.name for p in tmp_path.iterdir()] == [".backup"]
-    assert {"latest.weights.h5", "training_metadata.json", "progress.json",
-            "run.json"} <= {p.name for p in backup_dir.iterdir()}
+    assert {p.name for p in backup_dir.iterdir()} == {"checkpoint.weights.h5", "progress.json",
+                                                        "run.json"}
     progress = json.loads((backup_dir / "progress.json").read_text())
     assert len(progress["history"]["loss"]) == 1  # epoch 1 completed, epoch 2 did not
 
@@ -253,4 +252,4 @@ def test_run_killed_mid_epoch_resumes_from_its_last_backup(tmp_path):
     import keras
 
     model = keras.saving.load_model(tmp_path / "digit_cnn.keras", safe_mode=True)
-    assert model.output_shape == (None, 10)
+    assert model.output_shape == (None, 11)
