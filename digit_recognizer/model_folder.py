@@ -65,6 +65,8 @@ SAMPLES_INDEX = "samples.json"  # inside SAMPLES_DIRNAME
 CARD_FILENAME = "README.md"  # the name the Hub shows as the model card
 BACKUP_DIRNAME = ".backup"  # hidden, so Hub uploads skip it
 RUN_FILENAME = "run.json"  # in BACKUP_DIRNAME: the settings an interrupted run must resume with
+BACKUP_WEIGHTS = "checkpoint.weights.h5"  # in BACKUP_DIRNAME: weights and optimiser state
+BACKUP_PROGRESS = "progress.json"  # in BACKUP_DIRNAME: {"epoch", "batch", "history", "wall_time_s"}
 CARD_TEMPLATE = Path(__file__).with_name("model_card_template.md")  # package data
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"  # the checkout's model

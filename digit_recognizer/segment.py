@@ -53,7 +53,8 @@ MARK_HEIGHT = 0.4  # a group lower than this share of the line's height is a mar
 LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above another: several lines
 SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be several digits
 SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
-SPLIT_TYPICAL = 1.4  # ... and (in a line with a width prior) this many typical digit widths
+SPLIT_REFUSED = 0.45  # ... or this, if read whole as "not a digit" (two narrow digits: "11")
+SPLIT_TYPICAL = 1.6  # ... and (in a line with a width prior) this many typical digit widths
 TYPICAL_WIDTH = 0.7  # a digit's usual width (share of height) when the line gives no prior
 NARROW_DIGIT = 0.4  # groups narrower than this share of the height (1s) set no width prior
 MIN_PART = 0.12  # a split part is at least this wide (share of the line's height) ...
@@ -65,7 +66,8 @@ MAX_CUTS = 8  # at most this many candidate cuts in one group (plus two per typi
 SPLIT_COST = 1.5  # log-prior against each part beyond the count a group's width allows:
 FREE_TYPICAL = 1.3  # its width over this many typical widths (one, for a lone group)
 WHOLE_SURE = 0.9  # a wide group read whole less surely than this is tried as several digits
-PART_CONFIDENCE = 0.5  # a part of a split must be read as one digit at least this surely
+RELAX_CHAIN = 1  # 1: see _best_split (0: a group no valid split is found for stays whole)
+PART_CONFIDENCE = 0.2  # a part of a split must be read as one digit at least this surely
 WIDE_PENALTY = 3.0  # log-prior per unit of a part's width (share of height) beyond WIDE_FROM
 WIDE_FROM = 1.0
 NARROW_FROM = 0.35  # parts narrower than this share of the height are plausible as a 1 only
@@ -191,6 +193,8 @@ def segment(ink: np.ndarray, classify: Classify,
         for n, (g, own) in enumerate(zip(digits, owns)):
             doubtful = _doubtful(probabilities[n], not_a_digit_threshold)
             least = SPLIT_WIDTH if len(digits) == 1 or not doubtful else SPLIT_DOUBTFUL
+            if _refused(probabilities[n], not_a_digit_threshold):
+                least = SPLIT_REFUSED  # refused whole: its parts are the only hope
             if g.width <= least * height:
                 continue
             if g.width > SPLIT_TYPICAL * typical or doubtful:
@@ -211,6 +215,11 @@ def segment(ink: np.ndarray, classify: Classify,
         if len(pieces) > MAX_DIGITS:
             raise TooManyDigitsError(too_many_digits(len(pieces)))
     return pieces
+
+
+def _refused(p: np.ndarray, threshold: float) -> bool:
+    """The answer would be refused as "not a digit"."""
+    return p.size > NOT_A_DIGIT and bool(p[NOT_A_DIGIT] >= threshold)
 
 
 def _doubtful(p: np.ndarray, threshold: float) -> bool:
@@ -519,7 +528,23 @@ def _best_split(plan: dict, probabilities: np.ndarray, height: float, typical: f
     given the priors: parts beyond the count the group's width allows (its width over
     FREE_TYPICAL typical digits; one for a lone group) cost SPLIT_COST each, parts wider than
     a digit or narrow ones read as anything but a 1 are penalised, and a part of a split must
-    be read surely as a digit (and not as "not a digit") to be taken at all."""
+    be read surely as a digit (and not as "not a digit") to be taken at all. When that leaves
+    only the whole group, and the whole is clearly several digits (refused, or wider than
+    SPLIT_TYPICAL typical digits), the chain is chosen again without that condition: a
+    refused part then says where the trouble is, instead of one digit read for many."""
+    chosen = _chain(plan, probabilities, height, typical, threshold, strict=True)
+    whole = plan["parts"].get((0, plan["n"] - 1))
+    if chosen == [whole] and RELAX_CHAIN and (
+            _refused(probabilities[whole], threshold)
+            or plan["width"] > SPLIT_TYPICAL * typical):
+        chosen = _chain(plan, probabilities, height, typical, threshold, strict=False)
+    return chosen
+
+
+def _chain(plan: dict, probabilities: np.ndarray, height: float, typical: float,
+           threshold: float, strict: bool) -> list[int]:
+    """The best chain of parts (see ``_best_split``); ``strict``: parts must pass
+    ``_part_score``'s conditions."""
     n, parts = plan["n"], plan["parts"]
     free = 1 if plan["alone"] else max(1, int(plan["width"] / (FREE_TYPICAL * typical)))
     most = min(MAX_DIGITS, n - 1)
@@ -529,7 +554,7 @@ def _best_split(plan: dict, probabilities: np.ndarray, height: float, typical: f
     whole = parts.get((0, n - 1))
     for (i, j), k in sorted(parts.items(), key=lambda item: item[0][1]):
         score = _part_score(probabilities[k], plan["widths"][k] / height, threshold,
-                            k == whole)
+                            k == whole or not strict)
         if score is None:
             continue
         for c in range(most):

@@ -33,6 +33,7 @@ from digit_recognizer.continental import EDITS, continental_variants
 from digit_recognizer.files import atomic_path, atomic_write_bytes
 from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, NUM_DIGITS, ModelConfig,
                                     build_model, with_temperature)
+from digit_recognizer.model_folder import BACKUP_PROGRESS, BACKUP_WEIGHTS
 from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
 from digit_recognizer.preprocess import mnist_to_input
 
@@ -161,7 +162,7 @@ class ProgressLog(keras.callbacks.Callback):
 
 class TrainingBackup(keras.callbacks.Callback):
     """Saves the training state every ``every_batches`` batches and at each epoch end: the
-    weights with the optimiser's state (``checkpoint.weights.h5``), then ``progress.json``
+    weights with the optimiser's state (BACKUP_WEIGHTS), then BACKUP_PROGRESS
     (the epoch to resume at, batches done in it, the history so far and the training time),
     each written
     atomically, so a kill at any moment leaves a consistent backup. ``restore`` puts a model
@@ -176,8 +177,8 @@ class TrainingBackup(keras.callbacks.Callback):
         self.backup_dir = Path(backup_dir)
         self.every_batches = every_batches
         self.steps_per_epoch = steps_per_epoch
-        self.weights_path = self.backup_dir / "checkpoint.weights.h5"
-        self.progress_path = self.backup_dir / "progress.json"
+        self.weights_path = self.backup_dir / BACKUP_WEIGHTS
+        self.progress_path = self.backup_dir / BACKUP_PROGRESS
         earlier = (json.loads(self.progress_path.read_text())
                    if self.progress_path.is_file() and self.weights_path.is_file()
                    else {"epoch": 0, "history": {}, "wall_time_s": 0.0})

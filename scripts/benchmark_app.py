@@ -35,6 +35,7 @@ from benchmarks.serving import HOST, app_command, free_port, start_server, stop_
 from digit_recognizer import ui
 from digit_recognizer.predict import DigitReader
 from digit_recognizer.preprocess import mnist_to_input, to_mnist
+from digit_recognizer.reading import Reading
 
 RATIO_TARGET = 1.15
 MODEL_TARGET_MS = 1.0
@@ -45,11 +46,12 @@ WARM_UP = 5  # untimed rounds first: connections, caches, TensorFlow's first cal
 class ConstantReader:
     """The bare app's "model": the same answer for any picture, without reading it."""
 
-    LABELS = {"7": 0.9, "1": 0.06, "9": 0.04}
-    PIXELS = np.zeros((28, 28), np.uint8)
+    READING = Reading(text="7", digits=[{"7": 0.9, "1": 0.06, "9": 0.04}],
+                      pixels=[np.zeros((28, 28), np.uint8)], doubtful=[False],
+                      top_readings={"7": 0.9, "1": 0.06, "9": 0.04})
 
-    def read(self, source: object, k: int = 3) -> tuple[dict[str, float], np.ndarray]:
-        return dict(self.LABELS), self.PIXELS
+    def read(self, source: object) -> Reading:
+        return self.READING
 
 
 def serve_bare(port: int) -> None:

@@ -11,20 +11,17 @@ Runs scripts/train.py twice on the full training split, one after the other, in 
    its backup shows it is inside epoch 2 past batch 100, checked to have left nothing but its
    backup, then continued with --resume.
 
-Then prints a table (run | test accuracy | epochs | wall time | optimiser steps) and the
-accuracy difference. Exit status 0 when the resumed run's test accuracy is within 0.2 points of
+Then prints a table (run | test accuracy | epochs | wall time) and the accuracy difference. Exit status 0 when the resumed run's test accuracy is within 0.2 points of
 the uninterrupted run's, 1 otherwise or when a step goes wrong.
 
-The steps column shows how far the learning-rate schedule ran: Keras restores the optimiser's
-step count with the weights but restarts the killed epoch at its first batch, so a resumed run
-takes as many extra steps as the killed epoch had done at its last backup.
+A resumed run restarts the killed epoch at its first batch and rewinds the optimiser's step
+count to match, so the learning-rate schedule stays in step with the epochs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import subprocess
@@ -33,11 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from digit_recognizer.model_folder import BACKUP_DIRNAME, METRICS_FILENAME
+from digit_recognizer.model_folder import BACKUP_DIRNAME, BACKUP_PROGRESS, METRICS_FILENAME
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "scripts" / "train.py"
-KILL_EPOCH = 1  # zero-based, as in Keras' training_metadata.json: the second epoch
+KILL_EPOCH = 1  # zero-based, as in the backup's progress.json: the second epoch
 KILL_AFTER_BATCH = 100  # kill at the first batch-level backup at or after this batch
 TOLERANCE_POINTS = 0.2  # |resumed - uninterrupted| test accuracy, in percentage points
 POLL_S = 0.05
@@ -66,9 +63,9 @@ def run_to_end(command: list[str], log_path: Path) -> float:
 
 
 def read_metadata(backup_dir: Path) -> dict | None:
-    """Keras' training_metadata.json {"epoch", "batch"}; None while missing or being written."""
+    """The backup's progress {"epoch", "batch", ...}; None while missing (written atomically)."""
     try:
-        return json.loads((backup_dir / "training_metadata.json").read_text())
+        return json.loads((backup_dir / BACKUP_PROGRESS).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
@@ -102,18 +99,6 @@ def run_and_kill(command: list[str], backup_dir: Path, log_path: Path) -> tuple[
             process.wait()
 
 
-def backup_optimizer_step(backup_dir: Path) -> int | None:
-    """The optimiser's step count in Keras' backup weights (None if the layout is not the
-    known one: Keras 3 stores ``iterations`` as the optimiser's first variable)."""
-    import h5py  # a Keras dependency
-
-    try:
-        with h5py.File(backup_dir / "latest.weights.h5", "r") as weights:
-            return int(weights["optimizer/vars/0"][()])
-    except (OSError, KeyError, TypeError, ValueError):
-        return None
-
-
 def read_metrics(output_dir: Path) -> dict:
     metrics = json.loads((output_dir / METRICS_FILENAME).read_text())
     if (output_dir / BACKUP_DIRNAME).exists():
@@ -142,45 +127,25 @@ def drill(preset: str, data_dir: Path | None, work_dir: Path) -> list[dict]:
     left = sorted(p.name for p in killed_dir.iterdir())
     if left != [BACKUP_DIRNAME]:
         raise DrillError(f"the killed run left {left} in {killed_dir}, not just its backup")
-    backup_step = backup_optimizer_step(backup_dir)
     print(f"  killed after {killed_wall:.0f} s, its last backup at epoch {metadata['epoch'] + 1} "
-          f"batch {metadata['batch'] + 1}, optimiser step {backup_step}; resuming ...",
-          flush=True)
+          f"after batch {metadata['batch']}; resuming ...", flush=True)
     resumed_wall = run_to_end([*command, "--resume"], log_path)
     metrics = read_metrics(killed_dir)
     if metrics["resumed"] is not True:
         raise DrillError(f"{killed_dir}/metrics.json does not say resumed")
-    rows.append({"run": f"killed at e{metadata['epoch'] + 1} b{metadata['batch'] + 1}, resumed",
-                 "metrics": metrics, "wall_s": killed_wall + resumed_wall,
-                 "backup": (metadata["epoch"], backup_step)})
+    rows.append({"run": f"killed at e{metadata['epoch'] + 1} b{metadata['batch']}, resumed",
+                 "metrics": metrics, "wall_s": killed_wall + resumed_wall})
     return rows
-
-
-def optimizer_steps(row: dict) -> str:
-    """Steps the run's optimiser took, against the schedule's length: fit() runs every epoch
-    from the restored one in full, on top of the step count restored with the weights."""
-    metrics = row["metrics"]
-    per_epoch = math.ceil(metrics["training_images"] / metrics["config"]["batch_size"])
-    schedule = metrics["epochs"] * per_epoch
-    if "backup" not in row:
-        return f"{schedule} of {schedule}"
-    epoch, step = row["backup"]
-    if step is None:
-        return "? (backup unreadable)"
-    remaining = metrics["epochs"] - epoch
-    return f"{step + remaining * per_epoch} of {schedule} ({step} + {remaining} x {per_epoch})"
 
 
 def print_table(rows: list[dict]) -> float:
     """The table and the accuracy difference; returns the difference in points."""
-    header = ("run", "test accuracy", "epochs", "wall time (training / process)",
-              "optimiser steps (of the schedule's)")
+    header = ("run", "test accuracy", "epochs", "wall time (training / process)")
     lines = [header]
     for row in rows:
         metrics = row["metrics"]
         lines.append((row["run"], f"{metrics['test_accuracy']:.2%}", str(metrics["epochs"]),
-                      f"{metrics['training_wall_time_s']:.0f} s / {row['wall_s']:.0f} s",
-                      optimizer_steps(row)))
+                      f"{metrics['training_wall_time_s']:.0f} s / {row['wall_s']:.0f} s"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for i, line in enumerate(lines):
         print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())

@@ -9,7 +9,6 @@ letter A drawn with the same brush model (which the app refuses as "not a digit"
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 from PIL import Image

@@ -77,6 +77,19 @@ def test_compute_metrics_on_known_probabilities():
     json.dumps(metrics, allow_nan=False)
 
 
+def test_a_refused_test_digit_counts_as_wrong():
+    # the second 3 is doubted as "not a digit": refused at a 0.5 threshold, read at 0.9
+    probabilities = np.zeros((2, 11), np.float32)
+    probabilities[0, 3] = 1.0
+    probabilities[1, [3, 10]] = [0.3, 0.7]
+    labels = np.array([3, 3])
+    refused = ev.compute_metrics(probabilities, labels, not_a_digit_threshold=0.5)
+    assert refused["test_accuracy"] == 0.5 and refused["test_refused"] == 0.5
+    assert refused["confusion_matrix"][3][10] == 1
+    read = ev.compute_metrics(probabilities, labels, not_a_digit_threshold=0.9)
+    assert read["test_accuracy"] == 1.0 and read["test_refused"] == 0.0
+
+
 def test_loss_stays_finite_for_a_zero_probability():
     probabilities = np.eye(10, dtype=np.float32)[[1]]  # certain it is a 1
     metrics = ev.compute_metrics(probabilities, np.array([7]))
@@ -93,10 +106,11 @@ def test_evaluate_numbers_are_consistent(evaluated):
     assert confusion.shape == (classes, classes) and confusion.dtype.kind == "i"
     assert confusion.sum() == N == metrics["num_test_images"]
     np.testing.assert_array_equal(confusion.sum(axis=1), np.bincount(y, minlength=classes))
-    np.testing.assert_array_equal(confusion.sum(axis=0),
-                                  np.bincount(probabilities.argmax(axis=1), minlength=classes))
+    read_as = probabilities[:, :10].argmax(axis=1)  # no threshold: the likeliest digit
+    np.testing.assert_array_equal(confusion.sum(axis=0), np.bincount(read_as, minlength=classes))
     assert metrics["test_accuracy"] == pytest.approx(np.trace(confusion) / N)
-    assert metrics["test_accuracy"] == pytest.approx(np.mean(probabilities.argmax(axis=1) == y))
+    assert metrics["test_accuracy"] == pytest.approx(np.mean(read_as == y))
+    assert metrics["test_refused"] == 0.0 and 0.0 <= metrics["test_ece"] <= 1.0
     for digit, accuracy in enumerate(metrics["per_class_accuracy"]):
         total = confusion[digit].sum()
         assert accuracy == (pytest.approx(confusion[digit, digit] / total) if total else None)

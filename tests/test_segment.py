@@ -105,6 +105,30 @@ def test_touching_pair_is_split():
     assert pieces[0].box[1] < pieces[1].box[1]
 
 
+def narrow_judge(batch: np.ndarray) -> np.ndarray:
+    """An 11-class stub: a crop much narrower than tall is a sure 1; anything wider is "not a
+    digit" (as a model reads two touching 1s)."""
+    out = np.zeros((len(batch), 11), np.float32)
+    for k, image in enumerate(batch[..., 0]):
+        cols = np.flatnonzero(image.max(axis=0) > 0.3)
+        rows = np.flatnonzero(image.max(axis=1) > 0.3)
+        aspect = (np.ptp(cols) + 1) / (np.ptp(rows) + 1) if cols.size and rows.size else 0
+        out[k, 1 if aspect < 0.45 else 10] = 1.0
+    return out
+
+
+def test_narrow_group_read_as_not_a_digit_is_tried_split():
+    # two wide-flagged 1s touching: one group about half as wide as tall, under the width
+    # that makes a lone group a candidate for splitting, but read whole as "not a digit"
+    picture = canvas_with([("1", 40, 120, 0.9 * H, H), ("1", 85, 120, 0.9 * H, H)], width=400)
+    mask = ink(picture) > 0.5
+    cols, rows = np.flatnonzero(mask.any(axis=0)), np.flatnonzero(mask.any(axis=1))
+    assert 0.45 < (np.ptp(cols) + 1) / (np.ptp(rows) + 1) < 0.85
+    assert read_picture(ink(picture), narrow_judge, 0.9).text == "11"
+    with pytest.raises(NotADigitError):  # a group read as "not a digit" in every part
+        read_picture(ink(picture), lambda b: np.eye(11, dtype=np.float32)[[10] * len(b)], 0.9)
+
+
 @pytest.mark.parametrize("digit", ["5", "7x", "4"])
 def test_digit_in_two_strokes_stays_one(digit):
     picture = canvas_with([(digit, 60, 100, 0.6 * H, H)], width=400)
