@@ -16,16 +16,21 @@ import io
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from scipy import ndimage
 from skimage.morphology import skeletonize
 
 CANVAS = 800  # gr.Sketchpad's default canvas side
 TRACE_SCALE = 4  # skeletonise at 4x MNIST resolution for smoother strokes
+TRACE_THRESHOLD = 80  # ink level (of 255) traced as stroke (100 broke faint thin strokes)
+SPECK = 2.5  # skeleton pieces shorter than this many MNIST pixels are dropped
 
 
 def trace_strokes(digit: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Line segments (pairs of (row, col) points, in 28x28 pixel units) along the strokes."""
     big = Image.fromarray(digit).resize((28 * TRACE_SCALE,) * 2, Image.Resampling.BICUBIC)
-    skeleton = skeletonize(np.asarray(big) > 100)
+    # a lower threshold keeps MNIST's faint thin strokes joined (at 100, a 9 could lose its
+    # loop); specks of skeleton (a faint pixel on its own) would be drawn as stray dots
+    skeleton = _without_specks(skeletonize(np.asarray(big) > TRACE_THRESHOLD))
     points = np.argwhere(skeleton)
     segments = []
     for step in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each pair of neighbours once
@@ -35,6 +40,16 @@ def trace_strokes(digit: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         linked[inside] = skeleton[ends[inside, 0], ends[inside, 1]]
         segments += [(a / TRACE_SCALE, b / TRACE_SCALE) for a, b in zip(points[linked], ends[linked])]
     return segments
+
+
+def _without_specks(skeleton: np.ndarray) -> np.ndarray:
+    """The skeleton without pieces under SPECK MNIST pixels long (when a longer one exists)."""
+    labels, count = ndimage.label(skeleton, structure=np.ones((3, 3)))
+    if count < 2:
+        return skeleton
+    sizes = np.bincount(labels.ravel())[1:]
+    keep = np.flatnonzero((sizes >= SPECK * TRACE_SCALE) | (sizes == sizes.max())) + 1
+    return np.isin(labels, keep)
 
 
 def draw_digit(digit: np.ndarray, rng: np.random.Generator, canvas: int = CANVAS,

@@ -69,14 +69,26 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
     return float(gap)
 
 
+def as_answered(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
+    """(N, 10 or 11) probabilities as the app answers them: a row refused ("not a digit"
+    reaches the threshold) is kept; any other row is read as a digit, so its "not a digit"
+    share is set to 0 and the digits renormalised (the app's label shows them so). The argmax
+    of each row is then the app's answer: a digit, or NOT_A_DIGIT."""
+    if probabilities.shape[1] <= NUM_DIGITS:
+        return probabilities
+    refused = (probabilities[:, NOT_A_DIGIT] >= not_a_digit_threshold
+               if not_a_digit_threshold is not None else np.zeros(len(probabilities), bool))
+    read = probabilities.copy()
+    read[:, NOT_A_DIGIT] = 0.0
+    read /= np.maximum(read.sum(axis=1, keepdims=True), 1e-12)
+    return np.where(refused[:, None], probabilities, read).astype(probabilities.dtype)
+
+
 def decide(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
     """What the app answers for each row of (N, 10 or 11) probabilities: the likeliest digit,
     or NOT_A_DIGIT (10) where the "not a digit" probability reaches the threshold (never for
     10 columns or no threshold)."""
-    answers = probabilities[:, :NUM_DIGITS].argmax(axis=1)
-    if probabilities.shape[1] > NUM_DIGITS and not_a_digit_threshold is not None:
-        answers[probabilities[:, NOT_A_DIGIT] >= not_a_digit_threshold] = NOT_A_DIGIT
-    return answers
+    return as_answered(probabilities, not_a_digit_threshold).argmax(axis=1)
 
 
 def refusal_threshold(digit_scores: np.ndarray, max_false_refusals: float = MAX_FALSE_REFUSALS

@@ -86,8 +86,9 @@ def plot_confusion_matrix(confusion: np.ndarray, path: Path) -> None:
         ax.text(col, row, str(count), ha="center", va="center", fontsize=9,
                 fontweight="bold" if diagonal else "normal",
                 color="white" if dark else ("#1a5e1a" if diagonal else "black"))
-    ax.set_xticks(range(classes))
-    ax.set_yticks(range(classes))
+    names = [str(c) for c in range(min(classes, 10))] + ["not a\ndigit"] * (classes > 10)
+    ax.set_xticks(range(classes), names)
+    ax.set_yticks(range(classes), names)
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
     total = int(confusion.sum())
@@ -142,7 +143,8 @@ def plot_worst_mistakes(images: np.ndarray, labels: np.ndarray, probabilities: n
         ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
         ax.set_title(f"true {labels[index]}  (#{index})", fontsize=10, color=MISTAKE_COLOR)
         top3 = np.argsort(-probabilities[index])[:3]
-        ax.set_xlabel("\n".join(f"{d}: {probabilities[index, d]:.1%}" for d in top3),
+        ax.set_xlabel("\n".join(f"{'not a digit' if d == 10 else d}: "
+                                 f"{probabilities[index, d]:.1%}" for d in top3),
                       fontsize=9, linespacing=1.2)
         _mark(ax, True)
     for ax in axes[len(worst):]:

@@ -19,7 +19,9 @@ Method (one line of 1-12 digits):
      dot-sized one beyond the digits is dust; a larger one there (a sign) is refused.
   5. Every group is read whole (one ``classify`` call). A group that may be several digits
      (wider than SPLIT_TYPICAL of the line's typical digit width, or read doubtfully whole:
-     "not a digit" at the threshold, or no digit above WHOLE_SURE) is split by recognition:
+     "not a digit" at the threshold, or no digit above WHOLE_SURE; not one read CONFIDENT-ly
+     as a digit unless wider than CLEAR_WIDE heights; a narrow one only when refused whole,
+     and then its parts must be read REFUSED_PART_SURE-ly) is split by recognition:
      candidate cuts are the cheapest ink-crossing paths (seams, which follow a slant), the
      best one per stretch of CUT_STEP; every part between two cuts is read in a second call,
      and dynamic programming keeps the split whose parts are read most confidently (the log
@@ -53,8 +55,11 @@ MARK_HEIGHT = 0.4  # a group lower than this share of the line's height is a mar
 LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above another: several lines
 SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be several digits
 SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
-SPLIT_REFUSED = 0.45  # ... or this, if read whole as "not a digit" (two narrow digits: "11")
+SPLIT_REFUSED = 0.45  # ... or this, if read whole as "not a digit" (two narrow digits: "11"),
+REFUSED_PART_SURE = 0.9  # ... when each part must be read this surely
 SPLIT_TYPICAL = 1.6  # ... and (in a line with a width prior) this many typical digit widths
+CONFIDENT = 0.98  # but a group read whole this surely is one digit (no split tried) ...
+CLEAR_WIDE = 1.3  # ... unless wider than this share of the line's height
 TYPICAL_WIDTH = 0.7  # a digit's usual width (share of height) when the line gives no prior
 NARROW_DIGIT = 0.4  # groups narrower than this share of the height (1s) set no width prior
 MIN_PART = 0.12  # a split part is at least this wide (share of the line's height) ...
@@ -66,8 +71,7 @@ MAX_CUTS = 8  # at most this many candidate cuts in one group (plus two per typi
 SPLIT_COST = 1.5  # log-prior against each part beyond the count a group's width allows:
 FREE_TYPICAL = 1.3  # its width over this many typical widths (one, for a lone group)
 WHOLE_SURE = 0.9  # a wide group read whole less surely than this is tried as several digits
-RELAX_CHAIN = 1  # 1: see _best_split (0: a group no valid split is found for stays whole)
-PART_CONFIDENCE = 0.2  # a part of a split must be read as one digit at least this surely
+PART_CONFIDENCE = 0.5  # a part of a split must be read as one digit at least this surely
 WIDE_PENALTY = 3.0  # log-prior per unit of a part's width (share of height) beyond WIDE_FROM
 WIDE_FROM = 1.0
 NARROW_FROM = 0.35  # parts narrower than this share of the height are plausible as a 1 only
@@ -193,14 +197,20 @@ def segment(ink: np.ndarray, classify: Classify,
         for n, (g, own) in enumerate(zip(digits, owns)):
             doubtful = _doubtful(probabilities[n], not_a_digit_threshold)
             least = SPLIT_WIDTH if len(digits) == 1 or not doubtful else SPLIT_DOUBTFUL
-            if _refused(probabilities[n], not_a_digit_threshold):
-                least = SPLIT_REFUSED  # refused whole: its parts are the only hope
-            if g.width <= least * height:
+            # a narrower group read whole as "not a digit" (two touching 1s) is tried too,
+            # but its parts must then be read very surely: a letter is rather refused whole
+            # than read as digits
+            narrow = (g.width <= least * height
+                      and _refused(probabilities[n], not_a_digit_threshold))
+            if g.width <= (SPLIT_REFUSED if narrow else least) * height:
                 continue
+            if _confident(probabilities[n]) and g.width <= CLEAR_WIDE * height:
+                continue  # read surely as one digit, and not clearly too wide for one
             if g.width > SPLIT_TYPICAL * typical or doubtful:
                 plans[n] = _candidates(ink, own, g, height, typical, stroke, crops, boxes_out,
                                        n)
                 plans[n]["alone"] = len(digits) == 1
+                plans[n]["sure"] = REFUSED_PART_SURE if narrow else PART_CONFIDENCE
         if len(crops) > len(digits):
             more = [normalize_digit(c) for c in crops[len(digits):]]
             pixels += more
@@ -215,6 +225,13 @@ def segment(ink: np.ndarray, classify: Classify,
         if len(pieces) > MAX_DIGITS:
             raise TooManyDigitsError(too_many_digits(len(pieces)))
     return pieces
+
+
+def _confident(p: np.ndarray) -> bool:
+    """A whole group's answer sure enough that it is not tried as several digits (unless it
+    is clearly too wide for one)."""
+    return float(p[:10].max()) >= CONFIDENT and (p.size <= NOT_A_DIGIT
+                                                 or float(p[NOT_A_DIGIT]) < 1 - CONFIDENT)
 
 
 def _refused(p: np.ndarray, threshold: float) -> bool:
@@ -528,23 +545,7 @@ def _best_split(plan: dict, probabilities: np.ndarray, height: float, typical: f
     given the priors: parts beyond the count the group's width allows (its width over
     FREE_TYPICAL typical digits; one for a lone group) cost SPLIT_COST each, parts wider than
     a digit or narrow ones read as anything but a 1 are penalised, and a part of a split must
-    be read surely as a digit (and not as "not a digit") to be taken at all. When that leaves
-    only the whole group, and the whole is clearly several digits (refused, or wider than
-    SPLIT_TYPICAL typical digits), the chain is chosen again without that condition: a
-    refused part then says where the trouble is, instead of one digit read for many."""
-    chosen = _chain(plan, probabilities, height, typical, threshold, strict=True)
-    whole = plan["parts"].get((0, plan["n"] - 1))
-    if chosen == [whole] and RELAX_CHAIN and (
-            _refused(probabilities[whole], threshold)
-            or plan["width"] > SPLIT_TYPICAL * typical):
-        chosen = _chain(plan, probabilities, height, typical, threshold, strict=False)
-    return chosen
-
-
-def _chain(plan: dict, probabilities: np.ndarray, height: float, typical: float,
-           threshold: float, strict: bool) -> list[int]:
-    """The best chain of parts (see ``_best_split``); ``strict``: parts must pass
-    ``_part_score``'s conditions."""
+    be read surely as a digit (and not as "not a digit") to be taken at all."""
     n, parts = plan["n"], plan["parts"]
     free = 1 if plan["alone"] else max(1, int(plan["width"] / (FREE_TYPICAL * typical)))
     most = min(MAX_DIGITS, n - 1)
@@ -554,7 +555,7 @@ def _chain(plan: dict, probabilities: np.ndarray, height: float, typical: float,
     whole = parts.get((0, n - 1))
     for (i, j), k in sorted(parts.items(), key=lambda item: item[0][1]):
         score = _part_score(probabilities[k], plan["widths"][k] / height, threshold,
-                            k == whole or not strict)
+                            k == whole, plan.get("sure", PART_CONFIDENCE))
         if score is None:
             continue
         for c in range(most):
@@ -575,13 +576,14 @@ def _chain(plan: dict, probabilities: np.ndarray, height: float, typical: float,
     return chosen[::-1]
 
 
-def _part_score(p: np.ndarray, aspect: float, threshold: float, whole: bool) -> float | None:
+def _part_score(p: np.ndarray, aspect: float, threshold: float, whole: bool,
+                least: float = PART_CONFIDENCE) -> float | None:
     """Log-score of one part (None: not acceptable as a part of a split): its best digit's
     probability (an 11th "not a digit" answer takes its share away), a prior against parts
     wider than a digit and against narrow parts read as anything but a 1."""
     best = int(np.argmax(p[:10]))
     sure = float(p[best])
-    if not whole and (sure < PART_CONFIDENCE
+    if not whole and (sure < least
                       or (p.size > NOT_A_DIGIT and p[NOT_A_DIGIT] >= threshold)):
         return None
     score = np.log(sure + EPS) - WIDE_PENALTY * max(0.0, aspect - WIDE_FROM)

@@ -42,11 +42,14 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=700, help="numbers (cycled over lengths 2-8)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mnist-dir", default=None)
-    parser.add_argument("--threshold", type=float, default=NOT_A_DIGIT_THRESHOLD,
-                        help='refuse a position whose p("not a digit") reaches this')
+    parser.add_argument("--threshold", type=float, default=None,
+                        help='refuse a position whose p("not a digit") reaches this (default: '
+                             "the model's calibrated threshold from its metrics.json, as the "
+                             "app uses)")
     args = parser.parse_args(argv)
 
-    reader = DigitReader.from_file(args.model)
+    reader = DigitReader.from_file(args.model, args.threshold)
+    args.threshold = reader.not_a_digit_threshold
     classify = reader.probabilities
     by_len, by_gap, by_style = (collections.Counter(), collections.Counter(),
                                 collections.Counter())
@@ -103,11 +106,12 @@ def main(argv=None) -> int:
                                       for d in range(10))
           + f" | {digit_ok.sum() / max(digit_n.sum(), 1):.1%} |")
     print(f"\n(per digit: numbers split into the right count; {elapsed:.0f} s in all)")
-    print_latency(classify, args.seed, args.mnist_dir)
+    print_latency(classify, args.seed, args.mnist_dir, args.threshold)
     return 0
 
 
-def print_latency(classify, seed: int, mnist_dir) -> None:
+def print_latency(classify, seed: int, mnist_dir,
+                  threshold: float = NOT_A_DIGIT_THRESHOLD) -> None:
     """Median time of a six-digit number against a single digit, same canvas and brush."""
     from benchmarks.numbers import render_number
     from digit_recognizer.data import load_mnist
@@ -125,7 +129,7 @@ def print_latency(classify, seed: int, mnist_dir) -> None:
             canvas[:h, :min(w, 1000)] = picture[:, :1000]
             t = time.perf_counter()
             try:
-                read(canvas, classify)
+                read(canvas, classify, threshold)
             except ImageInputError:
                 pass
             if trial:  # the first of each is warm-up

@@ -147,7 +147,8 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
     resume.check_backup_state(backup_dir, args.resume)
     (x_train, y_train), (x_test, y_test) = data.load_mnist(args.data_dir)
 
-    from digit_recognizer.evaluate import evaluate  # TensorFlow from here on
+    from digit_recognizer.calibration import as_answered  # TensorFlow from here on
+    from digit_recognizer.evaluate import evaluate
     from digit_recognizer.train import PRESETS, train
 
     config = dataclasses.replace(PRESETS[args.preset], **{
@@ -181,7 +182,9 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
         "versions": library_versions(),
         "data_sha256": {spec.name: spec.sha256 for spec in data.FILES.values()},  # verified on load
     }
-    model_folder.write_artifacts(args.output_dir, metrics=metrics, probabilities=probabilities,
+    # the plots and the gallery show what the app answers: a digit, or "not a digit" (10)
+    answered = as_answered(probabilities, threshold)
+    model_folder.write_artifacts(args.output_dir, metrics=metrics, probabilities=answered,
                                  x_test=x_test, y_test=y_test, history=result.history,
                                  run_info=run_info, repo_id=args.push_to_hub)
 

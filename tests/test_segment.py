@@ -128,6 +128,15 @@ def test_narrow_group_read_as_not_a_digit_is_tried_split():
     with pytest.raises(NotADigitError):  # a group read as "not a digit" in every part
         read_picture(ink(picture), lambda b: np.eye(11, dtype=np.float32)[[10] * len(b)], 0.9)
 
+    def unsure_parts(batch):  # parts read as 1 only fairly surely (as a letter's pieces are)
+        out = narrow_judge(batch)
+        ones = out[:, 1] == 1.0
+        out[ones, 1], out[ones, 7] = 0.7, 0.3
+        return out
+
+    with pytest.raises(NotADigitError):  # such a group is refused whole, not read as "11"
+        read_picture(ink(picture), unsure_parts, 0.9)
+
 
 @pytest.mark.parametrize("digit", ["5", "7x", "4"])
 def test_digit_in_two_strokes_stays_one(digit):
