@@ -52,6 +52,7 @@ DUST_AREA = 0.5  # components under this many squared stroke widths (and under .
 DUST_FRACTION = 0.03  # ... this share of the largest component) are dust
 MERGE_OVERLAP = 0.5  # merge components overlapping horizontally by this share of the narrower
 MARK_HEIGHT = 0.4  # a group lower than this share of the line's height is a mark, not a digit
+FLAG_REACH = 0.2  # a mark above a digit's middle within this share of its height is its flag
 LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above another: several lines
 SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be several digits
 SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
@@ -248,8 +249,9 @@ def _doubtful(p: np.ndarray, threshold: float) -> bool:
 
 
 def _place_marks(digits: list[_Group], marks: list[_Group], height: float) -> list[_Group]:
-    """Marks (groups much lower than the line) inside a digit's span belong to it (a detached
-    flag or dot of that digit); marks between two digits are separators, refused; marks
+    """Marks (groups much lower than the line) inside a digit's span, or next to it in its
+    upper half, belong to it (a detached flag, bar or dot of that digit); marks between two
+    digits are separators, refused; marks
     beyond the digits are refused as signs unless they are dust-sized dots (a slip of the pen
     before or after a lone digit)."""
     if not marks:
@@ -259,7 +261,12 @@ def _place_marks(digits: list[_Group], marks: list[_Group], height: float) -> li
         if not _near_line(m, digits, height, lo, hi):
             continue
         centre = (m.left + m.right) / 2
-        owner = [g for g in digits if g.left <= centre < g.right]
+        # inside a digit's span, or next to it above its middle: a 5's flag or a 7's bar drawn
+        # apart sticks out sideways; separators sit low or in the middle
+        owner = [g for g in digits if g.left <= centre < g.right
+                 or (m.left < g.right + FLAG_REACH * (g.bottom - g.top)
+                     and m.right > g.left - FLAG_REACH * (g.bottom - g.top)
+                     and m.bottom <= g.top + 0.45 * (g.bottom - g.top))]
         if owner:
             g = min(owner, key=lambda d: abs((d.left + d.right) / 2 - centre))
             g.labels = g.labels + m.labels

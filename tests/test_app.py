@@ -369,7 +369,7 @@ def model_assets(tmp_path_factory, mnist_test) -> Path:
 
 def test_samples_are_loaded_with_mistakes_marked(model_assets, mnist_test):
     samples = model_folder.load_samples(model_assets)
-    assert [s.caption for s in samples] == ["✓ 7 (61%)", "✓ 2 (61%)", "✗ pred 7 / true 1 (61%)"]
+    assert [s.caption for s in samples] == ["✓ 7 · 61%", "✓ 2 · 61%", "✗ 7 · true 1"]
     assert np.array_equal(samples[0].pixels, mnist_test[0][0])
     items = ui.gallery_items(samples)
     assert [caption[0] for _, caption in items] == ["✗", "✓", "✓"]  # mistakes first
