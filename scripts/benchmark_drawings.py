@@ -254,7 +254,7 @@ def markdown_table(results: list[dict]) -> str:
     lines.append("")
     lines.append(f"Overall on drawn styles: ours {100 * ours:.2f}%, naive {100 * naive:.2f}%; "
                  f"weakest style: {worst['name']} at {100 * worst['ours']:.2f}% "
-                 f"(target {100 * TARGET:.0f}% on every style).")
+                 f"(target {100 * TARGET:.1f}% on every style).")
     return "\n".join(lines)
 
 

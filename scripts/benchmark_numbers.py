@@ -18,39 +18,30 @@ import argparse
 import collections
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.numbers import GAPS, make_numbers
 from digit_recognizer.predict import DigitReader
-from digit_recognizer.preprocess import ImageInputError, ink_map, load_image
-from digit_recognizer.reading import NOT_A_DIGIT_THRESHOLD, read_picture
+from digit_recognizer.preprocess import ImageInputError
 
 TARGET = 0.97  # exact match over lengths 2-6 together
 
 
-def read(picture, classify, threshold: float = NOT_A_DIGIT_THRESHOLD) -> str:
-    return read_picture(ink_map(load_image(picture)), classify, threshold).text
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(Path(__file__).resolve().parents[1]
-                                               / "models" / "digit_cnn.keras"))
+    add_arguments(parser)  # --model, --data-dir
     parser.add_argument("--split", choices=("train", "test"), default="test")
     parser.add_argument("--n", type=int, default=700, help="numbers (cycled over lengths 2-8)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mnist-dir", default=None)
     parser.add_argument("--threshold", type=float, default=None,
                         help='refuse a position whose p("not a digit") reaches this (default: '
                              "the model's calibrated threshold from its metrics.json, as the "
                              "app uses)")
     args = parser.parse_args(argv)
-
-    reader = DigitReader.from_file(args.model, args.threshold)
-    args.threshold = reader.not_a_digit_threshold
-    classify = reader.probabilities
+    inputs = load_inputs(parser, args)
+    reader = DigitReader.from_file(inputs.model_path, args.threshold)
     by_len, by_gap, by_style = (collections.Counter(), collections.Counter(),
                                 collections.Counter())
     n_len, n_gap, n_style = (collections.Counter(), collections.Counter(),
@@ -60,9 +51,9 @@ def main(argv=None) -> int:
     core_ok = core_n = 0
     start = time.perf_counter()
     for sample in make_numbers(args.n, split=args.split, seed=args.seed,
-                               mnist_dir=args.mnist_dir):
+                               mnist_dir=args.data_dir):
         try:
-            got = read(sample.picture, classify, args.threshold)
+            got = reader.read(sample.picture).text
         except ImageInputError:
             got = None
             refusals[sample.gap] += 1
@@ -85,8 +76,8 @@ def main(argv=None) -> int:
                 digit_ok[int(want)] += want == have
     elapsed = time.perf_counter() - start
 
-    print(f"## Numbers read exactly ({args.split}-built, n={args.n}, model {args.model}, "
-          f"not-a-digit threshold {args.threshold})\n")
+    print(f"## Numbers read exactly ({args.split}-built, n={args.n}, model "
+          f"{inputs.model_path}, not-a-digit threshold {reader.not_a_digit_threshold})\n")
     print("| length | n | exact |\n|---|---|---|")
     for length in sorted(n_len):
         print(f"| {length} | {n_len[length]} | {by_len[length] / n_len[length]:.1%} |")
@@ -106,17 +97,15 @@ def main(argv=None) -> int:
                                       for d in range(10))
           + f" | {digit_ok.sum() / max(digit_n.sum(), 1):.1%} |")
     print(f"\n(per digit: numbers split into the right count; {elapsed:.0f} s in all)")
-    print_latency(classify, args.seed, args.mnist_dir, args.threshold)
+    print_latency(reader, inputs.test, args.seed)
     return 0
 
 
-def print_latency(classify, seed: int, mnist_dir,
-                  threshold: float = NOT_A_DIGIT_THRESHOLD) -> None:
+def print_latency(reader: DigitReader, test: tuple[np.ndarray, np.ndarray], seed: int) -> None:
     """Median time of a six-digit number against a single digit, same canvas and brush."""
     from benchmarks.numbers import render_number
-    from digit_recognizer.data import load_mnist
 
-    _, (images, labels) = load_mnist(mnist_dir)
+    images, labels = test
     rng = np.random.default_rng(seed)
     times = {1: [], 6: []}
     for trial in range(15):
@@ -129,7 +118,7 @@ def print_latency(classify, seed: int, mnist_dir,
             canvas[:h, :min(w, 1000)] = picture[:, :1000]
             t = time.perf_counter()
             try:
-                read(canvas, classify, threshold)
+                reader.read(canvas)
             except ImageInputError:
                 pass
             if trial:  # the first of each is warm-up

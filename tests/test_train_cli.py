@@ -126,7 +126,10 @@ def test_smoke_run_records_the_run_in_metrics_json(quick_run):
     assert metrics["epochs"] == metrics["config"]["epochs"] == 1 and metrics["preset"] == "quick"
     assert metrics["seed"] == metrics["config"]["seed"]
     assert metrics["training_images"] == 2000 and metrics["num_test_images"] == 10000
-    assert 0 <= metrics["test_accuracy"] <= 1 and len(metrics["confusion_matrix"]) == 10
+    assert 0 <= metrics["test_accuracy"] <= 1 and len(metrics["confusion_matrix"]) == 11
+    assert 0 <= metrics["test_ece"] <= 1 and metrics["test_refused"] == 0  # quick: never refuses
+    assert metrics["calibration"]["temperature"] > 0
+    assert metrics["calibration"]["not_a_digit_threshold"] is None
     assert metrics["num_parameters"] > 0 and metrics["training_wall_time_s"] > 0
     assert {"tensorflow", "keras", "numpy"} <= metrics["versions"].keys()
     assert metrics["data_sha256"]["train-images-idx3-ubyte"].startswith("ba891046")
