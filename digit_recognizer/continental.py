@@ -58,6 +58,15 @@ def _work_mask(image: np.ndarray, pad: int = 8) -> Optional[np.ndarray]:
     return _pad(mask, pad)
 
 
+def _measured(image: np.ndarray) -> Optional[tuple[np.ndarray, slice, int, float]]:
+    """The digit's enlarged stroke mask, its rows, height and stroke width (None: no ink)."""
+    mask = _work_mask(image)
+    if mask is None:
+        return None
+    rows, _ = _box(mask)
+    return mask, rows, rows.stop - rows.start, stroke_width(mask)
+
+
 def _finish(mask: np.ndarray) -> Optional[np.ndarray]:
     """Edited mask -> uint8 28x28 in MNIST's form, through the app's own normalize_digit."""
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
@@ -229,12 +238,10 @@ def _bar_row(mask: np.ndarray, rows: slice) -> int:
 
 def open_four(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndarray]:
     """A 4 whose left arm stops short of the stem's top: the open, continental 4."""
-    mask = _work_mask(image)
-    if mask is None:
+    measured = _measured(image)
+    if measured is None:
         return None
-    rows, _ = _box(mask)
-    height = rows.stop - rows.start
-    sw = stroke_width(mask)
+    mask, rows, height, sw = measured
     bar = _bar_row(mask, rows)
     above = np.arange(rows.start, int(bar - sw))
     if len(above) < 0.25 * height:
@@ -319,12 +326,10 @@ def open_four(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndarra
 
 def straight_nine(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndarray]:
     """A 9 with a small loop (35-50% of its height) on a straight, near vertical stem."""
-    mask = _work_mask(image)
-    if mask is None:
+    measured = _measured(image)
+    if measured is None:
         return None
-    rows, _ = _box(mask)
-    height = rows.stop - rows.start
-    sw = stroke_width(mask)
+    mask, rows, height, sw = measured
     # The loop: the biggest enclosed background in the top part of the digit. A loop that
     # looks closed at 28 px can have a faint joint that the mask splits, or a small gap: try
     # with the strokes grown a little, then up to a stroke's width, until one closes.
