@@ -20,8 +20,9 @@ Method (one line of 1-12 digits):
   5. Every group is read whole (one ``classify`` call). A group that may be several digits
      (wider than SPLIT_TYPICAL of the line's typical digit width, or read doubtfully whole:
      "not a digit" at the threshold, or no digit above WHOLE_SURE; not one read CONFIDENT-ly
-     as a digit unless wider than CLEAR_WIDE heights; a narrow one only when refused whole,
-     and then its parts must be read REFUSED_PART_SURE-ly) is split by recognition:
+     as a digit unless wider than CLEAR_WIDE heights; a narrow one only when refused whole;
+     and the parts of one refused whole must be read REFUSED_PART_SURE-ly, so that a letter
+     is refused rather than read as digits) is split by recognition:
      candidate cuts are the cheapest ink-crossing paths (seams, which follow a slant), the
      best one per stretch of CUT_STEP; every part between two cuts is read in a second call,
      and dynamic programming keeps the split whose parts are read most confidently (the log
@@ -57,7 +58,7 @@ LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above anothe
 SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be several digits
 SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
 SPLIT_REFUSED = 0.45  # ... or this, if read whole as "not a digit" (two narrow digits: "11"),
-REFUSED_PART_SURE = 0.9  # ... when each part must be read this surely
+REFUSED_PART_SURE = 0.99  # ... when each part must be read this surely (any group refused whole)
 SPLIT_TYPICAL = 1.6  # ... and (in a line with a width prior) this many typical digit widths
 CONFIDENT = 0.98  # but a group read whole this surely is one digit (no split tried) ...
 CLEAR_WIDE = 1.3  # ... unless wider than this share of the line's height
@@ -211,7 +212,10 @@ def segment(ink: np.ndarray, classify: Classify,
                 plans[n] = _candidates(ink, own, g, height, typical, stroke, crops, boxes_out,
                                        n)
                 plans[n]["alone"] = len(digits) == 1
-                plans[n]["sure"] = REFUSED_PART_SURE if narrow else PART_CONFIDENCE
+                # a group read whole as "not a digit" is split only into parts read very
+                # surely: a letter is rather refused whole than read as digits ("A" as "14")
+                refused = _refused(probabilities[n], not_a_digit_threshold)
+                plans[n]["sure"] = REFUSED_PART_SURE if refused else PART_CONFIDENCE
         if len(crops) > len(digits):
             more = [normalize_digit(c) for c in crops[len(digits):]]
             pixels += more
