@@ -69,6 +69,15 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
     return float(gap)
 
 
+def refused(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
+    """Per row of (N, 10 or 11) probabilities: is it refused as "not a digit" (that output
+    reaches the threshold)? Never for 10 columns (a model from before "not a digit") or no
+    threshold. The one refusal rule of the app, segmentation and evaluation."""
+    if probabilities.shape[1] <= NOT_A_DIGIT or not_a_digit_threshold is None:
+        return np.zeros(len(probabilities), bool)
+    return probabilities[:, NOT_A_DIGIT] >= not_a_digit_threshold
+
+
 def as_answered(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
     """(N, 10 or 11) probabilities as the app answers them: a row refused ("not a digit"
     reaches the threshold) is kept; any other row is read as a digit, so its "not a digit"
@@ -76,12 +85,11 @@ def as_answered(probabilities: np.ndarray, not_a_digit_threshold: float | None) 
     of each row is then the app's answer: a digit, or NOT_A_DIGIT."""
     if probabilities.shape[1] <= NUM_DIGITS:
         return probabilities
-    refused = (probabilities[:, NOT_A_DIGIT] >= not_a_digit_threshold
-               if not_a_digit_threshold is not None else np.zeros(len(probabilities), bool))
     read = probabilities.copy()
     read[:, NOT_A_DIGIT] = 0.0
     read /= np.maximum(read.sum(axis=1, keepdims=True), 1e-12)
-    return np.where(refused[:, None], probabilities, read).astype(probabilities.dtype)
+    return np.where(refused(probabilities, not_a_digit_threshold)[:, None], probabilities,
+                    read).astype(probabilities.dtype)
 
 
 def decide(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:

@@ -28,9 +28,9 @@ from PIL import Image
 
 from digit_recognizer.files import atomic_write_bytes
 from digit_recognizer.preprocess import ImageInputError, ImageSource
-from digit_recognizer.reading import Reading
+from digit_recognizer.reading import TOP_READINGS, Reading
 
-TOP_K = 3  # readings shown in the label (and returned by the API)
+TOP_K = TOP_READINGS  # readings in the label (and returned by the API), as reading makes them
 PREVIEW_SCALE = 10  # the 28x28 model input and the gallery digits, enlarged with nearest neighbour
 PREVIEW_GAP = 1  # grey columns (in 28x28 pixels) between the digits of a number
 ERROR_TITLE = "Cannot read this picture"
@@ -68,8 +68,7 @@ class DigitDemo:
         except Exception:  # a bug: the log gets the traceback, the person a plain sentence
             log.exception("reading a digit failed")
             raise gr.Error(UNEXPECTED_ERROR, title=ERROR_TITLE, print_exception=False) from None
-        return (dict(list(reading.top_readings.items())[:TOP_K]),
-                save_preview(side_by_side(reading.pixels), self.cache_dir), describe(reading))
+        return (reading.top_readings, save_preview(side_by_side(reading.pixels), self.cache_dir), describe(reading))
 
     def read_while_drawing(self, source: ImageSource) -> Outputs:
         """Live reading as the canvas changes: while it is empty or unreadable (just cleared, a

@@ -291,5 +291,9 @@ def make_negatives(kinds: dict[str, tuple[float, Generator]], n: int, rng: np.ra
     """``n`` negatives in MNIST's form, uint8 (n, 28, 28), and each one's kind name (see
     ``draw_negatives``)."""
     crops, labels = draw_negatives(kinds, n, rng, digits)
-    images = [(normalize_digit(crop) * 255).round().astype(np.uint8) for crop in crops]
-    return np.stack(images), labels
+    return in_mnist_form(crops), labels
+
+
+def in_mnist_form(crops: list[np.ndarray]) -> np.ndarray:
+    """Drawn negatives (ink crops) as the app would show them to the model: uint8 (n, 28, 28)."""
+    return np.stack([(normalize_digit(crop) * 255).round().astype(np.uint8) for crop in crops])

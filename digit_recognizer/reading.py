@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from digit_recognizer.calibration import refused
+from digit_recognizer.model import NUM_DIGITS
 from digit_recognizer.preprocess import ImageInputError
 from digit_recognizer.segment import Classify, Piece, segment
 
-NOT_A_DIGIT = 10  # index of the "not a digit" output in an 11-output classifier
 NOT_A_DIGIT_THRESHOLD = 0.5  # refuse a position whose calibrated p(not a digit) reaches this
 DOUBT_BELOW = 0.8  # a digit whose top probability (over the digits) is under this is doubtful
 TOP_READINGS = 3
@@ -67,8 +68,8 @@ def assemble(pieces: list[Piece],
         raise NotADigitError("Not a digit: nothing in the picture looks like a digit.")
     probabilities = np.stack([p.probabilities for p in pieces])
     refuse_not_a_digit(probabilities, not_a_digit_threshold)
-    digits = probabilities[:, :10] / np.maximum(probabilities[:, :10].sum(axis=1, keepdims=True),
-                                                1e-12)
+    digits = probabilities[:, :NUM_DIGITS]
+    digits = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-12)
     tops = [{str(int(d)): float(row[d]) for d in np.argsort(row)[::-1][:3]} for row in digits]
     return Reading(
         text="".join(str(int(np.argmax(row))) for row in digits),
@@ -84,19 +85,17 @@ def refuse_not_a_digit(probabilities: np.ndarray,
                        threshold: float = NOT_A_DIGIT_THRESHOLD) -> None:
     """Raise NotADigitError where the "not a digit" probability (an 11th output) reaches
     ``threshold``."""
-    if probabilities.shape[1] <= NOT_A_DIGIT:
-        return  # a model without "not a digit": best effort
     count = len(probabilities)
-    refused = [i for i, row in enumerate(probabilities) if row[NOT_A_DIGIT] >= threshold]
-    if not refused:
+    positions = np.flatnonzero(refused(probabilities, threshold))  # none for 10 outputs
+    if not len(positions):
         return
     if count == 1:
         raise NotADigitError("Not a digit: the picture does not look like a handwritten digit.",
                              1, 1)
-    where = ", ".join(str(i + 1) for i in refused)
-    plural = "s" if len(refused) > 1 else ""
+    where = ", ".join(str(i + 1) for i in positions)
+    plural = "s" if len(positions) > 1 else ""
     raise NotADigitError(f"Not a digit at position{plural} {where} of {count}: write digits "
-                         "only (letters and signs are not read).", refused[0] + 1, count)
+                         "only (letters and signs are not read).", int(positions[0]) + 1, count)
 
 
 def top_readings(digits: np.ndarray, k: int = TOP_READINGS) -> dict[str, float]:

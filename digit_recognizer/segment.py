@@ -41,6 +41,8 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
+from digit_recognizer.calibration import refused
+from digit_recognizer.model import NOT_A_DIGIT
 from digit_recognizer.preprocess import (ImageInputError, ink_mask, normalize_digit,
                                          soft_crop, stroke_width)
 
@@ -79,7 +81,6 @@ WIDE_FROM = 1.0
 NARROW_FROM = 0.35  # parts narrower than this share of the height are plausible as a 1 only
 NARROW_PENALTY = 2.0  # log-prior of a narrow part read as anything but a 1
 DOT_MARK = 0.25  # a mark beyond the digits with both sides under this share of height is dust
-NOT_A_DIGIT = 10  # index of the "not a digit" output of an 11-output classifier
 MAX_SLANT = 0.6  # the most slant (columns per row) taken out of the writing
 EPS = 1e-6
 
@@ -136,11 +137,6 @@ class _Group:
     @property
     def width(self) -> int:
         return self.right - self.left
-
-
-def split_digits(ink: np.ndarray, classify: Classify) -> list[np.ndarray]:
-    """The digits' crops (float ink) in reading order; see ``segment``."""
-    return [piece.crop for piece in segment(ink, classify)]
 
 
 def segment(ink: np.ndarray, classify: Classify,
@@ -241,15 +237,13 @@ def _confident(p: np.ndarray) -> bool:
 
 def _refused(p: np.ndarray, threshold: float) -> bool:
     """The answer would be refused as "not a digit"."""
-    return p.size > NOT_A_DIGIT and bool(p[NOT_A_DIGIT] >= threshold)
+    return bool(refused(p[None], threshold)[0])
 
 
 def _doubtful(p: np.ndarray, threshold: float) -> bool:
     """A whole group's answer that suggests it is not one digit: "not a digit" at the
     threshold, or no digit read surely."""
-    if p.size > NOT_A_DIGIT and p[NOT_A_DIGIT] >= threshold:
-        return True
-    return float(p[:10].max()) < WHOLE_SURE
+    return _refused(p, threshold) or float(p[:10].max()) < WHOLE_SURE
 
 
 def _place_marks(digits: list[_Group], marks: list[_Group], height: float) -> list[_Group]:
@@ -595,7 +589,7 @@ def _part_score(p: np.ndarray, aspect: float, threshold: float, whole: bool,
     best = int(np.argmax(p[:10]))
     sure = float(p[best])
     if not whole and (sure < least
-                      or (p.size > NOT_A_DIGIT and p[NOT_A_DIGIT] >= threshold)):
+                      or _refused(p, threshold)):
         return None
     score = np.log(sure + EPS) - WIDE_PENALTY * max(0.0, aspect - WIDE_FROM)
     if aspect < NARROW_FROM and best != 1:

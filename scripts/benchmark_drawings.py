@@ -46,7 +46,7 @@ from benchmarks.inputs import add_arguments, load_inputs
 from digit_recognizer.calibration import decide, expected_calibration_error
 from digit_recognizer.continental import EDITS
 from digit_recognizer.model import NOT_A_DIGIT
-from digit_recognizer.negatives import HELD_OUT_KINDS, draw_negatives, make_negatives
+from digit_recognizer.negatives import HELD_OUT_KINDS, draw_negatives, in_mnist_form
 from digit_recognizer.predict import DigitReader
 from digit_recognizer.preprocess import (ImageInputError, find_digit, load_image, mnist_to_input,
                                          stroke_mask, stroke_ratio)
@@ -194,8 +194,7 @@ def refusals(reader: DigitReader, x_test: np.ndarray, y_test: np.ndarray, n: int
     rng = np.random.default_rng([seed, 7])
     # pairs of *test* digits: writers the model never saw
     crops, kinds = draw_negatives(HELD_OUT_KINDS, n, rng, digits=x_test)
-    images, _ = make_negatives(HELD_OUT_KINDS, n, np.random.default_rng([seed, 7]), x_test)
-    refused = decide(_probabilities(reader, images), threshold) == NOT_A_DIGIT
+    refused = decide(_probabilities(reader, in_mnist_form(crops)), threshold) == NOT_A_DIGIT
     rows = []
     for kind in dict.fromkeys(kinds):
         mine = kinds == kind

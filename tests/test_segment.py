@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from digit_recognizer.preprocess import ImageInputError, find_digit, ink_map, load_image
 from digit_recognizer.reading import NotADigitError, assemble, read_picture, top_readings
 from digit_recognizer.segment import (SeparatorError, SeveralLinesError, TooManyDigitsError,
-                                      segment, split_digits)
+                                      segment)
 
 H = 160  # digit height on the test canvases
 PEN = 14
@@ -94,7 +94,7 @@ def test_separate_digits_come_in_reading_order():
     assert len(pieces) == 2
     assert pieces[0].box[1] < pieces[1].box[1]  # left to right
     assert all(p.pixels.shape == (28, 28) for p in pieces)
-    crops = split_digits(ink(number("42")), uniform)
+    crops = [piece.crop for piece in segment(ink(number("42")), uniform)]
     assert [c.shape for c in crops] == [p.crop.shape for p in pieces]
 
 
