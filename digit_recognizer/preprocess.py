@@ -40,6 +40,8 @@ MIN_STROKE_INK = 0.2  # fainter ink (of the digit's peak) is never stroke, howev
 # into (tests/test_preprocess.py re-measures both on the test set).
 MNIST_STROKE_RATIO = 0.124
 MNIST_STROKE_RANGE = (0.105, 0.146)
+MAX_ASPECT = 30  # pictures longer than this many times their width hold no readable number
+# (12 digits with their gaps and margins: about 15:1); reduced, their digits would be dust
 MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
 MIN_CONTRAST = 0.12  # weaker ink than this (0..1) is an empty or uniform picture
 MAX_INK_FRACTION = 0.35  # more ink than this share of the picture is noise if fine-grained:
@@ -147,6 +149,9 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] (float32) for a uint8 grey or RGBA image, at most
     ``analysis_side`` (ANALYSIS_SIDE for a square picture) on its longer side."""
     pil = Image.fromarray(image)
+    if max(pil.size) > MAX_ASPECT * min(pil.size):
+        raise ImageInputError(f"The picture is {pil.width}x{pil.height} pixels: too long and thin "
+                              "to read. Crop it to the number (up to 12 digits on one line).")
     side = analysis_side(pil.width, pil.height)
     if max(pil.size) > side:
         scale = side / max(pil.size)

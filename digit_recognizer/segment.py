@@ -453,14 +453,14 @@ def _candidates(ink, own, g: _Group, height: float, typical: float, stroke: floa
     step = max(1, int(CUT_STEP * height))
     best_in: dict[int, tuple[float, np.ndarray]] = {}
     starts = sorted(columns)
-    for x0, (path, crossed) in zip(starts, _seams(cost, starts, band)):
+    for x0, (path, crossed) in zip(starts, seams(cost, starts, band)):
         score = crossed + 0.02 * abs(float(path.mean()) - x0)
         window = (x0 - margin) // step
         if window not in best_in or score < best_in[window][0]:
             best_in[window] = (score, path)
-    seams = sorted(best_in.values(), key=lambda s: s[0])
+    ranked = sorted(best_in.values(), key=lambda s: s[0])
     cuts: list[np.ndarray] = []
-    for _, path in seams:
+    for _, path in ranked:
         if all(np.abs(path - other).mean() > max(2.0, 0.04 * height) for other in cuts):
             cuts.append(path)
         if len(cuts) >= MAX_CUTS + 2 * int(w / typical):
@@ -482,7 +482,7 @@ def _candidates(ink, own, g: _Group, height: float, typical: float, stroke: floa
             part = own & (columns_index > lines[i][:, None]) & (columns_index <= lines[j][:, None])
             if part.sum() < 0.5 * stroke * 0.3 * height:  # a sliver of ink, no digit
                 continue
-            part = _drop_fragments(part)
+            part = drop_fragments(part)
             crop = _crop(ink, part, g.top, g.left)
             rows, cols = ndimage.find_objects(part.astype(np.int8))[0]
             parts[(i, j)] = len(crops)
@@ -494,7 +494,7 @@ def _candidates(ink, own, g: _Group, height: float, typical: float, stroke: floa
             "end": len(crops), "width": w}
 
 
-def _drop_fragments(part: np.ndarray) -> np.ndarray:
+def drop_fragments(part: np.ndarray) -> np.ndarray:
     """A cut part without the small pieces of its neighbours' strokes that the cuts left in
     it (components under FRAGMENT of its largest)."""
     labels, count = ndimage.label(part, structure=np.ones((3, 3)))
@@ -505,7 +505,7 @@ def _drop_fragments(part: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep)
 
 
-def _seams(cost: np.ndarray, starts: list[int], band: int) -> list[tuple[np.ndarray, float]]:
+def seams(cost: np.ndarray, starts: list[int], band: int) -> list[tuple[np.ndarray, float]]:
     """For each column x0 of ``starts``, the top-to-bottom path (one column a row, moving at
     most one column a row) within ``band`` of x0 that crosses the least ink: the path, and
     the ink it crosses. All seams at once, one pass over the rows."""

@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from digit_recognizer import calibration
 from digit_recognizer.augment import AugmentConfig, augment_batch
+from digit_recognizer.context import cut_from_numbers
 from digit_recognizer.continental import EDITS, continental_variants
 from digit_recognizer.files import atomic_path, atomic_write_bytes
 from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, NUM_DIGITS, ModelConfig,
@@ -51,6 +52,8 @@ class TrainConfig:
     steps_per_execution: int = 10  # optimiser steps per call into TensorFlow: the same maths
     # with a tenth of the per-batch Python round trips (callbacks then see every 10th batch)
     continental_share: float = 0.12  # continental variants added, per training digit
+    context_share: float = 0.15  # digits cut out of numbers (with stubs of their neighbours:
+    # digit_recognizer.context) added, per training digit
     negative_share: float = 0.25  # "not a digit" images added, per training digit (0: none,
     # and the model never answers "not a digit")
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -65,7 +68,7 @@ PRESETS: dict[str, TrainConfig] = {
     # without continental variants or negatives (making them takes longer than this training)
     "quick": TrainConfig(epochs=3, learning_rate=6e-3, warmup_epochs=0.2, weight_decay=1e-4,
                          label_smoothing=0.0, augment=None, continental_share=0.0,
-                         negative_share=0.0,
+                         context_share=0.0, negative_share=0.0,
                          model=ModelConfig(widths=(12, 24), convs_per_stage=1, downsample="pool",
                                            dense_units=128, dropout=0.0, batch_norm=False)),
 }
@@ -80,9 +83,11 @@ class TrainResult:
 
 
 def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.random.Generator
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Digits plus their continental variants and "not a digit" negatives (label NOT_A_DIGIT),
-    all made from these digits, in the shares ``config`` sets."""
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Digits plus their continental variants, digits cut out of numbers and "not a digit"
+    negatives (label NOT_A_DIGIT), all made from these digits, in the shares ``config`` sets;
+    and which images are digits written alone (the digits and their variants: the refusal
+    threshold is set on those)."""
     xs, ys = [x], [y]
     candidates = np.flatnonzero(np.isin(y, list(EDITS)))  # 1, 4, 7, 9
     count = min(len(candidates), round(config.continental_share * len(x)))
@@ -91,12 +96,19 @@ def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.rando
         variants = continental_variants(x[chosen], y[chosen], rng)
         xs.append(variants[0])
         ys.append(variants[1])
+    alone = sum(len(part) for part in xs)
+    count = round(config.context_share * len(x))
+    if count:
+        chosen = rng.choice(len(x), count, replace=False)
+        xs.append(cut_from_numbers(x[chosen], x, rng))
+        ys.append(y[chosen])
     count = round(config.negative_share * len(x))
     if count:
         negatives, _ = make_negatives(TRAIN_KINDS, count, rng, digits=x)
         xs.append(negatives)
         ys.append(np.full(count, NOT_A_DIGIT, y.dtype))
-    return np.concatenate(xs), np.concatenate(ys)
+    x_all, y_all = np.concatenate(xs), np.concatenate(ys)
+    return x_all, y_all, np.arange(len(x_all)) < alone
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
@@ -256,8 +268,8 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
     keras.utils.set_random_seed(config.seed)
     start = time.perf_counter()
     rng = np.random.default_rng(config.seed)
-    fit_data = with_extras(*fit_data, config, rng)
-    val_data = with_extras(*val_data, config, rng)
+    *fit_data, _ = with_extras(*fit_data, config, rng)
+    *val_data, val_alone = with_extras(*val_data, config, rng)
     dist = make_strategy(strategy)
     batch_size = config.batch_size * dist.num_replicas_in_sync
     fit_ds = make_dataset(*fit_data, batch_size, config.seed, config.augment)
@@ -276,23 +288,26 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
     # the dataset is shuffled by make_dataset: fit's own shuffle does not apply to it
     model.fit(fit_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
               shuffle=False, callbacks=[backup, ProgressLog(config.epochs)], verbose=verbose)
-    model, fitted = calibrate(model, config, val_data)
+    model, fitted = calibrate(model, config, val_data, val_alone)
     wall_time_s = backup.wall_time_s
     shutil.rmtree(backup_dir, ignore_errors=True)
     return TrainResult(model, backup.history, wall_time_s, fitted)
 
 
-def calibrate(model: keras.Model, config: TrainConfig, val_data: tuple[np.ndarray, np.ndarray]
-              ) -> tuple[keras.Model, dict]:
-    """The trained model with its temperature fitted on the validation set (digits, variants
-    and negatives), and the refusal threshold set from the validation digits."""
+def calibrate(model: keras.Model, config: TrainConfig, val_data: tuple[np.ndarray, np.ndarray],
+              alone: np.ndarray) -> tuple[keras.Model, dict]:
+    """The trained model with its temperature fitted on the validation set (digits, variants,
+    digits cut out of numbers and negatives), and the refusal threshold set from the
+    validation digits written ``alone`` (a bool mask): a threshold that also spared every cut
+    out digit would let more letters through, and the number reader refuses a position only
+    after trying other cuts."""
     x_val, y_val = val_data
     raw = np.asarray(model.predict(mnist_to_input(x_val), batch_size=1024, verbose=0))
     temperature = calibration.fit_temperature(raw, y_val)
     probabilities = calibration.rescale(raw, temperature)
     digits = y_val < NUM_DIGITS
     not_a_digit = probabilities[:, NOT_A_DIGIT]
-    threshold = (calibration.refusal_threshold(not_a_digit[digits]) if config.negative_share
+    threshold = (calibration.refusal_threshold(not_a_digit[alone]) if config.negative_share
                  else None)  # never trained to refuse: it never refuses
     refused = not_a_digit >= (threshold if threshold is not None else np.inf)
     fitted = {
@@ -302,7 +317,9 @@ def calibrate(model: keras.Model, config: TrainConfig, val_data: tuple[np.ndarra
             "images": int(len(y_val)), "negatives": int((~digits).sum()),
             "ece_before": round(calibration.expected_calibration_error(raw, y_val), 5),
             "ece": round(calibration.expected_calibration_error(probabilities, y_val), 5),
-            "digits_refused": round(float(refused[digits].mean()), 5),
+            "digits_refused": round(float(refused[alone].mean()), 5),
+            "cut_out_digits_refused": (round(float(refused[digits & ~alone].mean()), 5)
+                                       if (digits & ~alone).any() else None),
             "negatives_refused": (round(float(refused[~digits].mean()), 5)
                                   if (~digits).any() else None),
         },

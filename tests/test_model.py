@@ -71,16 +71,20 @@ def test_with_temperature_softens_the_same_logits_and_keeps_stock_layers(tmp_pat
     np.testing.assert_allclose(np.asarray(loaded(pixels)), softened, atol=1e-6)
 
 
-def test_training_set_adds_continental_variants_and_negatives(mnist_test):
+def test_training_set_adds_variants_cut_out_digits_and_negatives(mnist_test):
     x, y = mnist_test
-    config = TrainConfig(continental_share=0.1, negative_share=0.2)
-    x_all, y_all = with_extras(x[:500], y[:500], config, np.random.default_rng(0))
+    config = TrainConfig(continental_share=0.1, context_share=0.1, negative_share=0.2)
+    x_all, y_all, alone = with_extras(x[:500], y[:500], config, np.random.default_rng(0))
     assert x_all.dtype == np.uint8 and x_all.shape[1:] == (28, 28)
     np.testing.assert_array_equal(x_all[:500], x[:500])  # the digits themselves come first
-    extra = y_all[500:]
-    assert (extra == NOT_A_DIGIT).sum() == 100
-    assert set(extra[extra != NOT_A_DIGIT]) <= {1, 4, 7, 9}
-    assert 30 <= (extra != NOT_A_DIGIT).sum() <= 50  # a few edits may be impossible
+    variants = y_all[500:alone.sum()]
+    assert set(variants) <= {1, 4, 7, 9}
+    assert 30 <= len(variants) <= 50  # a few edits may be impossible
+    assert not alone[alone.sum():].any()  # the digits written alone come first
+    cut_out = y_all[alone.sum():]
+    cut_out = cut_out[cut_out != NOT_A_DIGIT]
+    assert len(cut_out) == 50 and set(cut_out) <= set(range(10))
+    assert (y_all == NOT_A_DIGIT).sum() == 100
     assert NUM_CLASSES == NOT_A_DIGIT + 1
 
 

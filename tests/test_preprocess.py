@@ -347,6 +347,13 @@ def test_small_scribble_is_too_small():
     assert "too small" in refusal(canvas)
 
 
+@pytest.mark.parametrize("shape", [(100, 20000), (20000, 100, 3)])
+def test_a_long_thin_strip_is_refused_as_such(shape):
+    strip = np.full(shape, 255, np.uint8)
+    strip[40:60, 100:5000] = 0  # a pen line along it (a stroke across it, when it stands)
+    assert "too long and thin" in refusal(strip)
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (1, 1, 3), (3, 4000), (4000, 3, 3), (2, 2)])
 @pytest.mark.parametrize("fill", ["black", "white", "noise", "line"])
 def test_degenerate_shapes_refused_or_sane(shape, fill):
