@@ -179,6 +179,18 @@ def mark_strokes(kind: str, rng: np.random.Generator) -> tuple[Strokes, bool]:
     if kind == "hatching":  # a shaded patch
         n = int(rng.integers(4, 8))
         return [np.array([[i / n, 0], [i / n + 0.4, 1.0]]) for i in range(n)], False
+    if kind == "square":  # a box, as drawn: four sides, corners a little off
+        corners = np.array([[0, 0], [1, 0], [1, 1.0], [0, 1.0], [0, 0]]) * [u(0.8, 1.25), 1.0]
+        return [corners + rng.normal(0, 0.03, (5, 2))], False
+    if kind == "heart":
+        t = np.linspace(0, 2 * np.pi, 60)
+        x = 16 * np.sin(t) ** 3
+        y = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
+        return [np.stack([x, y], 1) / 17], False
+    if kind == "coil":  # a row of cursive loops, as when testing a pen
+        n = u(2.5, 4.5)
+        t = np.linspace(0, 2 * np.pi * n, int(40 * n))
+        return [np.stack([t / (2 * np.pi) * u(0.8, 1.2) + 0.4 * np.sin(t), -np.cos(t)], 1)], False
     if kind == "spiral":
         t = np.linspace(0, u(3, 5) * np.pi, 80)
         r = t / t[-1]
@@ -244,7 +256,7 @@ _SANS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "Dej
          "cmss10.ttf", "cmti10.ttf")
 _SERIF = ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf")
 _TRAIN_MARKS = ("disc", "dash", "cross", "smiley", "scribble", "zigzag", "check", "hash",
-                "arrow", "wave", "hatching")
+                "arrow", "wave", "hatching", "square", "heart", "coil")
 _HELD_OUT_MARKS = ("spiral", "star", "triangle")
 _TRAIN_HERSHEY = ("futural", "futuram", "rowmans", "rowmand", "timesr", "timesi", "scripts",
                   "scriptc")

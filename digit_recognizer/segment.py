@@ -21,16 +21,17 @@ Method (one line of 1-12 digits):
      (wider than SPLIT_TYPICAL of the line's typical digit width, or read doubtfully whole:
      "not a digit" at the threshold, or no digit above WHOLE_SURE; not one read CONFIDENT-ly
      as a digit unless wider than CLEAR_WIDE heights; a narrow one only when refused whole;
-     and the parts of one refused whole must be read REFUSED_PART_SURE-ly, so that a letter
-     is refused rather than read as digits) is split by recognition:
+     and the parts of one refused whole and no wider than a letter, REFUSED_WIDE heights,
+     must be read REFUSED_PART_SURE-ly, so that a letter is refused rather than read as
+     digits) is split by recognition:
      candidate cuts are the cheapest ink-crossing paths (seams, which follow a slant), the
      best one per stretch of CUT_STEP; every part between two cuts is read in a second call,
      and dynamic programming keeps the split whose parts are read most confidently (the log
      of each part's best digit, so "not a digit" takes its share), with priors: parts of a
      split must be read surely as digits (PART_CONFIDENCE, and under the refusal threshold),
-     parts beyond the count the group's width allows cost SPLIT_COST each (a lone group is
-     allowed one: a wide single digit stays whole), and parts wider than a digit, or narrow
-     ones read as anything but a 1, are penalised.
+     parts beyond the count the group's width allows cost SPLIT_COST each (a lone group the
+     model does not refuse whole is allowed one: a wide single digit stays whole), and parts
+     wider than a digit, or narrow ones read as anything but a 1, are penalised.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above anothe
 SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be several digits
 SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
 SPLIT_REFUSED = 0.45  # ... or this, if read whole as "not a digit" (two narrow digits: "11"),
-REFUSED_PART_SURE = 0.99  # ... when each part must be read this surely (any group refused whole)
+REFUSED_PART_SURE = 0.99  # ... when each part must be read this surely (a group refused whole
+REFUSED_WIDE = 1.6  # and narrower than this share of the line's height, a letter's width;
+# wider ones are touching digits more often than letters, and split like any doubtful group)
 SPLIT_TYPICAL = 1.6  # ... and (in a line with a width prior) this many typical digit widths
 CONFIDENT = 0.98  # but a group read whole this surely is one digit (no split tried) ...
 CLEAR_WIDE = 1.3  # ... unless wider than this share of the line's height
@@ -72,12 +75,12 @@ CUT_STEP = 0.15  # candidate cuts every this share of the line's height, plus pr
 CUT_BAND = 0.15  # a cut's path strays at most this far (share of height) from its column
 FRAGMENT = 0.25  # pieces of a cut part under this share of its largest are a neighbour's
 MAX_CUTS = 8  # at most this many candidate cuts in one group (plus two per typical width)
-SPLIT_COST = 1.5  # log-prior against each part beyond the count a group's width allows:
+SPLIT_COST = 0.7  # log-prior against each part beyond the count a group's width allows:
 FREE_TYPICAL = 1.3  # its width over this many typical widths (one, for a lone group)
 WHOLE_SURE = 0.9  # a wide group read whole less surely than this is tried as several digits
 PART_CONFIDENCE = 0.5  # a part of a split must be read as one digit at least this surely
 WIDE_PENALTY = 3.0  # log-prior per unit of a part's width (share of height) beyond WIDE_FROM
-WIDE_FROM = 1.0
+WIDE_FROM = 1.2
 NARROW_FROM = 0.35  # parts narrower than this share of the height are plausible as a 1 only
 NARROW_PENALTY = 2.0  # log-prior of a narrow part read as anything but a 1
 DOT_MARK = 0.25  # a mark beyond the digits with both sides under this share of height is dust
@@ -207,11 +210,13 @@ def segment(ink: np.ndarray, classify: Classify,
             if g.width > SPLIT_TYPICAL * typical or doubtful:
                 plans[n] = _candidates(ink, own, g, height, typical, stroke, crops, boxes_out,
                                        n)
-                plans[n]["alone"] = len(digits) == 1
                 # a group read whole as "not a digit" is split only into parts read very
                 # surely: a letter is rather refused whole than read as digits ("A" as "14")
                 refused = _refused(probabilities[n], not_a_digit_threshold)
-                plans[n]["sure"] = REFUSED_PART_SURE if refused else PART_CONFIDENCE
+                # a lone group is one wide digit unless the model refuses it as one
+                plans[n]["alone"] = len(digits) == 1 and not refused
+                letter_wide = refused and g.width < REFUSED_WIDE * height
+                plans[n]["sure"] = REFUSED_PART_SURE if letter_wide else PART_CONFIDENCE
         if len(crops) > len(digits):
             more = [normalize_digit(c) for c in crops[len(digits):]]
             pixels += more

@@ -52,9 +52,9 @@ class TrainConfig:
     steps_per_execution: int = 10  # optimiser steps per call into TensorFlow: the same maths
     # with a tenth of the per-batch Python round trips (callbacks then see every 10th batch)
     continental_share: float = 0.12  # continental variants added, per training digit
-    context_share: float = 0.15  # digits cut out of numbers (with stubs of their neighbours:
+    context_share: float = 0.12  # digits cut out of numbers (with stubs of their neighbours:
     # digit_recognizer.context) added, per training digit
-    negative_share: float = 0.25  # "not a digit" images added, per training digit (0: none,
+    negative_share: float = 0.35  # "not a digit" images added, per training digit (0: none,
     # and the model never answers "not a digit")
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig | None = field(default_factory=AugmentConfig)  # None: no augmentation

@@ -138,6 +138,21 @@ def test_narrow_group_read_as_not_a_digit_is_tried_split():
         read_picture(ink(picture), unsure_parts, 0.9)
 
 
+def test_wide_group_refused_whole_is_split_into_fairly_sure_digits():
+    # three touching rings: one group wider than a letter, refused whole; each part is
+    # read only fairly surely (as cut-out digits with stubs of their neighbours are)
+    picture = number("000", gap=-0.02)
+
+    def judge(batch):
+        out = np.zeros((len(batch), 11), np.float32)
+        sure = shape_judge(batch)[:, 0] > 0.9  # shaped like one digit
+        out[sure, 0], out[sure, 7] = 0.8, 0.2
+        out[~sure, 10] = 1.0
+        return out
+
+    assert read_picture(ink(picture), judge, 0.9).text == "000"
+
+
 @pytest.mark.parametrize("digit", ["5", "7x", "4"])
 def test_digit_in_two_strokes_stays_one(digit):
     picture = canvas_with([(digit, 60, 100, 0.6 * H, H)], width=400)
