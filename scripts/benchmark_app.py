@@ -12,8 +12,8 @@ between the apps (and which goes first) so machine noise hits both alike. Prints
 table of the median and 95th-percentile latency per endpoint and the ratio ours / bare (target
 <= 1.15); then the number issue's bad inputs (200 specks, a row of 40 digits, a 20000x100
 strip, a number with a letter inside: benchmarks/bad_inputs.py) through /predict_upload of both
-apps, with each one's answer, the time our app adds to the bare app's (target < 1 s of server
-time each) and whether it still reads a digit afterwards; then the model-only and
+apps, with each one's answer, our pipeline's time for it (target < 1 s of server time each)
+and whether it still reads a digit afterwards; then the model-only and
 preprocessing-only time per picture, measured directly in this process once the servers are
 stopped (model target <= 1 ms).
 """
@@ -39,7 +39,7 @@ from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
 from digit_recognizer import ui
 from digit_recognizer.predict import DigitReader
-from digit_recognizer.preprocess import mnist_to_input, to_mnist
+from digit_recognizer.preprocess import ImageInputError, mnist_to_input, to_mnist
 from digit_recognizer.reading import Reading
 
 RATIO_TARGET = 1.15
@@ -122,8 +122,10 @@ def answer(client: Client, picture: Path) -> tuple[str, float]:
     return text, time.perf_counter() - start
 
 
-def print_bad_inputs(clients: dict[str, Client], bad: dict[str, Path], check: Path) -> None:
-    """Each bad input through both apps, alternating; then a digit through ours."""
+def serve_bad_inputs(clients: dict[str, Client], bad: dict[str, Path], check: Path
+                     ) -> tuple[list[tuple[str, str, float, float]], str]:
+    """Each bad input through both apps, alternating: (name, our answer, our median seconds,
+    the bare app's) per input; then what our app reads in a drawn digit afterwards."""
     rows = []
     for name, picture in bad.items():
         times = {"ours": [], "bare": []}
@@ -133,18 +135,34 @@ def print_bad_inputs(clients: dict[str, Client], bad: dict[str, Path], check: Pa
                 times[app].append(seconds)
                 if app == "ours":
                     ours_text = text
-        ours, bare = statistics.median(times["ours"]), statistics.median(times["bare"])
-        rows.append((name, ours_text, ours, bare))
+        rows.append((name, ours_text, statistics.median(times["ours"]),
+                     statistics.median(times["bare"])))
     still, _ = answer(clients["ours"], check)
-    print(f"\nBad inputs through {ui.UPLOAD_ENDPOINT} (median of {BAD_INPUT_ROUNDS}; our app's "
-          "time beyond the bare app's is our server's work)\n")
-    print("| input | our answer | ours | bare | ours - bare |\n|---|---|---:|---:|---:|")
+    return rows, still
+
+
+def print_bad_inputs(rows: list[tuple[str, str, float, float]], still: str,
+                     reader: DigitReader, bad: dict[str, Path]) -> None:
+    """The served answers and times, with our pipeline's own time for each picture
+    (DigitReader.read in this process: the server's work; a refusal answers without the
+    output images a reading sends, so it can come back sooner than the bare app's reading)."""
+    print(f"\nBad inputs through {ui.UPLOAD_ENDPOINT} (median of {BAD_INPUT_ROUNDS})\n")
+    print("| input | our answer | ours (HTTP) | bare (HTTP) | our pipeline (server time) |\n"
+          "|---|---|---:|---:|---:|")
     for name, text, ours, bare in rows:
-        verdict = "ok" if ours - bare < BAD_INPUT_TARGET_S else "over"
+        server_s = per_call_ms(lambda: _read_quietly(reader, bad[name]), BAD_INPUT_ROUNDS) / 1000
+        verdict = "ok" if server_s < BAD_INPUT_TARGET_S else "over"
         print(f"| {name} | {text[:90]} | {1000 * ours:.0f} ms | {1000 * bare:.0f} ms | "
-              f"{1000 * (ours - bare):.0f} ms ({verdict}: target < {BAD_INPUT_TARGET_S:.0f} s) |")
+              f"{1000 * server_s:.0f} ms ({verdict}: target < {BAD_INPUT_TARGET_S:.0f} s) |")
     print(f"\nAfter them, a drawn digit through {ui.UPLOAD_ENDPOINT} reads \"{still}\" "
           "(the server goes on)")
+
+
+def _read_quietly(reader: DigitReader, picture: Path) -> None:
+    try:
+        reader.read(str(picture))
+    except ImageInputError:
+        pass
 
 
 def main() -> None:
@@ -176,12 +194,13 @@ def main() -> None:
         latencies = timed_requests(clients, pictures, args.n)
         print_latency_table(latencies, args.n)
         bad = write_bad_inputs(folder, *inputs.test, rng)
-        print_bad_inputs(clients, bad, pictures[0])
+        bad_rows, still = serve_bad_inputs(clients, bad, pictures[0])
     finally:
         for server in servers:
             stop_server(server)
 
     reader = DigitReader.from_file(model)
+    print_bad_inputs(bad_rows, still, reader, bad)
     batch = mnist_to_input(images[:1])
     model_ms = per_call_ms(lambda: reader.probabilities(batch), 200)
     preprocess_ms = statistics.median(per_call_ms(lambda p=p: to_mnist(str(p)), 5)
