@@ -46,6 +46,7 @@ DAMAGED = "damaged or truncated"
 TOO_LARGE = "too large to process"
 TOO_SMALL = "too small to read"
 NOISE = "looks like noise"
+TOO_THIN = "too long and thin"
 NO_IMAGE = "No image"
 
 
@@ -140,7 +141,7 @@ def unreadable_pictures(drawn: np.ndarray, folder: Path) -> dict[str, tuple[Path
         "empty black": (Image.new("RGB", (800, 800), "black"), EMPTY),
         "random noise": (Image.fromarray(noise), NOISE),
         "1x1 image": (Image.new("L", (1, 1), 0), EMPTY),  # one pixel: no contrast at all
-        "4000x3 strip": (Image.fromarray(strip), NOISE),  # all "ink", no stroke of a digit
+        "4000x3 strip": (Image.fromarray(strip), TOO_THIN),  # no room for a digit
         "tiny dot": (Image.fromarray(dot), TOO_SMALL),
     }
     cases = {name: (save(image, folder / f"{name.replace(' ', '_')}.png"), reason)
