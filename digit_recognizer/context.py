@@ -63,8 +63,8 @@ def cut_from_number(digit: np.ndarray, neighbours: list[np.ndarray | None],
     right = max(x + p.shape[1] for p, _, x in pieces)
     canvas = np.zeros((bottom - top0, right - left0), np.float32)
     for ink, top, left in pieces:
-        rows, cols = slice(top - top0, top - top0 + ink.shape[0]), slice(left - left0,
-                                                                         left - left0 + ink.shape[1])
+        rows = slice(top - top0, top - top0 + ink.shape[0])
+        cols = slice(left - left0, left - left0 + ink.shape[1])
         region = canvas[rows, cols]
         np.maximum(region, ink, out=region)
     own = np.zeros(canvas.shape, bool)
