@@ -78,6 +78,13 @@ def refused(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> n
     return probabilities[:, NOT_A_DIGIT] >= not_a_digit_threshold
 
 
+def over_digits(probabilities: np.ndarray) -> np.ndarray:
+    """(N, 10 or 11) probabilities -> (N, 10): the digits' shares renormalised to sum to 1,
+    as a picture read as digits is shown (any "not a digit" share dropped)."""
+    digits = probabilities[:, :NUM_DIGITS]
+    return digits / np.maximum(digits.sum(axis=1, keepdims=True), _EPSILON)
+
+
 def as_answered(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
     """(N, 10 or 11) probabilities as the app answers them: a row refused ("not a digit"
     reaches the threshold) is kept; any other row is read as a digit, so its "not a digit"
@@ -85,9 +92,8 @@ def as_answered(probabilities: np.ndarray, not_a_digit_threshold: float | None) 
     of each row is then the app's answer: a digit, or NOT_A_DIGIT."""
     if probabilities.shape[1] <= NUM_DIGITS:
         return probabilities
-    read = probabilities.copy()
-    read[:, NOT_A_DIGIT] = 0.0
-    read /= np.maximum(read.sum(axis=1, keepdims=True), 1e-12)
+    read = np.zeros_like(probabilities)
+    read[:, :NUM_DIGITS] = over_digits(probabilities)
     return np.where(refused(probabilities, not_a_digit_threshold)[:, None], probabilities,
                     read).astype(probabilities.dtype)
 

@@ -68,7 +68,8 @@ class DigitDemo:
         except Exception:  # a bug: the log gets the traceback, the person a plain sentence
             log.exception("reading a digit failed")
             raise gr.Error(UNEXPECTED_ERROR, title=ERROR_TITLE, print_exception=False) from None
-        return (reading.top_readings, save_preview(side_by_side(reading.pixels), self.cache_dir), describe(reading))
+        preview = save_preview(side_by_side(reading.pixels), self.cache_dir)
+        return reading.top_readings, preview, describe(reading)
 
     def read_while_drawing(self, source: ImageSource) -> Outputs:
         """Live reading as the canvas changes: while it is empty or unreadable (just cleared, a

@@ -9,8 +9,9 @@
     reading.doubtful       # per digit: True where the top digit is under DOUBT_BELOW
 
 A classifier with an 11th output ("not a digit", index 10, calibrated) refuses a picture where
-that probability reaches ``not_a_digit_threshold`` (0.5 by default) at any position: NotADigitError, whose message starts "Not a digit" and says which
-position. A 10-output classifier reads whatever it is given (best effort, no refusals).
+that probability reaches ``not_a_digit_threshold`` (0.5 by default) at any position:
+NotADigitError, whose message starts "Not a digit" and says which position. A 10-output
+classifier reads whatever it is given (best effort, no refusals).
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digit_recognizer.calibration import refused
-from digit_recognizer.model import NUM_DIGITS
+from digit_recognizer.calibration import over_digits, refused
 from digit_recognizer.preprocess import ImageInputError
 from digit_recognizer.segment import Classify, Piece, segment
 
@@ -68,12 +68,10 @@ def assemble(pieces: list[Piece],
         raise NotADigitError("Not a digit: nothing in the picture looks like a digit.")
     probabilities = np.stack([p.probabilities for p in pieces])
     refuse_not_a_digit(probabilities, not_a_digit_threshold)
-    digits = probabilities[:, :NUM_DIGITS]
-    digits = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-12)
-    tops = [{str(int(d)): float(row[d]) for d in np.argsort(row)[::-1][:3]} for row in digits]
+    digits = over_digits(probabilities)
     return Reading(
         text="".join(str(int(np.argmax(row))) for row in digits),
-        digits=tops,
+        digits=[top_readings(row[None]) for row in digits],  # each digit's own top 3
         pixels=[(np.clip(p.pixels, 0, 1) * 255).round().astype(np.uint8) for p in pieces],
         doubtful=[float(row.max()) < DOUBT_BELOW for row in digits],
         top_readings=top_readings(digits, TOP_READINGS),

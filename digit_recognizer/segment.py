@@ -196,13 +196,13 @@ def segment(ink: np.ndarray, classify: Classify,
     plans: list[dict | None] = [None] * len(digits)
     if classify is not None:
         for n, (g, own) in enumerate(zip(digits, owns)):
-            doubtful = _doubtful(probabilities[n], not_a_digit_threshold)
+            refused_whole = _refused(probabilities[n], not_a_digit_threshold)
+            doubtful = refused_whole or float(probabilities[n][:10].max()) < WHOLE_SURE
             least = SPLIT_WIDTH if len(digits) == 1 or not doubtful else SPLIT_DOUBTFUL
             # a narrower group read whole as "not a digit" (two touching 1s) is tried too,
             # but its parts must then be read very surely: a letter is rather refused whole
             # than read as digits
-            narrow = (g.width <= least * height
-                      and _refused(probabilities[n], not_a_digit_threshold))
+            narrow = g.width <= least * height and refused_whole
             if g.width <= (SPLIT_REFUSED if narrow else least) * height:
                 continue
             if _confident(probabilities[n]) and g.width <= CLEAR_WIDE * height:
@@ -210,12 +210,11 @@ def segment(ink: np.ndarray, classify: Classify,
             if g.width > SPLIT_TYPICAL * typical or doubtful:
                 plans[n] = _candidates(ink, own, g, height, typical, stroke, crops, boxes_out,
                                        n)
-                # a group read whole as "not a digit" is split only into parts read very
-                # surely: a letter is rather refused whole than read as digits ("A" as "14")
-                refused = _refused(probabilities[n], not_a_digit_threshold)
                 # a lone group is one wide digit unless the model refuses it as one
-                plans[n]["alone"] = len(digits) == 1 and not refused
-                letter_wide = refused and g.width < REFUSED_WIDE * height
+                plans[n]["alone"] = len(digits) == 1 and not refused_whole
+                # a letter-wide group read whole as "not a digit" is split only into parts
+                # read very surely: a letter is rather refused whole than read as digits
+                letter_wide = refused_whole and g.width < REFUSED_WIDE * height
                 plans[n]["sure"] = REFUSED_PART_SURE if letter_wide else PART_CONFIDENCE
         if len(crops) > len(digits):
             more = [normalize_digit(c) for c in crops[len(digits):]]
@@ -243,12 +242,6 @@ def _confident(p: np.ndarray) -> bool:
 def _refused(p: np.ndarray, threshold: float) -> bool:
     """The answer would be refused as "not a digit"."""
     return bool(refused(p[None], threshold)[0])
-
-
-def _doubtful(p: np.ndarray, threshold: float) -> bool:
-    """A whole group's answer that suggests it is not one digit: "not a digit" at the
-    threshold, or no digit read surely."""
-    return _refused(p, threshold) or float(p[:10].max()) < WHOLE_SURE
 
 
 def _place_marks(digits: list[_Group], marks: list[_Group], height: float) -> list[_Group]:
@@ -473,7 +466,6 @@ def _candidates(ink, own, g: _Group, height: float, typical: float, stroke: floa
     cuts.sort(key=lambda p: float(p.mean()))
     lines = [np.full(h, -1, np.int64)] + cuts + [np.full(h, w, np.int64)]
     columns_index = np.arange(w)[None, :]
-    start = len(crops)
     parts, widths = {(0, len(lines) - 1): whole}, {whole: w}
     for i in range(len(lines)):
         for j in range(i + 1, len(lines)):
@@ -495,8 +487,7 @@ def _candidates(ink, own, g: _Group, height: float, typical: float, stroke: floa
             crops.append(crop)
             boxes.append((g.top + rows.start, g.left + cols.start, g.top + rows.stop,
                           g.left + cols.stop))
-    return {"parts": parts, "widths": widths, "n": len(lines), "start": start,
-            "end": len(crops), "width": w}
+    return {"parts": parts, "widths": widths, "n": len(lines), "width": w}
 
 
 def drop_fragments(part: np.ndarray) -> np.ndarray:
@@ -537,15 +528,15 @@ def seams(cost: np.ndarray, starts: list[int], band: int) -> list[tuple[np.ndarr
         low = np.minimum(right, low)
         back[y] = step
         acc = low + cost[y][safe] + tie + blocked
-    seams = np.arange(len(starts))
+    which = np.arange(len(starts))
     x = np.argmin(acc, axis=1)
-    totals = acc[seams, x]
+    totals = acc[which, x]
     index = np.empty((h, len(starts)), np.int64)
     for y in range(h - 1, -1, -1):
         index[y] = x
         if y > 0:
-            x = x + back[y, seams, x]
-    paths = cols[seams[None, :], index]  # (h, S)
+            x = x + back[y, which, x]
+    paths = cols[which[None, :], index]  # (h, S)
     return [(paths[:, k].astype(np.int64), float(totals[k])) for k in range(len(starts))]
 
 

@@ -309,7 +309,7 @@ def calibrate(model: keras.Model, config: TrainConfig, val_data: tuple[np.ndarra
     not_a_digit = probabilities[:, NOT_A_DIGIT]
     threshold = (calibration.refusal_threshold(not_a_digit[alone]) if config.negative_share
                  else None)  # never trained to refuse: it never refuses
-    refused = not_a_digit >= (threshold if threshold is not None else np.inf)
+    refused = calibration.refused(probabilities, threshold)
     fitted = {
         "temperature": round(temperature, 4),
         "not_a_digit_threshold": None if threshold is None else round(threshold, 6),

@@ -152,7 +152,7 @@ def evaluate_style(style: Style, reader: DigitReader, digits: np.ndarray, labels
         seconds.append(time.perf_counter() - start)
         naive.append(naive_input(picture))
         pictures.append(picture)
-    naive_pred = _predict(reader, np.concatenate(naive))
+    naive_pred = _probabilities(reader, np.concatenate(naive)).argmax(axis=1)
     ours_right = np.array(ours) == labels.astype(str)
     return {"name": style.name, "reference": style.reference, "n": len(labels),
             "ours": ours_right.mean(), "naive": (naive_pred == labels).mean(),
@@ -161,15 +161,10 @@ def evaluate_style(style: Style, reader: DigitReader, digits: np.ndarray, labels
             "pictures": pictures, "labels": labels}
 
 
-def _predict(reader: DigitReader, batch: np.ndarray, chunk: int = 500) -> np.ndarray:
-    return np.concatenate([reader.probabilities(batch[i:i + chunk]).argmax(axis=1)
+def _probabilities(reader: DigitReader, batch: np.ndarray, chunk: int = 1000) -> np.ndarray:
+    """float32 (N, 28, 28, 1) model inputs -> the model's (N, classes) probabilities."""
+    return np.concatenate([reader.probabilities(batch[i:i + chunk])
                            for i in range(0, len(batch), chunk)])
-
-
-def _probabilities(reader: DigitReader, images: np.ndarray, chunk: int = 1000) -> np.ndarray:
-    """uint8 (N, 28, 28) MNIST-form images -> the model's (N, classes) probabilities."""
-    return np.concatenate([reader.probabilities(mnist_to_input(images[i:i + chunk]))
-                           for i in range(0, len(images), chunk)])
 
 
 def on_canvas(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -194,7 +189,8 @@ def refusals(reader: DigitReader, x_test: np.ndarray, y_test: np.ndarray, n: int
     rng = np.random.default_rng([seed, 7])
     # pairs of *test* digits: writers the model never saw
     crops, kinds = draw_negatives(HELD_OUT_KINDS, n, rng, digits=x_test)
-    refused = decide(_probabilities(reader, in_mnist_form(crops)), threshold) == NOT_A_DIGIT
+    refused = decide(_probabilities(reader, mnist_to_input(in_mnist_form(crops))),
+                     threshold) == NOT_A_DIGIT
     rows = []
     for kind in dict.fromkeys(kinds):
         mine = kinds == kind
@@ -209,7 +205,7 @@ def refusals(reader: DigitReader, x_test: np.ndarray, y_test: np.ndarray, n: int
                     answers.append(True)
             through_app = float(np.mean(answers))
         rows.append((kind, int(mine.sum()), float(refused[mine].mean()), through_app))
-    test_probabilities = _probabilities(reader, x_test)
+    test_probabilities = _probabilities(reader, mnist_to_input(x_test))
     test_answers = decide(test_probabilities, threshold)
     return {"rows": rows, "test_refused": float((test_answers == NOT_A_DIGIT).mean()),
             "ece": expected_calibration_error(test_probabilities, y_test),
