@@ -9,7 +9,9 @@
 
 Method (one line of 1-12 digits):
   1. ``preprocess.ink_mask``: the strokes (refuses empty pictures and noise, as for one digit).
-  2. Connected components; dust (much smaller than a pen tip) is dropped.
+  2. The writing's slant is taken out (whole-pixel row shifts) to find and cut the digits;
+     each digit's crop is then taken from the picture as written, slant and all, as MNIST's
+     digits are. Connected components; dust (much smaller than a pen tip) is dropped.
   3. Pieces of one digit are merged: a component that overlaps another horizontally by half
      its width or more (a 5's flag, a 7's bar, a 4 in two strokes, a broken stroke).
   4. The line's height is the median height of the groups. Several lines of writing, more
@@ -150,9 +152,9 @@ def segment(ink: np.ndarray, classify: Classify,
     output) reaches this is no digit, so that split is not taken.
     Raises preprocess.ImageInputError (empty, too small, noise) or a SegmentationError
     (several lines, more than 12 digits, separators)."""
-    ink, mask = ink_mask(ink)
+    written, mask = ink_mask(ink)
     shifts = _slant_shifts(mask)
-    ink, mask = _shear(ink, shifts), _shear(mask, shifts)
+    mask = _shear(mask, shifts)  # upright: the digits are found and cut in this frame
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
         raise ImageInputError("No digit found: the canvas or picture is empty. Draw a digit.")
@@ -167,8 +169,8 @@ def segment(ink: np.ndarray, classify: Classify,
     box = {i: (boxes[i][0].start, boxes[i][1].start, boxes[i][0].stop, boxes[i][1].stop)
            for i in comps}
     tallest = max(box[i][2] - box[i][0] for i in comps)
-    if tallest < 0.04 * max(ink.shape) and max(max(box[i][3] - box[i][1] for i in comps),
-                                               tallest) < 0.04 * max(ink.shape):
+    if tallest < 0.04 * max(mask.shape) and max(max(box[i][3] - box[i][1] for i in comps),
+                                                tallest) < 0.04 * max(mask.shape):
         if len(comps) > MAX_DIGITS:  # a long row of small marks: most likely many digits
             raise TooManyDigitsError(too_many_digits(len(comps)))
         raise ImageInputError("The drawing is too small to read: draw the digits larger.")
@@ -187,7 +189,7 @@ def segment(ink: np.ndarray, classify: Classify,
     # 1. every group read whole (one classify call)
     owns = [np.isin(labels[g.top:g.bottom, g.left:g.right], [i + 1 for i in g.labels])
             for g in digits]
-    crops = [_crop(ink, own, g.top, g.left) for g, own in zip(digits, owns)]
+    crops = [_crop(written, shifts, own, g.top, g.left) for g, own in zip(digits, owns)]
     boxes_out = [(g.top, g.left, g.bottom, g.right) for g in digits]
     pixels = [normalize_digit(c) for c in crops]
     probabilities = _classify(classify, np.stack(pixels).astype(np.float32))
@@ -208,8 +210,8 @@ def segment(ink: np.ndarray, classify: Classify,
             if _confident(probabilities[n]) and g.width <= CLEAR_WIDE * height:
                 continue  # read surely as one digit, and not clearly too wide for one
             if g.width > SPLIT_TYPICAL * typical or doubtful:
-                plans[n] = _candidates(ink, own, g, height, typical, stroke, crops, boxes_out,
-                                       n)
+                plans[n] = _candidates(written, shifts, own, g, height, typical, stroke, crops,
+                                       boxes_out, n)
                 # a lone group is one wide digit unless the model refuses it as one
                 plans[n]["alone"] = len(digits) == 1 and not refused_whole
                 # a letter-wide group read whole as "not a digit" is split only into parts
@@ -422,17 +424,29 @@ def _near_line(mark: _Group, digits: list[_Group], height: float, lo: int, hi: i
     return top - 0.5 * height <= centre_y <= bottom + 0.5 * height
 
 
-def _crop(ink: np.ndarray, own: np.ndarray, top: int, left: int) -> np.ndarray:
-    """Soft ink of ``own`` (a mask of a box at top, left), cropped to its strokes."""
-    rows, cols = ndimage.find_objects(own.astype(np.int8))[0]
-    full = np.zeros(ink.shape, bool)
-    full[top:top + own.shape[0], left:left + own.shape[1]] = own
-    box = (slice(top + rows.start, top + rows.stop), slice(left + cols.start, left + cols.stop))
-    return soft_crop(ink, full, box)
+def _crop(written: np.ndarray, shifts: np.ndarray, own: np.ndarray, top: int, left: int
+          ) -> np.ndarray:
+    """Soft ink of ``own`` (a mask of a box at top, left of the upright frame, see _shear),
+    taken from the picture as ``written`` and cropped to its strokes. The model reads digits
+    slanted as they were written (as MNIST's are): the upright frame only finds them, and its
+    whole-pixel row shifts would make a small picture's strokes jagged."""
+    h, w = own.shape
+    moved = (shifts - shifts.min())[top:top + h, None]
+    # the written columns these rows can reach: upright column = written column + moved
+    first = max(0, left - int(moved.max()))
+    last = min(written.shape[1], left + w - int(moved.min()))
+    upright_cols = np.arange(first, last)[None, :] + moved - left
+    inside = (upright_cols >= 0) & (upright_cols < w)
+    local = inside & own[np.arange(h)[:, None], np.clip(upright_cols, 0, w - 1)]
+    rows, cols = ndimage.find_objects(local.astype(np.int8))[0]
+    full = np.zeros(written.shape, bool)
+    full[top:top + h, first:last] = local
+    box = (slice(top + rows.start, top + rows.stop), slice(first + cols.start, first + cols.stop))
+    return soft_crop(written, full, box)
 
 
 # ------------------------------------------------------------------------------ splitting
-def _candidates(ink, own, g: _Group, height: float, typical: float, stroke: float,
+def _candidates(written, shifts, own, g: _Group, height: float, typical: float, stroke: float,
                 crops: list, boxes: list, whole: int) -> dict:
     """Candidate cuts through a wide group and the crop between each pair of them (appended
     to ``crops``/``boxes``); returns the plan ``_best_split`` chooses from."""
@@ -480,7 +494,7 @@ def _candidates(ink, own, g: _Group, height: float, typical: float, stroke: floa
             if part.sum() < 0.5 * stroke * 0.3 * height:  # a sliver of ink, no digit
                 continue
             part = drop_fragments(part)
-            crop = _crop(ink, part, g.top, g.left)
+            crop = _crop(written, shifts, part, g.top, g.left)
             rows, cols = ndimage.find_objects(part.astype(np.int8))[0]
             parts[(i, j)] = len(crops)
             widths[len(crops)] = crop.shape[1]

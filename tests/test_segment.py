@@ -325,3 +325,13 @@ def test_bold_tightly_cropped_eight_is_not_refused():
     draw.ellipse([10, 115, 190, 255], outline=20, width=50)
     crop = find_digit(ink_map(load_image(np.asarray(photo))))  # over 35% ink: the model judges
     assert crop.shape[0] > 200
+
+
+def test_digits_are_cropped_as_written_not_deskewed():
+    """The slant is taken out to find and cut digits, not from what the model reads: whole-pixel
+    row shifts turned a small picture's slanted 1 into a jagged staircase, refused."""
+    picture = Image.new("L", (28, 28))
+    ImageDraw.Draw(picture).line([(18, 4), (10, 24)], fill=255, width=2)
+    ink_of_one = ink(np.asarray(picture))
+    (piece,) = segment(ink_of_one, uniform)
+    np.testing.assert_allclose(piece.crop, find_digit(ink_of_one))
