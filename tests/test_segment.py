@@ -335,3 +335,16 @@ def test_digits_are_cropped_as_written_not_deskewed():
     ink_of_one = ink(np.asarray(picture))
     (piece,) = segment(ink_of_one, uniform)
     np.testing.assert_allclose(piece.crop, find_digit(ink_of_one))
+
+
+def test_an_eight_of_two_slanted_loops_stays_one():
+    """Each loop alone is slanted hard, so the upright frame shears them apart; as written,
+    one sits on the other: one digit, not "00"."""
+    picture = Image.new("L", (400, 400))
+    draw = ImageDraw.Draw(picture)
+    t = np.linspace(0, 2 * np.pi, 60)
+    for cx, cy in ((200, 150), (200, 250)):
+        x = cx + 30 * np.cos(t) - 0.6 * 48 * np.sin(t)  # an ellipse slanted like a /
+        y = cy + 48 * np.sin(t)
+        draw.line(list(zip(x, y)), fill=255, width=10, joint="curve")
+    assert len(segment(ink(np.asarray(picture)), uniform)) == 1
