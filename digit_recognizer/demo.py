@@ -85,12 +85,17 @@ class DigitDemo:
 
 
 def describe(reading: Reading) -> str:
-    """Each digit's own reading, left to right: "**4** 99% · **2** 62% ⚠ or 7 (30%)"."""
+    """Each digit's own reading, left to right: "**4** 99% · **2** 62% ⚠ or 7 (30%)", or
+    "⚠ may not be a digit" where the model half thinks so (its percentages are over the
+    digits only, and would not show it)."""
     parts = []
-    for position, (top, doubtful) in enumerate(zip(reading.digits, reading.doubtful), 1):
+    maybe_not = reading.maybe_not_a_digit or [False] * len(reading.digits)
+    for top, doubtful, unlike in zip(reading.digits, reading.doubtful, maybe_not):
         (digit, probability), *others = top.items()
         part = f"**{digit}** {probability:.0%}"
-        if doubtful and others:
+        if unlike:
+            part += " ⚠ may not be a digit"
+        elif doubtful and others:
             part += f" ⚠ or {others[0][0]} ({others[0][1]:.0%})"
         parts.append(part)
     if len(parts) == 1:

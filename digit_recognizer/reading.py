@@ -6,7 +6,8 @@
     reading.top_readings   # {"2026": 0.93, "2028": 0.04, "2020": 0.01}  (gr.Label's form)
     reading.digits         # per digit: top 3 {"2": 0.99, ...}, renormalised over the 10 digits
     reading.pixels         # each digit's 28x28 uint8 as the model saw it, left to right
-    reading.doubtful       # per digit: True where the top digit is under DOUBT_BELOW
+    reading.doubtful       # per digit: True where the top digit is under DOUBT_BELOW, or
+                           # the "not a digit" probability reaches MAYBE_NOT_A_DIGIT
 
 A classifier with an 11th output ("not a digit", index 10, calibrated) refuses a picture where
 that probability reaches ``not_a_digit_threshold`` (0.5 by default) at any position:
@@ -27,6 +28,8 @@ from digit_recognizer.segment import Classify, Piece, segment
 
 NOT_A_DIGIT_THRESHOLD = 0.5  # refuse a position whose calibrated p(not a digit) reaches this
 DOUBT_BELOW = 0.8  # a digit whose top probability (over the digits) is under this is doubtful
+MAYBE_NOT_A_DIGIT = 0.5  # ... and so is one read though its "not a digit" probability reaches
+# this (under the refusal threshold): the percentages over the digits alone would hide it
 TOP_READINGS = 3
 
 
@@ -43,9 +46,11 @@ class Reading:
     text: str  # the digits, left to right
     digits: list[dict[str, float]]  # per digit: top 3 {"7": p, ...}, over the 10 digits
     pixels: list[np.ndarray]  # per digit: uint8 (28, 28), what the model saw
-    doubtful: list[bool]  # per digit: the top digit is under DOUBT_BELOW
+    doubtful: list[bool]  # per digit: the top digit is under DOUBT_BELOW, or maybe_not_a_digit
     top_readings: dict[str, float]  # the likeliest whole readings, likeliest first
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # in the ink map
+    maybe_not_a_digit: list[bool] = field(default_factory=list)  # per digit: "not a digit" at
+    # MAYBE_NOT_A_DIGIT or more, though not refused
 
     @property
     def confidence(self) -> float:
@@ -69,13 +74,15 @@ def assemble(pieces: list[Piece],
     probabilities = np.stack([p.probabilities for p in pieces])
     refuse_not_a_digit(probabilities, not_a_digit_threshold)
     digits = over_digits(probabilities)
+    maybe_not = [bool(m) for m in refused(probabilities, MAYBE_NOT_A_DIGIT)]
     return Reading(
         text="".join(str(int(np.argmax(row))) for row in digits),
         digits=[top_readings(row[None]) for row in digits],  # each digit's own top 3
         pixels=[(np.clip(p.pixels, 0, 1) * 255).round().astype(np.uint8) for p in pieces],
-        doubtful=[float(row.max()) < DOUBT_BELOW for row in digits],
+        doubtful=[float(row.max()) < DOUBT_BELOW or maybe for row, maybe in zip(digits, maybe_not)],
         top_readings=top_readings(digits, TOP_READINGS),
         boxes=[p.box for p in pieces],
+        maybe_not_a_digit=maybe_not,
     )
 
 

@@ -316,6 +316,9 @@ def test_each_digits_line_marks_the_doubtful_ones():
     one = Reading(text="4", digits=[{"4": 0.55, "9": 0.45}], pixels=[np.zeros((28, 28))],
                   doubtful=[True], top_readings={"4": 0.55, "9": 0.45})
     assert logic.describe(one) == "Doubtful: **4** 55% ⚠ or 9 (45%)"
+    unlike = Reading(text="4", digits=[{"4": 1.0}], pixels=[np.zeros((28, 28))], doubtful=[True],
+                     top_readings={"4": 1.0}, maybe_not_a_digit=[True])
+    assert logic.describe(unlike) == "Doubtful: **4** 100% ⚠ may not be a digit"
 
 
 def test_an_unexpected_failure_is_logged_and_shown_as_a_plain_sentence(caplog):

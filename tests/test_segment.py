@@ -288,6 +288,17 @@ def test_refusal_threshold_is_a_parameter():
         read_picture(ink(number("4")), unsure, not_a_digit_threshold=0.3)
 
 
+def test_a_digit_half_thought_not_one_is_read_as_doubtful():
+    def half(batch):  # "not a digit" at 0.6, under the threshold of 0.9; a 4 at 0.4
+        out = np.zeros((len(batch), 11), np.float32)
+        out[:, 4], out[:, 10] = 0.4, 0.6
+        return out
+
+    reading = read_picture(ink(number("4")), half, not_a_digit_threshold=0.9)
+    assert reading.text == "4" and reading.digits[0]["4"] == 1.0  # over the digits only ...
+    assert reading.maybe_not_a_digit == [True] and reading.doubtful == [True]  # ... so marked
+
+
 def test_ten_class_model_never_refuses():
     reading = read_picture(ink(number("42")), uniform)
     assert len(reading.text) == 2 and reading.doubtful == [True, True]
