@@ -79,7 +79,8 @@ def assemble(pieces: list[Piece],
         text="".join(str(int(np.argmax(row))) for row in digits),
         digits=[top_readings(row[None]) for row in digits],  # each digit's own top 3
         pixels=[(np.clip(p.pixels, 0, 1) * 255).round().astype(np.uint8) for p in pieces],
-        doubtful=[float(row.max()) < DOUBT_BELOW or maybe for row, maybe in zip(digits, maybe_not)],
+        doubtful=[float(row.max()) < DOUBT_BELOW or maybe
+                  for row, maybe in zip(digits, maybe_not)],
         top_readings=top_readings(digits, TOP_READINGS),
         boxes=[p.box for p in pieces],
         maybe_not_a_digit=maybe_not,

@@ -13,7 +13,8 @@ Method (one line of 1-12 digits):
      each digit's crop is then taken from the picture as written, slant and all, as MNIST's
      digits are. Connected components; dust (much smaller than a pen tip) is dropped.
   3. Pieces of one digit are merged: a component that overlaps another horizontally by half
-     its width or more (a 5's flag, a 7's bar, a 4 in two strokes, a broken stroke).
+     its width or more (a 5's flag, a 7's bar, a 4 in two strokes, a broken stroke), or that
+     sits on top of it as written (an 8's two loops).
   4. The line's height is the median height of the groups. Several lines of writing, more
      than 12 digits, and small marks between digits ('.', ',', '-', ':') are refused with
      messages of their own: separators are not read yet, and dropping one would change the
@@ -58,7 +59,7 @@ DUST_AREA = 0.5  # components under this many squared stroke widths (and under .
 DUST_FRACTION = 0.03  # ... this share of the largest component) are dust
 MERGE_OVERLAP = 0.5  # merge components overlapping horizontally by this share of the narrower
 STACKED = 0.25  # ... or, as written, one above the other (rows shared: at most this share of
-# the lower one's height, and no wider gap): an 8's two loops, which the slant of each loop
+# the shorter one's height, and no wider gap): an 8's two loops, which the slant of each loop
 # alone would shear apart
 MARK_HEIGHT = 0.4  # a group lower than this share of the line's height is a mark, not a digit
 FLAG_REACH = 0.2  # a mark above a digit's middle within this share of its height is its flag
@@ -374,7 +375,7 @@ def _written_columns(labels: np.ndarray, comps: list[int], shifts: np.ndarray
 def _stacked(a: tuple[int, int, int, int], b: tuple[int, int, int, int],
              written_a: tuple[int, int], written_b: tuple[int, int]) -> bool:
     """One component above the other, as written: columns shared by MERGE_OVERLAP of the
-    narrower, rows shared (or a gap between them) of at most STACKED of the lower's height."""
+    narrower, rows shared (or a gap between them) of at most STACKED of the shorter's height."""
     (ta, _, ba, _), (tb, _, bb, _) = a, b
     rows = min(ba, bb) - max(ta, tb)  # < 0: a gap
     if abs(rows) > STACKED * min(ba - ta, bb - tb):
