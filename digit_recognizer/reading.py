@@ -31,6 +31,10 @@ DOUBT_BELOW = 0.8  # a digit whose top probability (over the digits) is under th
 MAYBE_NOT_A_DIGIT = 0.5  # ... and so is one read though its "not a digit" probability reaches
 # this (under the refusal threshold): the percentages over the digits alone would hide it
 TOP_READINGS = 3
+TOUCHING_WIDE = 1.0  # a refused part at least this wide for its height may be digits that
+# touch (the splitter keeps a letter-wide group whole unless its parts are very sure): the
+# refusal then says how to write them
+TOUCHING_HINT = " If that is digits touching one another, leave a little space between them."
 
 
 class NotADigitError(ImageInputError):
@@ -72,7 +76,9 @@ def assemble(pieces: list[Piece],
     if not pieces:
         raise NotADigitError("Not a digit: nothing in the picture looks like a digit.")
     probabilities = np.stack([p.probabilities for p in pieces])
-    refuse_not_a_digit(probabilities, not_a_digit_threshold)
+    wide = [right - left >= TOUCHING_WIDE * (bottom - top)
+            for top, left, bottom, right in (p.box for p in pieces)]
+    refuse_not_a_digit(probabilities, not_a_digit_threshold, wide)
     digits = over_digits(probabilities)
     maybe_not = [bool(m) for m in refused(probabilities, MAYBE_NOT_A_DIGIT)]
     return Reading(
@@ -87,21 +93,24 @@ def assemble(pieces: list[Piece],
     )
 
 
-def refuse_not_a_digit(probabilities: np.ndarray,
-                       threshold: float = NOT_A_DIGIT_THRESHOLD) -> None:
+def refuse_not_a_digit(probabilities: np.ndarray, threshold: float = NOT_A_DIGIT_THRESHOLD,
+                       wide: list[bool] | None = None) -> None:
     """Raise NotADigitError where the "not a digit" probability (an 11th output) reaches
-    ``threshold``."""
+    ``threshold``; where such a position is ``wide`` (may be digits that touch), the message
+    says how to write them."""
     count = len(probabilities)
     positions = np.flatnonzero(refused(probabilities, threshold))  # none for 10 outputs
     if not len(positions):
         return
+    hint = TOUCHING_HINT if wide and any(wide[i] for i in positions) else ""
     if count == 1:
-        raise NotADigitError("Not a digit: the picture does not look like a handwritten digit.",
-                             1, 1)
+        raise NotADigitError("Not a digit: the picture does not look like a handwritten digit."
+                             + hint, 1, 1)
     where = ", ".join(str(i + 1) for i in positions)
     plural = "s" if len(positions) > 1 else ""
     raise NotADigitError(f"Not a digit at position{plural} {where} of {count}: write digits "
-                         "only (letters and signs are not read).", int(positions[0]) + 1, count)
+                         "only (letters and signs are not read)." + hint,
+                         int(positions[0]) + 1, count)
 
 
 def top_readings(digits: np.ndarray, k: int = TOP_READINGS) -> dict[str, float]:

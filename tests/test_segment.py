@@ -277,6 +277,16 @@ def test_not_a_digit_position_is_named():
         read_picture(ink(number("4")), eleven([10]))
 
 
+def test_a_refused_part_as_wide_as_touching_digits_says_how_to_write_them():
+    with pytest.raises(NotADigitError, match="^Not a digit at position 2 of 3") as narrow:
+        read_picture(ink(number("424")), eleven([4, 10, 4]))
+    assert "space between" not in str(narrow.value)
+    picture = canvas_with([("4", 40, 120, 0.6 * H, H), ("0", 180, 120, 1.3 * H, H)])
+    with pytest.raises(NotADigitError, match="^Not a digit at position 2 of 2.*touching one "
+                                             "another, leave a little space between them"):
+        read_picture(ink(picture), eleven([4, 10]))
+
+
 def test_refusal_threshold_is_a_parameter():
     def unsure(batch):  # "not a digit" at 0.4 everywhere, a 4 at 0.6
         out = np.zeros((len(batch), 11), np.float32)
