@@ -23,10 +23,10 @@ Method (one line of 1-12 digits):
   5. Every group is read whole (one ``classify`` call). A group that may be several digits
      (wider than SPLIT_TYPICAL of the line's typical digit width, or read doubtfully whole:
      "not a digit" at the threshold, or no digit above WHOLE_SURE; not one read CONFIDENT-ly
-     as a digit unless wider than CLEAR_WIDE heights; a narrow one only when refused whole;
-     and the parts of one refused whole and no wider than a letter, REFUSED_WIDE heights,
-     must be read REFUSED_PART_SURE-ly, so that a letter is refused rather than read as
-     digits) is split by recognition:
+     as a digit unless wider than CLEAR_WIDE heights; and the parts of one refused whole and
+     no wider than a letter, REFUSED_WIDE heights, must be read REFUSED_PART_SURE-ly and be
+     REFUSED_PART_WIDE, so that a letter is refused rather than read as digits: its strokes
+     cut apart are read as sure 1s) is split by recognition:
      candidate cuts are the cheapest ink-crossing paths (seams, which follow a slant), the
      best one per stretch of CUT_STEP; every part between two cuts is read in a second call,
      and dynamic programming keeps the split whose parts are read most confidently (the log
@@ -66,10 +66,12 @@ FLAG_REACH = 0.2  # a mark above a digit's middle within this share of its heigh
 LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above another: several lines
 SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be several digits
 SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
-SPLIT_REFUSED = 0.45  # ... or this, if read whole as "not a digit" (two narrow digits: "11"),
-REFUSED_PART_SURE = 0.99  # ... when each part must be read this surely (a group refused whole
-REFUSED_WIDE = 1.6  # and narrower than this share of the line's height, a letter's width;
-# wider ones are touching digits more often than letters, and split like any doubtful group)
+REFUSED_WIDE = 1.6  # a group refused whole and narrower than this share of the line's height
+# (a letter's width) is split only into parts read this surely ...
+REFUSED_PART_SURE = 0.9
+REFUSED_PART_WIDE = 0.45  # ... and at least this wide (share of the height): a letter's strokes
+# cut apart are read as sure 1s, and touching "11" is refused with them; wider groups are
+# touching digits more often than letters, and split like any doubtful group
 SPLIT_TYPICAL = 1.6  # ... and (in a line with a width prior) this many typical digit widths
 CONFIDENT = 0.98  # but a group read whole this surely is one digit (no split tried) ...
 CLEAR_WIDE = 1.3  # ... unless wider than this share of the line's height
@@ -205,11 +207,7 @@ def segment(ink: np.ndarray, classify: Classify,
             refused_whole = _refused(probabilities[n], not_a_digit_threshold)
             doubtful = refused_whole or float(probabilities[n][:10].max()) < WHOLE_SURE
             least = SPLIT_WIDTH if len(digits) == 1 or not doubtful else SPLIT_DOUBTFUL
-            # a narrower group read whole as "not a digit" (two touching 1s) is tried too,
-            # but its parts must then be read very surely: a letter is rather refused whole
-            # than read as digits
-            narrow = g.width <= least * height and refused_whole
-            if g.width <= (SPLIT_REFUSED if narrow else least) * height:
+            if g.width <= least * height:
                 continue
             if _confident(probabilities[n]) and g.width <= CLEAR_WIDE * height:
                 continue  # read surely as one digit, and not clearly too wide for one
@@ -218,10 +216,11 @@ def segment(ink: np.ndarray, classify: Classify,
                                        boxes_out, n)
                 # a lone group is one wide digit unless the model refuses it as one
                 plans[n]["alone"] = len(digits) == 1 and not refused_whole
-                # a letter-wide group read whole as "not a digit" is split only into parts
-                # read very surely: a letter is rather refused whole than read as digits
+                # a letter-wide group read whole as "not a digit" is split only into sure,
+                # digit-wide parts: a letter is rather refused whole than read as digits
                 letter_wide = refused_whole and g.width < REFUSED_WIDE * height
                 plans[n]["sure"] = REFUSED_PART_SURE if letter_wide else PART_CONFIDENCE
+                plans[n]["narrowest"] = REFUSED_PART_WIDE if letter_wide else 0.0
         if len(crops) > len(digits):
             more = [normalize_digit(c) for c in crops[len(digits):]]
             pixels += more
@@ -606,7 +605,7 @@ def _best_split(plan: dict, probabilities: np.ndarray, height: float, typical: f
     whole = parts.get((0, n - 1))
     for (i, j), k in sorted(parts.items(), key=lambda item: item[0][1]):
         score = _part_score(probabilities[k], plan["widths"][k] / height, threshold,
-                            k == whole, plan.get("sure", PART_CONFIDENCE))
+                            k == whole, plan["sure"], plan["narrowest"])
         if score is None:
             continue
         for c in range(most):
@@ -628,14 +627,14 @@ def _best_split(plan: dict, probabilities: np.ndarray, height: float, typical: f
 
 
 def _part_score(p: np.ndarray, aspect: float, threshold: float, whole: bool,
-                least: float = PART_CONFIDENCE) -> float | None:
-    """Log-score of one part (None: not acceptable as a part of a split): its best digit's
+                least: float = PART_CONFIDENCE, narrowest: float = 0.0) -> float | None:
+    """Log-score of one part (None: not acceptable as a part of a split: read less surely
+    than ``least``, refused, or narrower than ``narrowest`` heights): its best digit's
     probability (an 11th "not a digit" answer takes its share away), a prior against parts
     wider than a digit and against narrow parts read as anything but a 1."""
     best = int(np.argmax(p[:10]))
     sure = float(p[best])
-    if not whole and (sure < least
-                      or _refused(p, threshold)):
+    if not whole and (sure < least or aspect < narrowest or _refused(p, threshold)):
         return None
     score = np.log(sure + EPS) - WIDE_PENALTY * max(0.0, aspect - WIDE_FROM)
     if aspect < NARROW_FROM and best != 1:

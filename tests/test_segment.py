@@ -117,25 +117,31 @@ def narrow_judge(batch: np.ndarray) -> np.ndarray:
     return out
 
 
-def test_narrow_group_read_as_not_a_digit_is_tried_split():
-    # two wide-flagged 1s touching: one group about half as wide as tall, under the width
-    # that makes a lone group a candidate for splitting, but read whole as "not a digit"
+def test_letter_wide_group_refused_whole_is_not_read_as_sure_ones():
+    # two wide-flagged 1s touching, as a letter's strokes look (a "V", an "n"): read whole as
+    # "not a digit", its parts as sure 1s; it is refused, not read as "11"
     picture = canvas_with([("1", 40, 120, 0.9 * H, H), ("1", 85, 120, 0.9 * H, H)], width=400)
-    mask = ink(picture) > 0.5
-    cols, rows = np.flatnonzero(mask.any(axis=0)), np.flatnonzero(mask.any(axis=1))
-    assert 0.45 < (np.ptp(cols) + 1) / (np.ptp(rows) + 1) < 0.85
-    assert read_picture(ink(picture), narrow_judge, 0.9).text == "11"
-    with pytest.raises(NotADigitError):  # a group read as "not a digit" in every part
-        read_picture(ink(picture), lambda b: np.eye(11, dtype=np.float32)[[10] * len(b)], 0.9)
+    assert len(segment(ink(picture), None)) == 1  # one group
+    with pytest.raises(NotADigitError):
+        read_picture(ink(picture), narrow_judge, 0.9)
 
-    def unsure_parts(batch):  # parts read as 1 only fairly surely (as a letter's pieces are)
-        out = narrow_judge(batch)
-        ones = out[:, 1] == 1.0
-        out[ones, 1], out[ones, 7] = 0.7, 0.3
-        return out
 
-    with pytest.raises(NotADigitError):  # such a group is refused whole, not read as "11"
-        read_picture(ink(picture), unsure_parts, 0.9)
+def test_letter_wide_group_refused_whole_is_split_into_sure_digit_wide_parts():
+    # two touching rings: one group about as wide as a letter, refused whole
+    picture = number("00", gap=-0.02)
+
+    def judge(sure):
+        def classify(batch):
+            out = np.zeros((len(batch), 11), np.float32)
+            one = shape_judge(batch)[:, 0] > 0.9  # shaped like one digit
+            out[one, 0], out[one, 7] = sure, 1 - sure
+            out[~one, 10] = 1.0
+            return out
+        return classify
+
+    assert read_picture(ink(picture), judge(0.95), 0.9).text == "00"
+    with pytest.raises(NotADigitError):  # parts read only fairly surely, as a letter's are
+        read_picture(ink(picture), judge(0.8), 0.9)
 
 
 def test_wide_group_refused_whole_is_split_into_fairly_sure_digits():
