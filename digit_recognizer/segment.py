@@ -68,7 +68,7 @@ SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be s
 SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
 REFUSED_WIDE = 1.6  # a group refused whole and narrower than this share of the line's height
 # (a letter's width) is split only into parts read this surely ...
-REFUSED_PART_SURE = 0.9
+REFUSED_PART_SURE = 0.97
 REFUSED_PART_WIDE = 0.45  # ... and at least this wide (share of the height): a letter's strokes
 # cut apart are read as sure 1s, and touching "11" is refused with them; wider groups are
 # touching digits more often than letters, and split like any doubtful group
