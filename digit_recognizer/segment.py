@@ -58,9 +58,10 @@ DOT_SIDE = 1.8  # a mark whose sides are both under this many stroke widths is a
 DUST_AREA = 0.5  # components under this many squared stroke widths (and under ...
 DUST_FRACTION = 0.03  # ... this share of the largest component) are dust
 MERGE_OVERLAP = 0.5  # merge components overlapping horizontally by this share of the narrower
-STACKED = 0.25  # ... or, as written, one above the other (rows shared: at most this share of
-# the shorter one's height, and no wider gap): an 8's two loops, which the slant of each loop
-# alone would shear apart
+STACKED = 0.25  # ... or, as written, one on top of the other (rows shared: at most this share
+# of the shorter one's height, and no wider gap): an 8's two loops, which the slant of each
+# loop alone would shear apart
+STACKED_SIZE = 0.4  # ... and when the shorter is at least this share of the taller's height
 MARK_HEIGHT = 0.4  # a group lower than this share of the line's height is a mark, not a digit
 FLAG_REACH = 0.2  # a mark above a digit's middle within this share of its height is its flag
 LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above another: several lines
@@ -181,7 +182,7 @@ def segment(ink: np.ndarray, classify: Classify,
             raise TooManyDigitsError(too_many_digits(len(comps)))
         raise ImageInputError("The drawing is too small to read: draw the digits larger.")
     _check_one_line(box, comps, tallest)
-    groups = _merge(box, comps, stroke, labels, _written_columns(labels, comps, shifts))
+    groups = _merge(box, comps, stroke, labels, shifts)
     height = float(np.median([g.height for g in groups if g.height >= MARK_HEIGHT * tallest]))
     digits, marks = [], []
     for g in groups:
@@ -358,38 +359,38 @@ def _check_one_line(box: dict, comps: list[int], tallest: int) -> None:
         raise SeveralLinesError(SEVERAL_LINES)
 
 
-def _written_columns(labels: np.ndarray, comps: list[int], shifts: np.ndarray
-                     ) -> dict[int, tuple[int, int]]:
-    """Each component's first and last-plus-one column in the picture as written (``labels``
-    are of the upright frame)."""
-    ys, xs = np.nonzero(labels)
-    cols = xs - (shifts - shifts.min())[ys]
-    which = labels[ys, xs]
-    index = [i + 1 for i in comps]
-    lows = ndimage.minimum(cols, which, index)
-    highs = ndimage.maximum(cols, which, index)
-    return {i: (int(lo), int(hi) + 1) for i, lo, hi in zip(comps, lows, highs)}
+def _written_columns(labels: np.ndarray, i: int, box: tuple[int, int, int, int],
+                     moved: np.ndarray) -> tuple[int, int]:
+    """Component ``i``'s first and last + 1 column in the picture as written."""
+    top, left, bottom, right = box
+    ys, xs = np.nonzero(labels[top:bottom, left:right] == i + 1)
+    cols = xs + left - moved[ys + top]
+    return int(cols.min()), int(cols.max()) + 1
 
 
-def _stacked(a: tuple[int, int, int, int], b: tuple[int, int, int, int],
-             written_a: tuple[int, int], written_b: tuple[int, int]) -> bool:
-    """One component above the other, as written: columns shared by MERGE_OVERLAP of the
-    narrower, rows shared (or a gap between them) of at most STACKED of the shorter's height."""
-    (ta, _, ba, _), (tb, _, bb, _) = a, b
-    rows = min(ba, bb) - max(ta, tb)  # < 0: a gap
-    if abs(rows) > STACKED * min(ba - ta, bb - tb):
+def _stacked(a: int, b: int, box: dict, labels: np.ndarray, moved: np.ndarray) -> bool:
+    """Component ``a`` and ``b`` one on top of the other, as written: of like heights (the
+    shorter at least STACKED_SIZE of the taller: not a comma under a digit), rows shared (or
+    a gap between them) of at most STACKED of the shorter's height, and columns as written
+    shared by MERGE_OVERLAP of the narrower."""
+    (ta, _, ba, _), (tb, _, bb, _) = box[a], box[b]
+    shorter, taller = sorted((ba - ta, bb - tb))
+    if shorter < STACKED_SIZE * taller:
         return False
-    (la, ra), (lb, rb) = written_a, written_b
+    rows = min(ba, bb) - max(ta, tb)  # < 0: a gap
+    if abs(rows) > STACKED * shorter:
+        return False
+    la, ra = _written_columns(labels, a, box[a], moved)
+    lb, rb = _written_columns(labels, b, box[b], moved)
     return min(ra, rb) - max(la, lb) >= MERGE_OVERLAP * min(ra - la, rb - lb)
 
 
 def _merge(box: dict, comps: list[int], stroke: float, labels: np.ndarray,
-           written: dict[int, tuple[int, int]]) -> list[_Group]:
+           shifts: np.ndarray) -> list[_Group]:
     """Groups of components that belong to one digit: horizontal overlap of half the
-    narrower's width, or one above the other as written (``written``: each component's
-    columns in the picture as written); a dot (a broken stroke, a pen's lift) only when it
-    lies inside the other's box or within a stroke's width of its ink: a period stands
-    apart."""
+    narrower's width, or one on top of the other as written (``shifts``: the upright frame's
+    row shifts); a dot (a broken stroke, a pen's lift) only when it lies inside the other's
+    box or within a stroke's width of its ink: a period stands apart."""
     parent = {i: i for i in comps}
 
     def find(i):
@@ -420,9 +421,10 @@ def _merge(box: dict, comps: list[int], stroke: float, labels: np.ndarray,
                 if not (ts >= tb_ and bs <= bb_ and ls >= lb_ and rs <= rb_):
                     continue
             parent[find(a)] = find(b)
+    moved = shifts - shifts.min()
     for a_pos, a in enumerate(comps):  # however far apart the upright frame puts them
         for b in comps[a_pos + 1:]:
-            if not (is_dot(a) or is_dot(b)) and _stacked(box[a], box[b], written[a], written[b]):
+            if not (is_dot(a) or is_dot(b)) and _stacked(a, b, box, labels, moved):
                 parent[find(a)] = find(b)
     reach = max(1, int(np.ceil(stroke)))
     for d in comps:
@@ -532,11 +534,11 @@ def _candidates(written, shifts, own, g: _Group, height: float, typical: float, 
             crop = _crop(written, shifts, part, g.top, g.left)
             rows, cols = ndimage.find_objects(part.astype(np.int8))[0]
             parts[(i, j)] = len(crops)
-            widths[len(crops)] = crop.shape[1]
+            widths[len(crops)] = cols.stop - cols.start  # upright, as the group's own width
             crops.append(crop)
             boxes.append((g.top + rows.start, g.left + cols.start, g.top + rows.stop,
                           g.left + cols.stop))
-    return {"parts": parts, "widths": widths, "n": len(lines), "width": w}
+    return {"parts": parts, "widths": widths, "n": len(lines), "width": w}  # widths: upright
 
 
 def drop_fragments(part: np.ndarray) -> np.ndarray:

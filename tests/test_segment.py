@@ -34,8 +34,9 @@ def strokes(name: str) -> list[list[tuple[float, float]]]:
     }[name]
 
 
-def canvas_with(items, width=None, height=400, pen=PEN) -> np.ndarray:
-    """RGBA sketch: items are (name, x, y, w, h) digits or ("dot", x, y, r) marks."""
+def canvas_with(items, width=None, height=400, pen=PEN, slant=0.0) -> np.ndarray:
+    """RGBA sketch: items are (name, x, y, w, h) digits, written with ``slant`` (columns
+    right per row up), or ("dot", x, y, r) marks."""
     width = width or max(int(i[1] + (i[3] if i[0] != "dot" else i[3]) + 60) for i in items)
     mask = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(mask)
@@ -46,7 +47,7 @@ def canvas_with(items, width=None, height=400, pen=PEN) -> np.ndarray:
             continue
         name, x, y, w, h = item
         for path in strokes(name):
-            points = [(x + px * w, y + py * h) for px, py in path]
+            points = [(x + px * w + slant * (1 - py) * h, y + py * h) for px, py in path]
             draw.line(points, fill=255, width=pen, joint="curve")
             for px, py in points:
                 draw.ellipse([px - pen / 2, py - pen / 2, px + pen / 2, py + pen / 2], fill=255)
@@ -105,25 +106,28 @@ def test_touching_pair_is_split():
     assert pieces[0].box[1] < pieces[1].box[1]
 
 
-def narrow_judge(batch: np.ndarray) -> np.ndarray:
-    """An 11-class stub: a crop much narrower than tall is a sure 1; anything wider is "not a
-    digit" (as a model reads two touching 1s)."""
-    out = np.zeros((len(batch), 11), np.float32)
-    for k, image in enumerate(batch[..., 0]):
-        cols = np.flatnonzero(image.max(axis=0) > 0.3)
-        rows = np.flatnonzero(image.max(axis=1) > 0.3)
-        aspect = (np.ptp(cols) + 1) / (np.ptp(rows) + 1) if cols.size and rows.size else 0
-        out[k, 1 if aspect < 0.45 else 10] = 1.0
-    return out
-
-
 def test_letter_wide_group_refused_whole_is_not_read_as_sure_ones():
-    # two wide-flagged 1s touching, as a letter's strokes look (a "V", an "n"): read whole as
-    # "not a digit", its parts as sure 1s; it is refused, not read as "11"
-    picture = canvas_with([("1", 40, 120, 0.9 * H, H), ("1", 85, 120, 0.9 * H, H)], width=400)
-    assert len(segment(ink(picture), None)) == 1  # one group
-    with pytest.raises(NotADigitError):
-        read_picture(ink(picture), narrow_judge, 0.9)
+    # a 4, then two wide-flagged 1s touching, as a letter's strokes look (a "V", an "n"):
+    # the pair is read whole as "not a digit", and each narrow part as a sure 1
+    picture = canvas_with([("4", 40, 120, 0.6 * H, H), ("1", 200, 120, 1.2 * H, H),
+                           ("1", 245, 120, 1.2 * H, H)], width=600)
+    calls = []
+
+    def judge(batch):
+        calls.append(len(batch))
+        out = np.zeros((len(batch), 11), np.float32)
+        if len(calls) == 1:  # the groups read whole: the 4, and the pair refused
+            out[0, 4] = out[1:, 10] = 1.0
+            return out
+        for k, image in enumerate(batch[..., 0]):  # the parts: a sure 1 if taller than wide
+            cols = np.flatnonzero(image.max(axis=0) > 0.3)
+            rows = np.flatnonzero(image.max(axis=1) > 0.3)
+            out[k, 1 if np.ptp(rows) > np.ptp(cols) else 10] = 1.0
+        return out
+
+    with pytest.raises(NotADigitError, match="^Not a digit at position 2 of 2"):
+        read_picture(ink(picture), judge, 0.9)  # refused, not read as "411"
+    assert len(calls) == 2  # the split was tried, and its narrow parts were not taken
 
 
 def test_letter_wide_group_refused_whole_is_split_into_sure_digit_wide_parts():
@@ -362,6 +366,18 @@ def test_digits_are_cropped_as_written_not_deskewed():
     ink_of_one = ink(np.asarray(picture))
     (piece,) = segment(ink_of_one, uniform)
     np.testing.assert_allclose(piece.crop, find_digit(ink_of_one))
+
+
+def test_a_comma_below_a_slanted_1_is_a_separator_not_its_foot():
+    """As written, a forward-slanted 1 spans the columns right of its foot, where a comma
+    hangs: it is not on top of the comma, which stays a separator."""
+    picture = canvas_with([("1", 40, 120, 0.3 * H, H), ("5", 150, 120, 0.6 * H, H)],
+                          width=600, slant=0.5)
+    comma = Image.new("L", (600, 400))
+    ImageDraw.Draw(comma).line([(100, 136 + H), (90, 180 + H)], fill=255, width=PEN)
+    picture[..., 3] = np.maximum(picture[..., 3], np.asarray(comma))
+    with pytest.raises(SeparatorError):
+        segment(ink(picture), uniform)
 
 
 def test_an_eight_of_two_slanted_loops_stays_one():
