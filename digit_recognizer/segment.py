@@ -39,6 +39,7 @@ Method (one line of 1-12 digits):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -301,7 +302,8 @@ def _classify(classify: Classify | None, pixels: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------- slant
 def _slant_shifts(mask: np.ndarray) -> np.ndarray:
-    """Per-row column shifts that make the writing upright. The slant is MNIST's own deskew
+    """Per-row column shifts (the least 0) that make the writing upright: the upright frame's
+    column of a pixel is its written column plus its row's shift. The slant is MNIST's own deskew
     measure, pooled over the components: the covariance of column and row over the row
     variance, each component about its own centre (so the line's layout does not count)."""
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
@@ -317,12 +319,12 @@ def _slant_shifts(mask: np.ndarray) -> np.ndarray:
     if abs(slant) < 0.05:
         return np.zeros(mask.shape[0], np.int64)
     rows = np.arange(mask.shape[0])
-    return np.round(slant * (rows - rows[-1])).astype(np.int64)
+    shifts = np.round(slant * (rows - rows[-1])).astype(np.int64)
+    return shifts - shifts.min()
 
 
 def _shear(image: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-    """Move each row right by its shift (minus the least), widening the image to fit."""
-    shifts = shifts - shifts.min()
+    """Move each row right by its shift, widening the image to fit."""
     if not shifts.any():
         return image
     h, w = image.shape
@@ -335,7 +337,7 @@ def _shear(image: np.ndarray, shifts: np.ndarray) -> np.ndarray:
 def _unshear_box(box: tuple[int, int, int, int], shifts: np.ndarray) -> tuple[int, int, int, int]:
     """A box of the upright frame as the box around the same strokes in the picture's frame."""
     top, left, bottom, right = box
-    moved = (shifts - shifts.min())[top:bottom]
+    moved = shifts[top:bottom]
     return (top, max(0, int(left - moved.max())), bottom, int(right - moved.min()))
 
 
@@ -360,19 +362,19 @@ def _check_one_line(box: dict, comps: list[int], tallest: int) -> None:
 
 
 def _written_columns(labels: np.ndarray, i: int, box: tuple[int, int, int, int],
-                     moved: np.ndarray) -> tuple[int, int]:
+                     shifts: np.ndarray) -> tuple[int, int]:
     """Component ``i``'s first and last + 1 column in the picture as written."""
     top, left, bottom, right = box
     ys, xs = np.nonzero(labels[top:bottom, left:right] == i + 1)
-    cols = xs + left - moved[ys + top]
+    cols = xs + left - shifts[ys + top]
     return int(cols.min()), int(cols.max()) + 1
 
 
-def _stacked(a: int, b: int, box: dict, labels: np.ndarray, moved: np.ndarray) -> bool:
+def _stacked(a: int, b: int, box: dict, written: Callable[[int], tuple[int, int]]) -> bool:
     """Component ``a`` and ``b`` one on top of the other, as written: of like heights (the
     shorter at least STACKED_SIZE of the taller: not a comma under a digit), rows shared (or
     a gap between them) of at most STACKED of the shorter's height, and columns as written
-    shared by MERGE_OVERLAP of the narrower."""
+    shared by MERGE_OVERLAP of the narrower (``written``: a component's columns as written)."""
     (ta, _, ba, _), (tb, _, bb, _) = box[a], box[b]
     shorter, taller = sorted((ba - ta, bb - tb))
     if shorter < STACKED_SIZE * taller:
@@ -380,8 +382,7 @@ def _stacked(a: int, b: int, box: dict, labels: np.ndarray, moved: np.ndarray) -
     rows = min(ba, bb) - max(ta, tb)  # < 0: a gap
     if abs(rows) > STACKED * shorter:
         return False
-    la, ra = _written_columns(labels, a, box[a], moved)
-    lb, rb = _written_columns(labels, b, box[b], moved)
+    (la, ra), (lb, rb) = written(a), written(b)
     return min(ra, rb) - max(la, lb) >= MERGE_OVERLAP * min(ra - la, rb - lb)
 
 
@@ -421,10 +422,10 @@ def _merge(box: dict, comps: list[int], stroke: float, labels: np.ndarray,
                 if not (ts >= tb_ and bs <= bb_ and ls >= lb_ and rs <= rb_):
                     continue
             parent[find(a)] = find(b)
-    moved = shifts - shifts.min()
+    written = functools.cache(lambda i: _written_columns(labels, i, box[i], shifts))
     for a_pos, a in enumerate(comps):  # however far apart the upright frame puts them
         for b in comps[a_pos + 1:]:
-            if not (is_dot(a) or is_dot(b)) and _stacked(a, b, box, labels, moved):
+            if not (is_dot(a) or is_dot(b)) and _stacked(a, b, box, written):
                 parent[find(a)] = find(b)
     reach = max(1, int(np.ceil(stroke)))
     for d in comps:
@@ -468,7 +469,7 @@ def _crop(written: np.ndarray, shifts: np.ndarray, own: np.ndarray, top: int, le
     slanted as they were written (as MNIST's are): the upright frame only finds them, and its
     whole-pixel row shifts would make a small picture's strokes jagged."""
     h, w = own.shape
-    moved = (shifts - shifts.min())[top:top + h, None]
+    moved = shifts[top:top + h, None]
     # the written columns these rows can reach: upright column = written column + moved
     first = max(0, left - int(moved.max()))
     last = min(written.shape[1], left + w - int(moved.min()))

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 from PIL import Image
 
 from benchmarks.client import api_argument
@@ -143,7 +144,7 @@ def print_latency(reader: DigitReader, model_path, test: tuple[np.ndarray, np.nd
                 start = time.perf_counter()
                 try:
                     read(path)
-                except Exception:  # a refusal takes its time like a reading
+                except (AppError, ImageInputError):  # a refusal takes its time too
                     pass
                 if trial >= 0:
                     times[length].append(time.perf_counter() - start)
