@@ -5,7 +5,8 @@
     result.model          # stock Keras layers, temperature-scaled: save it as it is
     result.calibration    # {"temperature", "not_a_digit_threshold", "validation": {...}}
 
-The training set is MNIST's digits plus continental variants of some of them (crossed 7s,
+The training set is MNIST's digits (a share redrawn with a pen, as the app sees drawings:
+digit_recognizer.redraw) plus continental variants of some of them (crossed 7s,
 flagged 1s, open 4s, straight-stemmed 9s: digit_recognizer.continental) and "not a digit"
 negatives (letters, marks, digit pairs: digit_recognizer.negatives), all made from the
 training split; the validation split gets its own, from its own digits. After training, the
@@ -37,6 +38,7 @@ from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, NUM_DIGITS, ModelC
 from digit_recognizer.model_folder import BACKUP_PROGRESS, BACKUP_WEIGHTS
 from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
 from digit_recognizer.preprocess import mnist_to_input
+from digit_recognizer.redraw import redraw_with_pen
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class TrainConfig:
     validation_size: int = 5000  # images carved out of the 60k training set
     steps_per_execution: int = 10  # optimiser steps per call into TensorFlow: the same maths
     # with a tenth of the per-batch Python round trips (callbacks then see every 10th batch)
+    pen_share: float = 0.25  # share of the training digits replaced by themselves redrawn with a
+    # pen, as the app sees drawings (digit_recognizer.redraw); replaced, not added: same epoch
     continental_share: float = 0.12  # continental variants added, per training digit
     context_share: float = 0.12  # digits cut out of numbers (with stubs of their neighbours:
     # digit_recognizer.context) added, per training digit
@@ -67,7 +71,7 @@ PRESETS: dict[str, TrainConfig] = {
     # small net without batch norm (costly on CPUs) or augmentation, trained hard for 3 epochs
     # without continental variants or negatives (making them takes longer than this training)
     "quick": TrainConfig(epochs=3, learning_rate=6e-3, warmup_epochs=0.2, weight_decay=1e-4,
-                         label_smoothing=0.0, augment=None, continental_share=0.0,
+                         label_smoothing=0.0, augment=None, pen_share=0.0, continental_share=0.0,
                          context_share=0.0, negative_share=0.0,
                          model=ModelConfig(widths=(12, 24), convs_per_stage=1, downsample="pool",
                                            dense_units=128, dropout=0.0, batch_norm=False)),
@@ -84,10 +88,15 @@ class TrainResult:
 
 def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.random.Generator
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Digits plus their continental variants, digits cut out of numbers and "not a digit"
-    negatives (label NOT_A_DIGIT), all made from these digits, in the shares ``config`` sets;
-    and which images are digits written alone (the digits and their variants: the refusal
-    threshold is set on those)."""
+    """Digits (a share of them redrawn with a pen) plus their continental variants, digits cut
+    out of numbers and "not a digit" negatives (label NOT_A_DIGIT), all made from these digits,
+    in the shares ``config`` sets; and which images are digits written alone (the digits and
+    their variants: the refusal threshold is set on those)."""
+    count = round(config.pen_share * len(x))
+    if count:
+        chosen = rng.choice(len(x), count, replace=False)
+        x = x.copy()
+        x[chosen] = redraw_with_pen(x[chosen], rng)
     xs, ys = [x], [y]
     candidates = np.flatnonzero(np.isin(y, list(EDITS)))  # 1, 4, 7, 9
     count = min(len(candidates), round(config.continental_share * len(x)))
