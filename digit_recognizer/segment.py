@@ -629,8 +629,8 @@ def _best_split(plan: dict, probabilities: np.ndarray, height: float, typical: f
     return chosen[::-1]
 
 
-def _part_score(p: np.ndarray, aspect: float, threshold: float, whole: bool,
-                least: float = PART_CONFIDENCE, narrowest: float = 0.0) -> float | None:
+def _part_score(p: np.ndarray, aspect: float, threshold: float, whole: bool, least: float,
+                narrowest: float) -> float | None:
     """Log-score of one part (None: not acceptable as a part of a split: read less surely
     than ``least``, refused, or narrower than ``narrowest`` heights): its best digit's
     probability (an 11th "not a digit" answer takes its share away), a prior against parts

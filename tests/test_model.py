@@ -73,10 +73,13 @@ def test_with_temperature_softens_the_same_logits_and_keeps_stock_layers(tmp_pat
 
 def test_training_set_adds_variants_cut_out_digits_and_negatives(mnist_test):
     x, y = mnist_test
-    config = TrainConfig(continental_share=0.1, context_share=0.1, negative_share=0.2)
+    config = TrainConfig(pen_share=0.2, continental_share=0.1, context_share=0.1,
+                         negative_share=0.2)
     x_all, y_all, alone = with_extras(x[:500], y[:500], config, np.random.default_rng(0))
     assert x_all.dtype == np.uint8 and x_all.shape[1:] == (28, 28)
-    np.testing.assert_array_equal(x_all[:500], x[:500])  # the digits themselves come first
+    np.testing.assert_array_equal(y_all[:500], y[:500])  # the digits themselves come first,
+    redrawn = (x_all[:500] != x[:500]).any(axis=(1, 2))  # a fifth of them redrawn with a pen
+    assert redrawn.sum() == 100
     variants = y_all[500:alone.sum()]
     assert set(variants) <= {1, 4, 7, 9}
     assert 30 <= len(variants) <= 50  # a few edits may be impossible
