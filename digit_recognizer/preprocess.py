@@ -342,21 +342,27 @@ def normalize_digit(crop: np.ndarray) -> np.ndarray:
     """Cropped ink -> 28x28 float32 in MNIST's form (20 px box, MNIST stroke width, centred)."""
     mask = stroke_mask(crop)
     # Redraw strokes outside MNIST's usual width (thin pens, fat markers relative to the
-    # digit's size) at the nearest usual width, by growing or shrinking them the same amount
-    # on each side, using distances to the nearest stroke (or background) pixel. Growing by c
-    # widens the strokes by 2c and the digit's box too: solve (w + 2c) / (side + 2c) = ratio.
+    # digit's size) at the nearest usual width. Growing by c widens the strokes by 2c and the
+    # digit's box too: solve (w + 2c) / (side + 2c) = ratio.
     width, side = stroke_width(mask), max(mask.shape)
     ratio = float(np.clip(width / side, *MNIST_STROKE_RANGE))
-    change = (ratio * side - width) / (2 * (1 - ratio))
-    if change > 0.5:
-        mask = ndimage.distance_transform_edt(~mask) <= change
-    elif change < -0.5:
-        thinned = ndimage.distance_transform_edt(mask) > -change
-        if thinned.sum() > 0.2 * mask.sum():  # never erase most of a digit
-            mask = thinned
-    mask = _tight(mask)
+    mask = _tight(change_stroke_width(mask, (ratio * side - width) / (2 * (1 - ratio))))
     digit = np.clip(_fit(mask.astype(np.float32), MNIST_BOX, Image.Resampling.BOX), 0.0, 1.0)
     return _center_by_mass(digit)
+
+
+def change_stroke_width(mask: np.ndarray, change: float, keep: float = 0.2) -> np.ndarray:
+    """Strokes grown (``change`` > 0) or shrunk (< 0) by ``|change|`` pixels on each side, by
+    the distance to the nearest stroke (or background) pixel; changes under half a pixel are
+    not made, nor a shrink that would leave no more than ``keep`` of the strokes (it would
+    erase most of a digit)."""
+    if change > 0.5:
+        return ndimage.distance_transform_edt(~mask) <= change
+    if change < -0.5:
+        thinned = ndimage.distance_transform_edt(mask) > -change
+        if thinned.sum() > keep * mask.sum():
+            return thinned
+    return mask
 
 
 def _center_by_mass(digit: np.ndarray) -> np.ndarray:

@@ -69,7 +69,8 @@ PRESETS: dict[str, TrainConfig] = {
     "full": TrainConfig(),
     # a fast run (99.3% in ~0.3x the keras-io reference's time, 0.22-0.32x by the round): a
     # small net without batch norm (costly on CPUs) or augmentation, trained hard for 3 epochs
-    # without continental variants or negatives (making them takes longer than this training)
+    # without pen redraws, continental variants or negatives (making them takes longer than
+    # this training)
     "quick": TrainConfig(epochs=3, learning_rate=6e-3, warmup_epochs=0.2, weight_decay=1e-4,
                          label_smoothing=0.0, augment=None, pen_share=0.0, continental_share=0.0,
                          context_share=0.0, negative_share=0.0,
@@ -91,7 +92,8 @@ def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.rando
     """Digits (a share of them redrawn with a pen) plus their continental variants, digits cut
     out of numbers and "not a digit" negatives (label NOT_A_DIGIT), all made from these digits,
     in the shares ``config`` sets; and which images are digits written alone (the digits and
-    their variants: the refusal threshold is set on those)."""
+    their variants: the refusal threshold is set on those). The variants, cut-out digits and
+    negatives are made after the redraw, so some of them are made from redrawn digits."""
     count = round(config.pen_share * len(x))
     if count:
         chosen = rng.choice(len(x), count, replace=False)
@@ -269,7 +271,7 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
     calibrate on the validation split.
 
     ``fit_data`` and ``val_data`` are MNIST digits (uint8 (N, 28, 28), labels 0-9); each gets
-    its continental variants and negatives here. The backup (weights, optimiser state, epoch,
+    its pen redraws, continental variants, cut-out digits and negatives here (``with_extras``). The backup (weights, optimiser state, epoch,
     history) is written every ``backup_every_batches`` batches and at each epoch end, so a
     killed run loses at most that many batches; ``backup_dir`` is deleted when training
     completes.

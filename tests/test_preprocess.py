@@ -20,8 +20,9 @@ from scipy import ndimage
 
 from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
-                                         MNIST_STROKE_RATIO, ImageInputError, find_digit,
-                                         image_to_input, stroke_mask, stroke_ratio, to_mnist)
+                                         MNIST_STROKE_RATIO, ImageInputError, change_stroke_width,
+                                         find_digit, image_to_input, stroke_mask, stroke_ratio,
+                                         to_mnist)
 from helpers import write_huge_blank_png
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -423,3 +424,12 @@ def test_decompression_bomb_refused_in_process(tmp_path, monkeypatch):
     with pytest.warns(Image.DecompressionBombWarning):  # PIL only warns below twice its limit
         assert "too large" in refusal(path)
     assert decoded == []  # refused from the header: not one pixel decoded
+
+
+def test_strokes_grow_and_shrink_by_the_same_amount_on_each_side():
+    line = np.zeros((21, 21), bool)
+    line[:, 8:13] = True  # a 5 px stroke
+    assert change_stroke_width(line, 2.0)[10].sum() == 9
+    assert change_stroke_width(line, -1.0)[10].sum() == 3
+    assert change_stroke_width(line, 0.4) is line  # under half a pixel: left alone
+    assert change_stroke_width(line, -2.4, keep=0.5) is line  # would erase most of it

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from scipy import ndimage
 
 from digit_recognizer.preprocess import find_digit, normalize_digit
 from digit_recognizer.redraw import redraw_with_pen
 
 
-def overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two images' strokes (over half the peak)."""
+def coverage(a: np.ndarray, b: np.ndarray, reach: int = 2) -> float:
+    """The smaller of: the share of a's strokes (over half the peak) within ``reach`` pixels of
+    b's, and the other way round. Another pen moves a stroke's edges by a pixel or two."""
     a, b = a > 127, b > 127
-    return float((a & b).sum() / max((a | b).sum(), 1))
+
+    def near(x, y):
+        return (x & ndimage.binary_dilation(y, iterations=reach)).sum() / max(x.sum(), 1)
+
+    return float(min(near(a, b), near(b, a)))
 
 
 def test_redrawn_digits_keep_shape_order_and_blanks(mnist_test):
@@ -23,14 +30,15 @@ def test_redrawn_digits_keep_shape_order_and_blanks(mnist_test):
     np.testing.assert_array_equal(redrawn, redraw_with_pen(images, np.random.default_rng(0)))
 
 
-def test_redrawn_digit_is_the_same_digit_in_the_apps_form(mnist_test):
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_redrawn_digit_is_the_same_digit_in_the_apps_form(mnist_test, seed):
     x, _ = mnist_test
-    redrawn = redraw_with_pen(x[:50], np.random.default_rng(1))
-    for original, pen in zip(x[:50], redrawn):
-        as_app = (normalize_digit(find_digit(original / 255.0)) * 255).astype(np.uint8)
-        assert overlap(pen, as_app) > 0.4  # the same strokes, drawn with another pen
-        rows, cols = np.nonzero(pen > 0)
-        assert max(np.ptp(rows), np.ptp(cols)) + 1 in (19, 20, 21)  # MNIST's 20 px box
+    as_app = [(normalize_digit(find_digit(o / 255.0)) * 255).astype(np.uint8) for o in x[:50]]
+    redrawn = redraw_with_pen(x[:50], np.random.default_rng(seed))
+    same = [coverage(pen, app) for pen, app in zip(redrawn, as_app)]
+    other = [coverage(pen, app) for pen, app in zip(redrawn, as_app[1:] + as_app[:1])]
+    assert np.median(same) >= 0.98 and np.mean(np.array(same) >= 0.9) >= 0.95
+    assert np.median(other) < 0.8  # the measure tells one digit from another
 
 
 def test_pens_differ_from_draw_to_draw(mnist_test):
