@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digit_recognizer.preprocess import normalize_digit
+from digit_recognizer.preprocess import mnist_pixels
 from digit_recognizer.segment import drop_fragments, seams
 
 GAP = (-0.22, 0.05)  # ink-box gap to a neighbour, share of the digit's height (< 0: overlap)
@@ -101,5 +101,5 @@ def cut_from_numbers(digits: np.ndarray, others: np.ndarray, rng: np.random.Gene
         else:
             neighbours = [pick(), None] if rng.random() < 0.5 else [None, pick()]
         crop = cut_from_number(digit, neighbours, rng)
-        out[k] = (normalize_digit(crop) * 255).round().astype(np.uint8)
+        out[k] = mnist_pixels(crop)
     return out

@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from digit_recognizer.preprocess import normalize_digit, stroke_width
+from digit_recognizer.preprocess import mnist_pixels, stroke_width
 
 SCALE = 4  # edits happen on a 4x enlarged mask: a 20 px tall digit is 80 px tall
 FLAG_PAD = 60  # room beside a 1 for its flag and foot (at most 0.6 of its height each way)
@@ -77,8 +77,7 @@ def _finish(mask: np.ndarray) -> Optional[np.ndarray]:
         sizes[0] = 0
         mask = (sizes >= SPECK_FRACTION * sizes.max())[labels]
     rows, cols = _box(mask)
-    digit = normalize_digit(mask[rows, cols].astype(np.float32))
-    return (digit * 255).round().astype(np.uint8)
+    return mnist_pixels(mask[rows, cols].astype(np.float32))
 
 
 def _box(mask: np.ndarray) -> tuple[slice, slice]:

@@ -29,7 +29,7 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from digit_recognizer.preprocess import normalize_digit
+from digit_recognizer.preprocess import mnist_pixels
 
 LETTERS = "ACEFHKLMNPRUVWXYacdefhkmnprtuvwxy"  # Latin letters not written like a digit
 SYMBOLS = "+=?!#$%&@*<>~"  # (not "/", "|", "(", ")": a slanted or curved 1 looks like them)
@@ -308,4 +308,4 @@ def make_negatives(kinds: dict[str, tuple[float, Generator]], n: int, rng: np.ra
 
 def in_mnist_form(crops: list[np.ndarray]) -> np.ndarray:
     """Drawn negatives (ink crops) as the app would show them to the model: uint8 (n, 28, 28)."""
-    return np.stack([(normalize_digit(crop) * 255).round().astype(np.uint8) for crop in crops])
+    return np.stack([mnist_pixels(crop) for crop in crops])

@@ -391,8 +391,13 @@ def mnist_to_input(images):
 
 def to_mnist(source: ImageSource) -> np.ndarray:
     """Any picture of one digit -> uint8 (28, 28) pixels in MNIST's form (as MNIST stores them)."""
-    digit = normalize_digit(find_digit(ink_map(load_image(source))))
-    return (digit * 255).round().astype(np.uint8)
+    return mnist_pixels(find_digit(ink_map(load_image(source))))
+
+
+def mnist_pixels(crop: np.ndarray) -> np.ndarray:
+    """``normalize_digit(crop)`` stored as MNIST stores its images: uint8 (28, 28), 0-255 (the
+    form the training set's variants and negatives are kept in)."""
+    return (normalize_digit(crop) * 255).round().astype(np.uint8)
 
 
 def image_to_input(source: ImageSource) -> np.ndarray:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from digit_recognizer.preprocess import change_stroke_width, find_digit, normalize_digit
+from digit_recognizer.preprocess import change_stroke_width, find_digit, mnist_pixels
 
 SCALE = 4  # strokes are cut out of a 4x (bicubic) enlargement: smooth edges at any level
 INK_LEVEL = (0.25, 0.7)  # the share of the peak cut as stroke: heavy hand .. light hand
@@ -50,5 +50,4 @@ def _redrawn(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
                      np.float32)
     mask = big > rng.uniform(*INK_LEVEL) * big.max()
     mask = change_stroke_width(mask, rng.uniform(*PEN_CHANGE), KEEP_WHEN_THINNED)
-    digit = normalize_digit(find_digit(mask.astype(np.float32)))
-    return (digit * 255).round().astype(np.uint8)
+    return mnist_pixels(find_digit(mask.astype(np.float32)))
