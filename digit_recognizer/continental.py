@@ -31,11 +31,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from digit_recognizer.preprocess import mnist_pixels, stroke_width
+from digit_recognizer.preprocess import stroke_width, strokes_to_mnist
 
 SCALE = 4  # edits happen on a 4x enlarged mask: a 20 px tall digit is 80 px tall
 FLAG_PAD = 60  # room beside a 1 for its flag and foot (at most 0.6 of its height each way)
-SPECK_FRACTION = 0.03  # pieces under this share of the largest are dropped, as find_digit does
 
 Edit = Callable[[np.ndarray, np.random.Generator], Optional[np.ndarray]]
 
@@ -65,19 +64,6 @@ def _measured(image: np.ndarray) -> Optional[tuple[np.ndarray, slice, int, float
         return None
     rows, _ = _box(mask)
     return mask, rows, rows.stop - rows.start, stroke_width(mask)
-
-
-def _finish(mask: np.ndarray) -> Optional[np.ndarray]:
-    """Edited mask -> uint8 28x28 in MNIST's form, through the app's own normalize_digit."""
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
-    if count == 0:
-        return None
-    if count > 1:  # an erasure can leave a crumb of a stroke behind; a writer's pen would not
-        sizes = np.bincount(labels.ravel(), minlength=count + 1)
-        sizes[0] = 0
-        mask = (sizes >= SPECK_FRACTION * sizes.max())[labels]
-    rows, cols = _box(mask)
-    return mnist_pixels(mask[rows, cols].astype(np.float32))
 
 
 def _box(mask: np.ndarray) -> tuple[slice, slice]:
@@ -184,7 +170,7 @@ def cross_seven(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndar
     direction = np.array([np.cos(tilt), -np.sin(tilt)])
     start = np.array([centre, y]) - left * direction
     end = start + length * direction
-    return _finish(_draw(mask, _curve(start, end, rng.uniform(-0.04, 0.04)), sw))
+    return strokes_to_mnist(_draw(mask, _curve(start, end, rng.uniform(-0.04, 0.04)), sw))
 
 
 def flag_one(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndarray]:
@@ -224,7 +210,7 @@ def flag_one(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndarray
         shift = rng.uniform(-0.15, 0.15) * half
         mask = _draw(mask, [tuple(bottom - (half - shift) * across),
                             tuple(bottom + (half + shift) * across)], sw)
-    return _finish(mask)
+    return strokes_to_mnist(mask)
 
 
 def _bar_row(mask: np.ndarray, rows: slice) -> int:
@@ -320,7 +306,7 @@ def open_four(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndarra
     space = _holes(fat) & (yy < bar) & (xx < stem_left + sw)
     if space.sum() > 0.25 * sw * sw:
         return None
-    return _finish(opened)
+    return strokes_to_mnist(opened)
 
 
 def straight_nine(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndarray]:
@@ -389,7 +375,7 @@ def straight_nine(image: np.ndarray, rng: np.random.Generator) -> Optional[np.nd
     end_y = rows.stop - sw / 2
     end = np.array([start[0] + lean * (end_y - start[1]), end_y])
     out = _draw(out, _curve(start, end, rng.uniform(-0.03, 0.03)), sw)
-    return _finish(out)
+    return strokes_to_mnist(out)
 
 
 EDITS: dict[int, Edit] = {1: flag_one, 4: open_four, 7: cross_seven, 9: straight_nine}

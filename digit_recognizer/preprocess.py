@@ -249,18 +249,26 @@ def find_digit(ink: np.ndarray) -> np.ndarray:
     For one digit (MNIST arrays, the drawn-digit benchmark); pictures of numbers go through
     ``digit_recognizer.segment``, which shares ``ink_mask`` and this module's ``normalize_digit``."""
     ink, mask = ink_mask(ink)
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
-    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, count + 1))
-    keep = np.flatnonzero(sizes >= SPECK_FRACTION * sizes.max()) + 1
-    mask = np.isin(labels, keep)
+    mask, pieces = without_specks(mask)
     rows, cols = _bounding_box(mask)
     # (the longer side of the ink's box: a number written along a long strip still counts)
     if max(rows.stop - rows.start, cols.stop - cols.start) < MIN_DIGIT_FRACTION * max(ink.shape):
         raise ImageInputError("The drawing is too small to read: draw the digit larger.")
-    if len(keep) > MAX_MARKS:
+    if pieces > MAX_MARKS:
         raise ImageInputError("No clear digit found: too many separate marks. "
                               "Write the digits on a plain background.")
     return soft_crop(ink, mask, (rows, cols))
+
+
+def without_specks(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The strokes without pieces under SPECK_FRACTION of the largest (dust, a crumb of a
+    stroke), and how many pieces are kept."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes[0] = 0
+    keep = sizes >= SPECK_FRACTION * sizes.max()
+    keep[0] = False  # the background
+    return keep[labels], int(keep.sum())
 
 
 def soft_crop(ink: np.ndarray, mask: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
@@ -392,6 +400,16 @@ def mnist_to_input(images):
 def to_mnist(source: ImageSource) -> np.ndarray:
     """Any picture of one digit -> uint8 (28, 28) pixels in MNIST's form (as MNIST stores them)."""
     return mnist_pixels(find_digit(ink_map(load_image(source))))
+
+
+def strokes_to_mnist(mask: np.ndarray) -> np.ndarray | None:
+    """A made-up digit's stroke mask (a continental edit, a pen redraw) -> uint8 (28, 28) in
+    MNIST's form, as the app makes a drawing's: specks dropped, cropped, ``mnist_pixels``.
+    None for an empty mask."""
+    if not mask.any():
+        return None
+    mask, _ = without_specks(mask)
+    return mnist_pixels(mask[_bounding_box(mask)].astype(np.float32))
 
 
 def mnist_pixels(crop: np.ndarray) -> np.ndarray:
