@@ -25,7 +25,10 @@ from scipy.optimize import minimize_scalar
 from digit_recognizer.model import NOT_A_DIGIT, NUM_DIGITS
 
 ECE_BINS = 15  # equal-width confidence bins, the usual choice in the calibration literature
-MAX_FALSE_REFUSALS = 0.0005  # share of validation digits the threshold may refuse
+MAX_FALSE_REFUSALS = 0.001  # share of validation digits the threshold may refuse: at 0.0005
+# (about the 3rd highest score of 6,900) the threshold was a noisy extreme, and on validation it
+# refused 6-10 percentage points fewer letters (of trained and untrained styles) to spare 0.05%
+# more digits
 MIN_THRESHOLD = 0.5
 _EPSILON = 1e-12
 

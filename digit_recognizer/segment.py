@@ -89,9 +89,10 @@ SPLIT_COST = 0.7  # log-prior against each part beyond the count a group's width
 FREE_TYPICAL = 1.3  # its width over this many typical widths (one, for a lone group)
 WHOLE_SURE = 0.9  # a wide group read whole less surely than this is tried as several digits
 PART_CONFIDENCE = 0.5  # a part of a split must be read as one digit at least this surely
-WIDE_PENALTY = 3.0  # log-prior per unit of a part's width (share of height) beyond WIDE_FROM:
-WIDE_FROM = 1.6  # flat 2s, 5s and 7s written alone reach 1.5 (at 1.2, 0.6% of MNIST's
-# validation digits were cut in two as sure halves: "22", "55")
+WIDE_PENALTY = 3.0  # log-prior per unit of width (share of height) beyond WIDE_FROM, which
+WIDE_FROM = 1.6  # only a group read whole reaches (parts of a split: MAX_PART). Flat 2s, 5s
+# and 7s reach 1.5: at 1.2, 0.6% of MNIST's validation digits were cut in two as sure halves
+# ("22", "55"), while touching digits that wide, read whole, are seldom sure of one digit
 NARROW_FROM = 0.35  # parts narrower than this share of the height are plausible as a 1 only
 NARROW_PENALTY = 2.0  # log-prior of a narrow part read as anything but a 1
 DOT_MARK = 0.25  # a mark beyond the digits with both sides under this share of height is dust

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digit_recognizer.negatives import (HELD_OUT_KINDS, LETTERS, SYMBOLS, TRAIN_KINDS,
-                                        draw_strokes, make_negatives, mark_strokes)
+from digit_recognizer.negatives import (HELD_OUT_KINDS, LETTERS, SCRIPT_GLYPHS, SYMBOLS,
+                                        TRAIN_KINDS, draw_strokes, hershey_letter_strokes,
+                                        make_negatives, mark_strokes)
 
 DIGIT_LIKE_LETTERS = set("OoDQIlijJZzSsbGgqBT")  # the judging set leaves these out too
 
@@ -50,3 +51,16 @@ def test_a_filled_disc_is_filled_and_a_dash_is_flat():
     assert (disc > 0.5).mean() > 0.6  # most of its box is ink
     dash = draw_strokes(mark_strokes("dash", rng)[0], rng, jitter=False)
     assert dash.shape[1] > 2.5 * dash.shape[0]
+
+
+def test_other_scripts_glyphs_are_real_glyphs_and_not_the_fonts_digits():
+    placeholder = hershey_letter_strokes("japanese", "t")  # drawn for unmapped characters
+    for font, chars in SCRIPT_GLYPHS.items():
+        for char in chars:
+            strokes = hershey_letter_strokes(font, char)
+            assert strokes, (font, char)
+            assert not (len(strokes) == len(placeholder) and all(
+                np.array_equal(a, b) for a, b in zip(strokes, placeholder))), (font, char)
+    # these fonts draw "0"-"9" as Latin digits (the Japanese one draws kanji there)
+    latin_digit_fonts = ("greek", "cyrillic", "astrology")
+    assert not set("0123456789") & set("".join(SCRIPT_GLYPHS[f] for f in latin_digit_fonts))
