@@ -19,6 +19,8 @@ only when "not a digit" is likelier than all the digits together.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 
@@ -26,10 +28,11 @@ from digit_recognizer.model import NOT_A_DIGIT, NUM_DIGITS
 
 ECE_BINS = 15  # equal-width confidence bins, the usual choice in the calibration literature
 MAX_FALSE_REFUSALS = 0.001  # share of validation digits the threshold may refuse: at 0.0005
-# (about the 3rd highest score of 6,900) the threshold was a noisy extreme, and on validation it
+# (about the 3rd highest score of 5,546) the threshold was a noisy extreme, and on validation it
 # refused 6-10 percentage points fewer letters (of trained and untrained styles) to spare 0.05%
 # more digits
 MIN_THRESHOLD = 0.5
+THRESHOLD_DECIMALS = 6  # as metrics.json stores it
 _EPSILON = 1e-12
 
 
@@ -112,5 +115,10 @@ def refusal_threshold(digit_scores: np.ndarray, max_false_refusals: float = MAX_
                       ) -> float:
     """The lowest "not a digit" probability at which at most ``max_false_refusals`` of these
     (digits') scores would be refused, and at least MIN_THRESHOLD."""
-    quantile = float(np.quantile(digit_scores, 1.0 - max_false_refusals, method="higher"))
-    return max(MIN_THRESHOLD, float(np.nextafter(quantile, np.inf)))
+    scores = np.asarray(digit_scores)
+    quantile = np.quantile(scores, 1.0 - max_false_refusals, method="higher").astype(scores.dtype)
+    # the next value above it in the scores' own type (a float64 step would round back to the
+    # quantile when compared with float32 scores, refusing that digit too), rounded up to
+    # THRESHOLD_DECIMALS so that the stored threshold stays above it
+    above = float(np.nextafter(quantile, scores.dtype.type(np.inf)))
+    return max(MIN_THRESHOLD, math.ceil(above * 10 ** THRESHOLD_DECIMALS) / 10 ** THRESHOLD_DECIMALS)

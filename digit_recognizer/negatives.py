@@ -115,9 +115,9 @@ def hershey_letter(font: str, rng: np.random.Generator) -> np.ndarray:
 # Glyphs of other scripts in the Hershey fonts, keyed by the ASCII character each font maps
 # them to. Left out, by eye and where the previous model read them as a digit (a mean digit
 # probability over 0.3 on jittered drawings): glyphs written like a digit, a digit-like letter
-# or a crossed zero (Δ Γ Г Β β Φ φ Ф ⊕ ♀ ξ ζ Б З Ч В Ь б, the kana し じ ち そ つ ろ へ, the kanji
-# 七 入), Latin look-alikes (#, a plain square), the fonts' placeholder diamond, and stars
-# (asterisks), spirals and triangles, which are held out.
+# or a crossed zero (Δ Γ Г Β β Φ φ Ф ⊕ ♀ δ ξ ζ Б З Ч В Ь б, the kana し じ ち そ つ ろ へ, the
+# kanji 七 入), Latin look-alikes (the Cyrillic font's number sign, the Greek font's square),
+# the fonts' placeholder diamond, and stars (asterisks), spirals and triangles, held out.
 SCRIPT_GLYPHS = {
     "greek": "ACEHKMNPRSUWXacegjklmnpqruvwy",
     "cyrillic": "$%&ADEHIKLMNPQRSUWYadehiklmnpqrsuwy",

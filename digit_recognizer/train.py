@@ -67,7 +67,7 @@ class TrainConfig:
 PRESETS: dict[str, TrainConfig] = {
     # the shipped model (its test accuracy and training time: models/metrics.json)
     "full": TrainConfig(),
-    # a fast run (99.3% in ~0.3x the keras-io reference's time, 0.22-0.32x by the round): a
+    # a fast run (99.3% in ~0.3x the keras-io reference's time, 0.22-0.41x by the round): a
     # small net without batch norm (costly on CPUs) or augmentation, trained hard for 3 epochs
     # without pen redraws, continental variants or negatives (making them takes longer than
     # this training)
@@ -323,7 +323,7 @@ def calibrate(model: keras.Model, config: TrainConfig, val_data: tuple[np.ndarra
     refused = calibration.refused(probabilities, threshold)
     fitted = {
         "temperature": round(temperature, 4),
-        "not_a_digit_threshold": None if threshold is None else round(threshold, 6),
+        "not_a_digit_threshold": threshold,  # rounded up by refusal_threshold already
         "validation": {
             "images": int(len(y_val)), "negatives": int((~digits).sum()),
             "ece_before": round(calibration.expected_calibration_error(raw, y_val), 5),

@@ -127,7 +127,8 @@ def read_numbers(reader: DigitReader, samples: Iterable[NumberSample]
             yield sample, None
 
 
-def print_mixed(reader: DigitReader, n: int, split: str, seed: int, mnist_dir) -> None:
+def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
+                mnist_dir: str | None) -> None:
     """Numbers of 2-6 digits spaced as people space them (each pair its own gap, about 1 in 9
     touching): the set closest to real writers' numbers, reported beside the one above."""
     ok, count, pairs, touching = collections.Counter(), collections.Counter(), 0, 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digit_recognizer.calibration import (MIN_THRESHOLD, expected_calibration_error,
+from digit_recognizer.calibration import (MIN_THRESHOLD, THRESHOLD_DECIMALS,
+                                          expected_calibration_error,
                                           fit_temperature, refusal_threshold, rescale)
 
 
@@ -57,6 +58,17 @@ def test_threshold_refuses_at_most_the_allowed_share_of_digits():
     threshold = refusal_threshold(scores, max_false_refusals=0.001)
     assert (scores >= threshold).mean() <= 0.001
     assert threshold >= MIN_THRESHOLD
+
+
+def test_threshold_refuses_at_most_the_allowed_share_of_float32_scores():
+    # the model's scores are float32: the threshold must sit above the quantile in float32 too,
+    # and stay above it as stored (rounded up to THRESHOLD_DECIMALS)
+    scores = np.random.default_rng(3).beta(0.5, 20, 5546).astype(np.float32)
+    scores[:10] = np.linspace(0.8, 0.99, 10)  # digits the model doubts, above MIN_THRESHOLD
+    threshold = refusal_threshold(scores, max_false_refusals=0.001)
+    assert (scores >= threshold).sum() <= 0.001 * len(scores)
+    assert (scores >= np.float32(threshold)).sum() == (scores >= threshold).sum()
+    assert round(threshold, THRESHOLD_DECIMALS) == threshold
 
 
 def test_threshold_is_never_below_one_half():

@@ -55,6 +55,8 @@ def test_a_filled_disc_is_filled_and_a_dash_is_flat():
 
 def test_other_scripts_glyphs_are_real_glyphs_and_not_the_fonts_digits():
     placeholder = hershey_letter_strokes("japanese", "t")  # drawn for unmapped characters
+    assert all(np.array_equal(a, b) for a, b in zip(placeholder,
+                                                    hershey_letter_strokes("japanese", "u")))
     for font, chars in SCRIPT_GLYPHS.items():
         for char in chars:
             strokes = hershey_letter_strokes(font, char)
