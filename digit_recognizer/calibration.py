@@ -121,4 +121,5 @@ def refusal_threshold(digit_scores: np.ndarray, max_false_refusals: float = MAX_
     # quantile when compared with float32 scores, refusing that digit too), rounded up to
     # THRESHOLD_DECIMALS so that the stored threshold stays above it
     above = float(np.nextafter(quantile, scores.dtype.type(np.inf)))
-    return max(MIN_THRESHOLD, math.ceil(above * 10 ** THRESHOLD_DECIMALS) / 10 ** THRESHOLD_DECIMALS)
+    step = 10 ** THRESHOLD_DECIMALS
+    return max(MIN_THRESHOLD, math.ceil(above * step) / step)

@@ -260,13 +260,14 @@ def find_digit(ink: np.ndarray) -> np.ndarray:
     return soft_crop(ink, mask, (rows, cols))
 
 
-def without_specks(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """The strokes without pieces under SPECK_FRACTION of the largest (dust, a crumb of a
-    stroke), and how many pieces are kept."""
+def without_specks(mask: np.ndarray, smallest: float = SPECK_FRACTION
+                   ) -> tuple[np.ndarray, int]:
+    """The strokes without pieces under ``smallest`` of the largest (by default dust, a crumb
+    of a stroke), and how many pieces are kept."""
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     sizes[0] = 0
-    keep = sizes >= SPECK_FRACTION * sizes.max()
+    keep = sizes >= smallest * sizes.max()
     keep[0] = False  # the background
     return keep[labels], int(keep.sum())
 

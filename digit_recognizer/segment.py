@@ -49,7 +49,7 @@ from scipy import ndimage
 from digit_recognizer.calibration import refused
 from digit_recognizer.model import NOT_A_DIGIT
 from digit_recognizer.preprocess import (ImageInputError, ink_mask, normalize_digit,
-                                         soft_crop, stroke_width)
+                                         soft_crop, stroke_width, without_specks)
 
 Classify = Callable[[np.ndarray], np.ndarray]
 
@@ -547,12 +547,7 @@ def _candidates(written, shifts, own, g: _Group, height: float, typical: float, 
 def drop_fragments(part: np.ndarray) -> np.ndarray:
     """A cut part without the small pieces of its neighbours' strokes that the cuts left in
     it (components under FRAGMENT of its largest)."""
-    labels, count = ndimage.label(part, structure=np.ones((3, 3)))
-    if count < 2:
-        return part
-    sizes = np.bincount(labels.ravel())[1:]
-    keep = np.flatnonzero(sizes >= FRAGMENT * sizes.max()) + 1
-    return np.isin(labels, keep)
+    return without_specks(part, FRAGMENT)[0]
 
 
 def seams(cost: np.ndarray, starts: list[int], band: int) -> list[tuple[np.ndarray, float]]:

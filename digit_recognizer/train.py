@@ -271,10 +271,10 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
     calibrate on the validation split.
 
     ``fit_data`` and ``val_data`` are MNIST digits (uint8 (N, 28, 28), labels 0-9); each gets
-    its pen redraws, continental variants, cut-out digits and negatives here (``with_extras``). The backup (weights, optimiser state, epoch,
-    history) is written every ``backup_every_batches`` batches and at each epoch end, so a
-    killed run loses at most that many batches; ``backup_dir`` is deleted when training
-    completes.
+    its pen redraws, continental variants, cut-out digits and negatives here (``with_extras``).
+    The backup (weights, optimiser state, epoch, history) is written every
+    ``backup_every_batches`` batches and at each epoch end, so a killed run loses at most that
+    many batches; ``backup_dir`` is deleted when training completes.
     """
     keras.utils.set_random_seed(config.seed)
     start = time.perf_counter()
