@@ -39,9 +39,9 @@ def strip(rng: np.random.Generator, width: int = 20000, height: int = 100) -> np
 
 
 def number_with_letter(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
-                       before: int = 2, after: int = 2) -> np.ndarray:
-    """``before`` digits, a handwritten capital letter, ``after`` digits, on one line: RGBA,
-    as the sketchpad sends it."""
+                       before: int = 2, after: int = 2, font: str = "futural") -> np.ndarray:
+    """``before`` digits, a handwritten letter or sign (of the Hershey ``font``), ``after``
+    digits (at least one on each side), on one line: RGBA, as the sketchpad sends it."""
     def ink_columns(alpha: np.ndarray) -> np.ndarray:
         columns = np.flatnonzero(alpha.max(axis=0) > 0)
         return alpha[:, columns[0]:columns[-1] + 1]
@@ -54,7 +54,7 @@ def number_with_letter(images: np.ndarray, labels: np.ndarray, rng: np.random.Ge
     left, right = digits(before), digits(after)
     rows = np.flatnonzero(left.max(axis=1) > 0)
     top, height = rows[0], rows[-1] + 1 - rows[0]
-    letter = hershey_letter("futural", rng)
+    letter = hershey_letter(font, rng)
     size = (max(1, int(letter.shape[1] * height / letter.shape[0])), height)
     written = np.zeros((left.shape[0], size[0]), np.uint8)
     written[top:top + height] = np.asarray(

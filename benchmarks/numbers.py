@@ -1,11 +1,12 @@
 """Synthetic handwritten numbers from MNIST digits, for the number reader's benchmark.
 
     from benchmarks.numbers import make_numbers
-    for sample in make_numbers(500, split="test", seed=0):   # split="train" to tune
+    for sample in make_numbers(500, split="test", seed=0):   # "train"/"validation" to tune
         sample.picture, sample.label, sample.gap, sample.style
 
-Each number is 2-8 MNIST digits of one split (``"train"`` for tuning the segmenter, ``"test"``
-for the report: other writers, never used to choose anything), traced into pen strokes and
+Each number is 2-8 MNIST digits of one split (``"train"`` for tuning the segmenter,
+``"validation"`` for choosing a model recipe on digits no training run saw, ``"test"`` for the
+report: other writers, never used to choose anything), traced into pen strokes and
 redrawn with one brush on one canvas, the way one person writes a number: one slant for the
 whole number, each digit's own size (+-12%) and baseline (+-6% of the height), and gaps
 between neighbours' ink boxes of one kind a number:
@@ -37,6 +38,7 @@ GAPS = {"overlap": (-0.20, -0.05), "touching": (-0.05, 0.04), "normal": (0.04, 0
 MIXED = {"overlap": 0.03, "touching": 0.12, "normal": 0.65, "wide": 0.20}
 BRUSHES = {"thin": (0.03, 0.06), "medium": (0.07, 0.12), "fat": (0.13, 0.19)}  # of height
 STYLES = ("sketch", "photo")
+SPLITS = ("train", "validation", "test")
 LENGTHS = tuple(range(2, 9))
 CANVAS_HEIGHT = 400  # a number-shaped canvas: 400 px high, as wide as the number needs
 MIN_CANVAS_WIDTH = 600
@@ -54,13 +56,10 @@ class NumberSample:
 
 def make_numbers(n: int, split: str = "test", seed: int = 0, mnist_dir=None,
                  lengths=LENGTHS, gaps=tuple(GAPS), styles=STYLES, brushes=tuple(BRUSHES)):
-    """``n`` synthetic numbers from MNIST's ``split`` ("train" or "test") digits, cycling
+    """``n`` synthetic numbers from MNIST's ``split`` digits (one of SPLITS), cycling
     through the lengths, gaps, styles and brushes so that each is equally represented."""
-    from digit_recognizer.data import load_mnist
-
-    (x_train, y_train), (x_test, y_test) = load_mnist(mnist_dir)
-    images, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
-    stream = [seed, 0 if split == "train" else 1]
+    images, labels = split_digits(split, mnist_dir)
+    stream = [seed, {"train": 0, "test": 1, "validation": 2}[split]]
     if "mixed" in gaps:  # a stream of its own, so that it never repeats the other set's numbers
         stream.append(1)
     rng = np.random.default_rng(stream)
@@ -71,6 +70,23 @@ def make_numbers(n: int, split: str = "test", seed: int = 0, mnist_dir=None,
         brush = brushes[int(rng.integers(len(brushes)))]
         index = rng.integers(len(images), size=length)
         yield render_number(images[index], labels[index], rng, gap, style, brush)
+
+
+def split_digits(split: str, mnist_dir=None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's images and labels of ``split``: "train" (all 60,000 training images),
+    "validation" (the ones the full preset holds out of training to calibrate on) or
+    "test"."""
+    from digit_recognizer.data import load_mnist, split_validation
+
+    (x_train, y_train), test = load_mnist(mnist_dir)
+    if split == "test":
+        return test
+    if split == "validation":
+        from digit_recognizer.train import PRESETS
+
+        full = PRESETS["full"]
+        return split_validation(x_train, y_train, full.validation_size, full.seed)[1]
+    return x_train, y_train
 
 
 def render_number(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator,

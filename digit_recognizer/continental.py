@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from digit_recognizer.preprocess import stroke_width, strokes_to_mnist
+from digit_recognizer.preprocess import bounding_box, stroke_width, strokes_to_mnist
 
 SCALE = 4  # edits happen on a 4x enlarged mask: a 20 px tall digit is 80 px tall
 FLAG_PAD = 60  # room beside a 1 for its flag and foot (at most 0.6 of its height each way)
@@ -46,7 +46,7 @@ def _work_mask(image: np.ndarray, pad: int = 8) -> Optional[np.ndarray]:
     every later step cheap. None for a blank image."""
     if image.shape != (28, 28) or not image.any():
         return None
-    rows, cols = _box(image > 0)
+    rows, cols = bounding_box(image > 0)
     rows = slice(max(rows.start - 1, 0), rows.stop + 1)  # bicubic's reach: edges stay smooth
     cols = slice(max(cols.start - 1, 0), cols.stop + 1)
     ink = image[rows, cols].astype(np.float32) / 255.0
@@ -62,12 +62,8 @@ def _measured(image: np.ndarray) -> Optional[tuple[np.ndarray, slice, int, float
     mask = _work_mask(image)
     if mask is None:
         return None
-    rows, _ = _box(mask)
+    rows, _ = bounding_box(mask)
     return mask, rows, rows.stop - rows.start, stroke_width(mask)
-
-
-def _box(mask: np.ndarray) -> tuple[slice, slice]:
-    return ndimage.find_objects(mask.astype(np.int8))[0]
 
 
 def _pad(mask: np.ndarray, pad: int) -> np.ndarray:
@@ -146,7 +142,7 @@ def cross_seven(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndar
     mask = _work_mask(image)
     if mask is None:
         return None
-    rows, cols = _box(mask)
+    rows, cols = bounding_box(mask)
     height, width = rows.stop - rows.start, cols.stop - cols.start
     sw = stroke_width(mask)
     # The stem at the bar's height (a continental 7's crossbar sits about mid-height): of the
@@ -178,7 +174,7 @@ def flag_one(image: np.ndarray, rng: np.random.Generator) -> Optional[np.ndarray
     mask = _work_mask(image, FLAG_PAD)
     if mask is None:
         return None
-    rows, _ = _box(mask)
+    rows, _ = bounding_box(mask)
     height = rows.stop - rows.start
     sw = stroke_width(mask)
     line = _stem_line(mask, rows.start + int(0.2 * height), rows.stop - int(0.1 * height))
@@ -343,7 +339,7 @@ def straight_nine(image: np.ndarray, rng: np.random.Generator) -> Optional[np.nd
     # Shrink the loop to its new share of the height; keep the stroke as wide as the writer's
     # (thicken by what the shrink took) so the loop and the new stem match.
     factor = min(1.0, rng.uniform(0.35, 0.5) * height / loop_height)
-    _, lcols = _box(loop)
+    _, lcols = bounding_box(loop)
     loop = loop[:, lcols]
     size = (max(1, round(loop.shape[1] * factor)), max(1, round(loop.shape[0] * factor)))
     small = np.asarray(Image.fromarray(loop.astype(np.float32), "F").resize(

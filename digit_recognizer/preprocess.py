@@ -250,7 +250,7 @@ def find_digit(ink: np.ndarray) -> np.ndarray:
     ``digit_recognizer.segment``, which shares ``ink_mask`` and this module's ``normalize_digit``."""
     ink, mask = ink_mask(ink)
     mask, pieces = without_specks(mask)
-    rows, cols = _bounding_box(mask)
+    rows, cols = bounding_box(mask)
     # (the longer side of the ink's box: a number written along a long strip still counts)
     if max(rows.stop - rows.start, cols.stop - cols.start) < MIN_DIGIT_FRACTION * max(ink.shape):
         raise ImageInputError("The drawing is too small to read: draw the digit larger.")
@@ -331,13 +331,13 @@ def stroke_ratio(mask: np.ndarray) -> float:
     return stroke_width(mask) / max(mask.shape)
 
 
-def _bounding_box(mask: np.ndarray) -> tuple[slice, slice]:
+def bounding_box(mask: np.ndarray) -> tuple[slice, slice]:
     """The rows and columns of the smallest box around a non-empty mask's pixels."""
     return ndimage.find_objects(mask.astype(np.int8))[0]
 
 
 def _tight(mask: np.ndarray) -> np.ndarray:
-    return mask[_bounding_box(mask)]
+    return mask[bounding_box(mask)]
 
 
 def _fit(image: np.ndarray, longer_side: int, resample=Image.Resampling.BILINEAR) -> np.ndarray:
@@ -410,7 +410,7 @@ def strokes_to_mnist(mask: np.ndarray) -> np.ndarray | None:
     if not mask.any():
         return None
     mask, _ = without_specks(mask)
-    return mnist_pixels(mask[_bounding_box(mask)].astype(np.float32))
+    return mnist_pixels(mask[bounding_box(mask)].astype(np.float32))
 
 
 def mnist_pixels(crop: np.ndarray) -> np.ndarray:

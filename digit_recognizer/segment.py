@@ -48,8 +48,9 @@ from scipy import ndimage
 
 from digit_recognizer.calibration import refused
 from digit_recognizer.model import NOT_A_DIGIT
-from digit_recognizer.preprocess import (ImageInputError, ink_mask, normalize_digit,
-                                         soft_crop, stroke_width, without_specks)
+from digit_recognizer.preprocess import (ImageInputError, bounding_box, ink_mask,
+                                         normalize_digit, soft_crop, stroke_width,
+                                         without_specks)
 
 Classify = Callable[[np.ndarray], np.ndarray]
 
@@ -478,7 +479,7 @@ def _crop(written: np.ndarray, shifts: np.ndarray, own: np.ndarray, top: int, le
     upright_cols = np.arange(first, last)[None, :] + moved - left
     inside = (upright_cols >= 0) & (upright_cols < w)
     local = inside & own[np.arange(h)[:, None], np.clip(upright_cols, 0, w - 1)]
-    rows, cols = ndimage.find_objects(local.astype(np.int8))[0]
+    rows, cols = bounding_box(local)
     full = np.zeros(written.shape, bool)
     full[top:top + h, first:last] = local
     box = (slice(top + rows.start, top + rows.stop), slice(first + cols.start, first + cols.stop))
@@ -535,7 +536,7 @@ def _candidates(written, shifts, own, g: _Group, height: float, typical: float, 
                 continue
             part = drop_fragments(part)
             crop = _crop(written, shifts, part, g.top, g.left)
-            rows, cols = ndimage.find_objects(part.astype(np.int8))[0]
+            rows, cols = bounding_box(part)
             parts[(i, j)] = len(crops)
             widths[len(crops)] = cols.stop - cols.start  # upright, as the group's own width
             crops.append(crop)
