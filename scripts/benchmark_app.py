@@ -30,6 +30,7 @@ from typing import Callable
 
 import numpy as np
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 from PIL import Image
 
 from benchmarks.bad_inputs import write_bad_inputs
@@ -117,7 +118,7 @@ def answer(client: Client, picture: Path) -> tuple[str, float]:
     try:
         text = client.predict(api_argument(ui.UPLOAD_ENDPOINT, picture),
                               api_name=ui.UPLOAD_ENDPOINT)[0]["label"]
-    except Exception as exc:  # gr.Error reaches the client as an exception: its message
+    except AppError as exc:  # gr.Error reaches the client as an AppError: its message
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text, time.perf_counter() - start
 
