@@ -34,7 +34,9 @@ Method (one line of 1-12 digits):
      split must be read surely as digits (PART_CONFIDENCE, and under the refusal threshold),
      parts beyond the count the group's width allows cost SPLIT_COST each (a lone group the
      model does not refuse whole is allowed one: a wide single digit stays whole), and parts
-     wider than a digit, or narrow ones read as anything but a 1, are penalised.
+     wider than a digit, or narrow ones read as anything but a 1, are penalised. A group
+     refused whole whose best split is nothing but 1s stays whole (refused): that is a
+     zigzag, a wave or a letter's strokes, not 1s touching one another.
 """
 
 from __future__ import annotations
@@ -226,6 +228,7 @@ def segment(ink: np.ndarray, classify: Classify,
                 letter_wide = refused_whole and g.width < REFUSED_WIDE * height
                 plans[n]["sure"] = REFUSED_PART_SURE if letter_wide else PART_CONFIDENCE
                 plans[n]["narrowest"] = REFUSED_PART_WIDE if letter_wide else 0.0
+                plans[n]["refused_whole"] = refused_whole
         if len(crops) > len(digits):
             more = [normalize_digit(c) for c in crops[len(digits):]]
             pixels += more
@@ -236,10 +239,20 @@ def segment(ink: np.ndarray, classify: Classify,
     for n, plan in enumerate(plans):
         chosen = [n] if plan is None else _best_split(plan, probabilities, height, typical,
                                                       not_a_digit_threshold)
+        if plan is not None and plan["refused_whole"] and _all_ones(probabilities[chosen]):
+            chosen = [n]  # a zigzag, a wave or an "M" cut into strokes: refused whole
         pieces += [Piece(crops[k], boxes_out[k], pixels[k], probabilities[k]) for k in chosen]
         if len(pieces) > MAX_DIGITS:
             raise TooManyDigitsError(too_many_digits(len(pieces)))
     return pieces
+
+
+def _all_ones(parts: np.ndarray) -> bool:
+    """Several parts of a split, every one read as a 1 (``parts``: their probabilities). A
+    group the model refuses whole and that falls apart into nothing but 1s is a zigzag, a
+    wave, hatching or a letter such as "M", "W" or "n" cut into its strokes, far more often
+    than 1s that touch one another ("11" touching is refused with them)."""
+    return len(parts) > 1 and bool((np.argmax(parts[:, :10], axis=1) == 1).all())
 
 
 def _confident(p: np.ndarray) -> bool:

@@ -163,6 +163,35 @@ def test_wide_group_refused_whole_is_split_into_fairly_sure_digits():
     assert read_picture(ink(picture), judge, 0.9).text == "000"
 
 
+def test_group_refused_whole_and_cut_into_nothing_but_ones_stays_refused():
+    # a zigzag three letters wide: refused whole; each stroke cut from it alone is a sure 1
+    mask = Image.new("L", (600, 400), 0)
+    points = [(40 + k * 0.4 * H, 120 + (H if k % 2 else 0)) for k in range(7)]
+    ImageDraw.Draw(mask).line(points, fill=255, width=PEN, joint="curve")
+    picture = np.zeros((400, 600, 4), np.uint8)
+    picture[..., 3] = np.asarray(mask)
+    calls = []
+
+    def judge(batch, part_digit):
+        calls.append(len(batch))
+        out = np.zeros((len(batch), 11), np.float32)
+        if len(calls) % 2:  # the group read whole: refused
+            out[:, 10] = 1.0
+            return out
+        for k, image in enumerate(batch[..., 0]):  # a part: a sure digit if taller than wide
+            cols = np.flatnonzero(image.max(axis=0) > 0.3)
+            rows = np.flatnonzero(image.max(axis=1) > 0.3)
+            out[k, part_digit if np.ptp(rows) > np.ptp(cols) else 10] = 1.0
+        return out
+
+    with pytest.raises(NotADigitError, match="^Not a digit:"):  # not "111111"
+        read_picture(ink(picture), lambda batch: judge(batch, 1), 0.9)
+    assert calls[1] > 1  # the parts were read
+    # the same cuts read as other digits are taken: the rule is about 1s alone
+    text = read_picture(ink(picture), lambda batch: judge(batch, 7), 0.9).text
+    assert len(text) > 1 and set(text) == {"7"}
+
+
 @pytest.mark.parametrize("digit", ["5", "7x", "4"])
 def test_digit_in_two_strokes_stays_one(digit):
     picture = canvas_with([(digit, 60, 100, 0.6 * H, H)], width=400)
