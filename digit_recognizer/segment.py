@@ -35,8 +35,9 @@ Method (one line of 1-12 digits):
      parts beyond the count the group's width allows cost SPLIT_COST each (a lone group the
      model does not refuse whole is allowed one: a wide single digit stays whole), and parts
      wider than a digit, or narrow ones read as anything but a 1, are penalised. A group
-     refused whole whose best split is nothing but 1s stays whole (refused): that is a
-     zigzag, a wave or a letter's strokes, not 1s touching one another.
+     refused whole stays whole (refused) if its best split is nothing but 1s (a zigzag, a
+     letter's strokes), or, when it is the picture's only group, more than ALONE_MOST_PARTS
+     digits (a wave, a scribble).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ SPLIT_COST = 0.7  # log-prior against each part beyond the count a group's width
 FREE_TYPICAL = 1.3  # its width over this many typical widths (one, for a lone group)
 WHOLE_SURE = 0.9  # a wide group read whole less surely than this is tried as several digits
 PART_CONFIDENCE = 0.5  # a part of a split must be read as one digit at least this surely
+ALONE_MOST_PARTS = 2  # a lone group refused whole is read as at most this many digits
 WIDE_PENALTY = 3.0  # log-prior per unit of width (share of height) beyond WIDE_FROM, which
 WIDE_FROM = 1.6  # only a group read whole reaches (parts of a split: MAX_PART). Flat 2s, 5s
 # and 7s reach 1.5: at 1.2, 0.6% of MNIST's validation digits were cut in two as sure halves
@@ -239,20 +241,26 @@ def segment(ink: np.ndarray, classify: Classify,
     for n, plan in enumerate(plans):
         chosen = [n] if plan is None else _best_split(plan, probabilities, height, typical,
                                                       not_a_digit_threshold)
-        if plan is not None and plan["refused_whole"] and _all_ones(probabilities[chosen]):
-            chosen = [n]  # a zigzag, a wave or an "M" cut into strokes: refused whole
+        if plan is not None and plan["refused_whole"] and _no_digits(probabilities[chosen],
+                                                                     len(digits) == 1):
+            chosen = [n]  # refused whole after all
         pieces += [Piece(crops[k], boxes_out[k], pixels[k], probabilities[k]) for k in chosen]
         if len(pieces) > MAX_DIGITS:
             raise TooManyDigitsError(too_many_digits(len(pieces)))
     return pieces
 
 
-def _all_ones(parts: np.ndarray) -> bool:
-    """Several parts of a split, every one read as a 1 (``parts``: their probabilities). A
-    group the model refuses whole and that falls apart into nothing but 1s is a zigzag, a
-    wave, hatching or a letter such as "M", "W" or "n" cut into its strokes, far more often
-    than 1s that touch one another ("11" touching is refused with them)."""
-    return len(parts) > 1 and bool((np.argmax(parts[:, :10], axis=1) == 1).all())
+def _no_digits(parts: np.ndarray, alone: bool) -> bool:
+    """The best split of a group the model refuses whole is not digits after all
+    (``parts``: the probabilities of its parts; ``alone``: the group is all the picture's
+    ink): several parts, every one read as a 1 (a zigzag, or a letter such as "M", "W" or
+    "n" cut into its strokes, far more often than 1s touching one another: a touching "11"
+    is refused with them), or, alone, more than ALONE_MOST_PARTS parts (a wave or a
+    scribble read as "5151": three digits or more in one unbroken line are rare)."""
+    if len(parts) < 2:
+        return False
+    ones = bool((np.argmax(parts[:, :10], axis=1) == 1).all())
+    return ones or (alone and len(parts) > ALONE_MOST_PARTS)
 
 
 def _confident(p: np.ndarray) -> bool:
