@@ -4,6 +4,8 @@ and how well it refuses what is not a digit.
     python scripts/benchmark_drawings.py               # 1000 digits a style, models/digit_cnn.keras
     python scripts/benchmark_drawings.py --n 200 --model runs/quick/digit_cnn.keras
     python scripts/benchmark_drawings.py --failures failures.png  # also save a gallery of misreads
+    python scripts/benchmark_drawings.py --split validation  # tune here: validation digits,
+                                                              # negatives of the trained kinds
 
 MNIST *test* digits (writers the model never saw; training only ever uses the training set)
 are redrawn as brush strokes on an 800x800 canvas (benchmarks.drawings) in several
@@ -26,6 +28,12 @@ Then "not a digit": the share refused of negatives of the kinds held out of trai
 model sees them (28x28) and, for the letters and marks, drawn on a canvas and sent through
 the app's path; the share of MNIST test digits and of drawn digits wrongly refused; and the
 expected calibration error on the MNIST test set.
+
+``--split validation`` is the tuning set for the reading and refusal rules (segment,
+reading): the same styles drawn from the validation split's digits (which the full preset
+holds out of training), and new draws of the *trained* kinds of negatives (TRAIN_KINDS:
+letters, other scripts, marks, digit pairs and straddles of validation digits). The
+held-out kinds and the test digits stay the report, never used to choose a rule.
 """
 
 from __future__ import annotations
@@ -43,10 +51,12 @@ from PIL import Image, ImageDraw
 
 from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
 from benchmarks.inputs import add_arguments, load_inputs
+from benchmarks.numbers import split_digits
 from digit_recognizer.calibration import decide, expected_calibration_error
 from digit_recognizer.continental import EDITS
 from digit_recognizer.model import NOT_A_DIGIT
-from digit_recognizer.negatives import HELD_OUT_KINDS, draw_negatives, in_mnist_form
+from digit_recognizer.negatives import (HELD_OUT_KINDS, TRAIN_KINDS, draw_negatives,
+                                        in_mnist_form)
 from digit_recognizer.predict import DigitReader
 from digit_recognizer.preprocess import (ImageInputError, find_digit, load_image, mnist_to_input,
                                          stroke_mask, stroke_ratio)
@@ -56,7 +66,9 @@ TARGET = 0.993  # every style, continental included
 REFUSAL_TARGET = 0.95  # of held-out negatives, per kind
 FALSE_REFUSAL_TARGET = 0.003  # of MNIST test digits and of drawn digits
 ECE_TARGET = 0.015
-DIGIT_KINDS = ("two digits",)  # negatives a picture of which the app reads as a number
+DIGIT_KINDS = ("two digits", "straddles")  # negatives made of digits: a picture of one is
+# read as a number (the app splits it), so they are measured as the model sees them only
+NEGATIVE_KINDS = {"test": HELD_OUT_KINDS, "validation": TRAIN_KINDS}  # by --split
 FULL_HEIGHT = (0.25, 0.8)  # a quarter to four fifths of the canvas height
 FULL_BRUSH = (3.0, 44.0)  # thin pen to fat marker, in pixels on 800x800
 
@@ -181,14 +193,15 @@ def on_canvas(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return rgba
 
 
-def refusals(reader: DigitReader, x_test: np.ndarray, y_test: np.ndarray, n: int, seed: int
-             ) -> dict:
-    """Held-out negatives refused (per kind, as 28x28 and through the app), digits wrongly
-    refused, and the calibration error on the MNIST test set."""
+def refusals(reader: DigitReader, x_split: np.ndarray, y_split: np.ndarray, n: int, seed: int,
+             split: str = "test") -> dict:
+    """Negatives refused (per kind, as 28x28 and through the app: the held-out kinds for the
+    test split, the trained ones for validation), digits wrongly refused, and the
+    calibration error on the split's MNIST digits."""
     threshold = reader.not_a_digit_threshold
     rng = np.random.default_rng([seed, 7])
-    # pairs of *test* digits: writers the model never saw
-    crops, kinds = draw_negatives(HELD_OUT_KINDS, n, rng, digits=x_test)
+    # pairs of the split's digits: for the test split, writers the model never saw
+    crops, kinds = draw_negatives(NEGATIVE_KINDS[split], n, rng, digits=x_split)
     refused = decide(_probabilities(reader, mnist_to_input(in_mnist_form(crops))),
                      threshold) == NOT_A_DIGIT
     rows = []
@@ -205,28 +218,31 @@ def refusals(reader: DigitReader, x_test: np.ndarray, y_test: np.ndarray, n: int
                     answers.append(True)
             through_app = float(np.mean(answers))
         rows.append((kind, int(mine.sum()), float(refused[mine].mean()), through_app))
-    test_probabilities = _probabilities(reader, mnist_to_input(x_test))
-    test_answers = decide(test_probabilities, threshold)
-    return {"rows": rows, "test_refused": float((test_answers == NOT_A_DIGIT).mean()),
-            "ece": expected_calibration_error(test_probabilities, y_test),
-            "test_accuracy": float((test_answers == y_test).mean())}
+    split_probabilities = _probabilities(reader, mnist_to_input(x_split))
+    answers = decide(split_probabilities, threshold)
+    return {"rows": rows, "split": split,
+            "digits_refused": float((answers == NOT_A_DIGIT).mean()),
+            "ece": expected_calibration_error(split_probabilities, y_split),
+            "accuracy": float((answers == y_split).mean())}
 
 
 def refusal_table(result: dict, drawn: list[dict]) -> str:
-    lines = ["| held-out kind | n | refused (28x28) | refused (drawn, through the app) |",
+    title = "held-out kind" if result["split"] == "test" else "trained kind (tuning)"
+    lines = [f"| {title} | n | refused (28x28) | refused (drawn, through the app) |",
              "|---|---:|---:|---:|"]
     for kind, n, model_share, app_share in result["rows"]:
         flag = "" if model_share >= REFUSAL_TARGET else " ⚠"
-        app = "n/a (read as a number)" if app_share is None else f"{100 * app_share:.1f}%"
+        app = "n/a (made of digits)" if app_share is None else f"{100 * app_share:.1f}%"
         lines.append(f"| {kind} | {n} | {100 * model_share:.1f}%{flag} | {app} |")
     drawn_total = sum(r["n"] for r in drawn)
     drawn_refused = sum(r["refused"] for r in drawn) / drawn_total
     lines += ["",
-              f"MNIST test digits wrongly refused: {100 * result['test_refused']:.2f}% "
+              f"MNIST {result['split']} digits wrongly refused: "
+              f"{100 * result['digits_refused']:.2f}% "
               f"(target <= {100 * FALSE_REFUSAL_TARGET:.1f}%); drawn digits wrongly refused: "
               f"{100 * drawn_refused:.2f}% of {drawn_total}.",
-              f"MNIST test accuracy (a refusal counts as wrong): "
-              f"{100 * result['test_accuracy']:.2f}%; expected calibration error: "
+              f"MNIST {result['split']} accuracy (a refusal counts as wrong): "
+              f"{100 * result['accuracy']:.2f}%; expected calibration error: "
               f"{100 * result['ece']:.2f}% (target <= {100 * ECE_TARGET:.1f}%)."]
     return "\n".join(lines)
 
@@ -281,20 +297,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
-    parser.add_argument("--n", type=int, default=1000, help="MNIST test digits per style")
+    parser.add_argument("--n", type=int, default=1000, help="MNIST digits per style")
+    parser.add_argument("--split", choices=tuple(NEGATIVE_KINDS), default="test",
+                        help="test: the report (test digits, held-out negatives); validation: "
+                             "where rules are tuned (validation digits, trained kinds)")
     parser.add_argument("--seed", type=int, default=0, help="picks the digits and their drawing")
     parser.add_argument("--negatives", type=int, default=1000,
-                        help="held-out negatives (shared among their kinds)")
+                        help="negatives (shared among their kinds)")
     parser.add_argument("--failures", type=Path, help="save a PNG grid of our misreads here")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
     inputs = load_inputs(parser, args, reader=True)
-    reader, (x_test, y_test) = inputs.reader, inputs.test
-    pick = np.random.default_rng(args.seed).permutation(len(x_test))[:args.n]
-    digits, labels = x_test[pick], y_test[pick].astype(int)
-    print(f"model {inputs.model_path}, {args.n} MNIST test digits per style, seed {args.seed}\n",
-          flush=True)
+    reader = inputs.reader
+    x_split, y_split = (inputs.test if args.split == "test"
+                        else split_digits(args.split, args.data_dir))
+    pick = np.random.default_rng(args.seed).permutation(len(x_split))[:args.n]
+    digits, labels = x_split[pick], y_split[pick].astype(int)
+    print(f"model {inputs.model_path}, {len(pick)} MNIST {args.split} digits per style, "
+          f"seed {args.seed}\n", flush=True)
     results = []
     for style in STYLES:
         results.append(evaluate_style(style, reader, digits, labels, seed=args.seed))
@@ -304,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(results))
     print()
     if reader.can_refuse:
-        print(refusal_table(refusals(reader, x_test, y_test, args.negatives, args.seed),
+        print(refusal_table(refusals(reader, x_split, y_split, args.negatives, args.seed,
+                                     args.split),
                             [r for r in results if not r["reference"]]))
     else:
         print("This model has no \"not a digit\" output: nothing is refused.")
