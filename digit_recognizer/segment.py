@@ -230,7 +230,6 @@ def segment(ink: np.ndarray, classify: Classify,
                 letter_wide = refused_whole and g.width < REFUSED_WIDE * height
                 plans[n]["sure"] = REFUSED_PART_SURE if letter_wide else PART_CONFIDENCE
                 plans[n]["narrowest"] = REFUSED_PART_WIDE if letter_wide else 0.0
-                plans[n]["refused_whole"] = refused_whole
         if len(crops) > len(digits):
             more = [normalize_digit(c) for c in crops[len(digits):]]
             pixels += more
@@ -241,8 +240,8 @@ def segment(ink: np.ndarray, classify: Classify,
     for n, plan in enumerate(plans):
         chosen = [n] if plan is None else _best_split(plan, probabilities, height, typical,
                                                       not_a_digit_threshold)
-        if plan is not None and plan["refused_whole"] and _no_digits(probabilities[chosen],
-                                                                     len(digits) == 1):
+        if (plan is not None and _refused(probabilities[n], not_a_digit_threshold)
+                and _no_digits(probabilities[chosen], len(digits) == 1)):
             chosen = [n]  # refused whole after all
         pieces += [Piece(crops[k], boxes_out[k], pixels[k], probabilities[k]) for k in chosen]
         if len(pieces) > MAX_DIGITS:

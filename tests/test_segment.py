@@ -74,15 +74,21 @@ def uniform(batch: np.ndarray) -> np.ndarray:
     return np.full((len(batch), 10), 0.1, np.float32)
 
 
+def ink_span(image: np.ndarray) -> tuple[int, int]:
+    """Rows and columns spanned by the ink of a 28x28 input: (height, width), 0 if blank."""
+    rows = np.flatnonzero(image.max(axis=1) > 0.3)
+    cols = np.flatnonzero(image.max(axis=0) > 0.3)
+    return (np.ptp(rows) + 1, np.ptp(cols) + 1) if rows.size and cols.size else (0, 0)
+
+
 def shape_judge(batch: np.ndarray) -> np.ndarray:
     """A 10-class stub that is sure of crops shaped like one digit (ink in a 28x28 input
     covering a moderate share of its 20 px box) and unsure of slivers or two-digit crops: a
     stand-in for a model's confidence, enough to score candidate splits."""
     out = np.full((len(batch), 10), 0.02, np.float32)
     for k, image in enumerate(batch[..., 0]):
-        cols = np.flatnonzero(image.max(axis=0) > 0.3)
-        rows = np.flatnonzero(image.max(axis=1) > 0.3)
-        aspect = (np.ptp(cols) + 1) / (np.ptp(rows) + 1) if cols.size and rows.size else 0
+        height, width = ink_span(image)
+        aspect = width / height if height else 0
         sure = 0.97 if 0.35 <= aspect <= 0.8 else 0.2
         out[k, 0] = sure
         out[k, 1:] = (1 - sure) / 9
@@ -120,9 +126,8 @@ def test_letter_wide_group_refused_whole_is_not_read_as_sure_ones():
             out[0, 4] = out[1:, 10] = 1.0
             return out
         for k, image in enumerate(batch[..., 0]):  # the parts: a sure 1 if taller than wide
-            cols = np.flatnonzero(image.max(axis=0) > 0.3)
-            rows = np.flatnonzero(image.max(axis=1) > 0.3)
-            out[k, 1 if np.ptp(rows) > np.ptp(cols) else 10] = 1.0
+            height, width = ink_span(image)
+            out[k, 1 if height > width else 10] = 1.0
         return out
 
     with pytest.raises(NotADigitError, match="^Not a digit at position 2 of 2"):
@@ -181,9 +186,8 @@ def test_group_refused_whole_and_cut_into_nothing_but_ones_stays_refused():
         def classify(batch):  # a sure digit if taller than wide, else "not a digit"
             out = np.zeros((len(batch), 11), np.float32)
             for k, image in enumerate(batch[..., 0]):
-                cols = np.flatnonzero(image.max(axis=0) > 0.3)
-                rows = np.flatnonzero(image.max(axis=1) > 0.3)
-                out[k, part_digit if np.ptp(rows) > np.ptp(cols) else 10] = 1.0
+                height, width = ink_span(image)
+                out[k, part_digit if height > width else 10] = 1.0
             return out
         return classify
 
