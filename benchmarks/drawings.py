@@ -57,15 +57,17 @@ def draw_digit(digit: np.ndarray, rng: np.random.Generator, canvas: int = CANVAS
                brush_range: tuple[float, float] = (4.0, 36.0)) -> np.ndarray:
     """An MNIST digit redrawn in black on a transparent ``canvas``-sized RGBA image.
 
-    The digit's height is a random share of the canvas in ``height_range``; the brush diameter
-    is random in ``brush_range`` pixels (Gradio's "auto" brush is ~32 px on 800x800).
+    The digit's height is a random share of the canvas in ``height_range`` (less for a digit
+    that would then be wider than the canvas); the brush diameter is random in ``brush_range``
+    pixels (Gradio's "auto" brush is ~32 px on 800x800).
     """
     segments = trace_strokes(digit)
     points = np.concatenate([np.stack(s) for s in segments]) if segments else np.zeros((1, 2))
     lo, hi = points.min(axis=0), points.max(axis=0)
     height = rng.uniform(*height_range) * canvas
-    scale = height / max(hi[0] - lo[0], 1.0)
     brush = rng.uniform(*brush_range)
+    # a person keeps a wide digit (a flat 2, a sideways 4) on the canvas: no wider than it
+    scale = min(height / max(hi[0] - lo[0], 1.0), (canvas - brush) / max(hi[1] - lo[1], 1.0))
     extent = (hi - lo) * scale + brush
     offset = np.array([rng.uniform(0, max(canvas - extent[i], 0)) for i in (0, 1)]) + brush / 2
     mask = Image.new("L", (canvas, canvas), 0)

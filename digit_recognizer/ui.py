@@ -124,7 +124,7 @@ def gallery_items(samples: list[Sample]) -> list[tuple[np.ndarray, str]]:
 def describe_model(num_parameters: int, metrics: dict[str, Any], can_refuse: bool = True) -> str:
     """A short Markdown description with the measured test accuracy (never typed in by hand).
 
-        describe_model(251_354, load_metrics("models"))   # "A convolutional network (251,354 ..."
+        describe_model(340_315, load_metrics("models"))   # "A convolutional network (340,315 ..."
     """
     accuracy = metrics.get("test_accuracy")
     measured = (f"**{accuracy:.2%}** accuracy on the 10,000 MNIST test digits"
