@@ -76,17 +76,23 @@ def split_digits(split: str, mnist_dir=None) -> tuple[np.ndarray, np.ndarray]:
     """MNIST's images and labels of ``split``: "train" (all 60,000 training images),
     "validation" (the ones the full preset holds out of training to calibrate on) or
     "test"."""
-    from digit_recognizer.data import load_mnist, split_validation
+    from digit_recognizer.data import load_mnist
 
-    (x_train, y_train), test = load_mnist(mnist_dir)
+    return digits_of_split(split, *load_mnist(mnist_dir))
+
+
+def digits_of_split(split: str, train: tuple[np.ndarray, np.ndarray],
+                    test: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``split_digits`` from MNIST already loaded (``load_mnist``'s train and test pairs)."""
     if split == "test":
         return test
     if split == "validation":
+        from digit_recognizer.data import split_validation
         from digit_recognizer.train import PRESETS
 
         full = PRESETS["full"]
-        return split_validation(x_train, y_train, full.validation_size, full.seed)[1]
-    return x_train, y_train
+        return split_validation(*train, full.validation_size, full.seed)[1]
+    return train
 
 
 def render_number(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator,

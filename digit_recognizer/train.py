@@ -44,7 +44,7 @@ from digit_recognizer.redraw import redraw_with_pen
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 18  # passes over the training set (digits, variants and negatives); 22 for
-    # the two-stage net before: the same training time
+    # the two-stage net before: about the same training time
     batch_size: int = 128  # images per optimiser step
     learning_rate: float = 3e-3  # peak, reached after the warmup, then cosine decay to ~0
     warmup_epochs: float = 1.0  # linear warmup from ~0: keeps early batch-norm steps stable

@@ -51,7 +51,7 @@ from PIL import Image, ImageDraw
 
 from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
 from benchmarks.inputs import add_arguments, load_inputs
-from benchmarks.numbers import split_digits
+from benchmarks.numbers import digits_of_split
 from digit_recognizer.calibration import decide, expected_calibration_error
 from digit_recognizer.continental import EDITS
 from digit_recognizer.model import NOT_A_DIGIT
@@ -310,8 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--n must be at least 1")
     inputs = load_inputs(parser, args, reader=True)
     reader = inputs.reader
-    x_split, y_split = (inputs.test if args.split == "test"
-                        else split_digits(args.split, args.data_dir))
+    x_split, y_split = digits_of_split(args.split, inputs.train, inputs.test)
     pick = np.random.default_rng(args.seed).permutation(len(x_split))[:args.n]
     digits, labels = x_split[pick], y_split[pick].astype(int)
     print(f"model {inputs.model_path}, {len(pick)} MNIST {args.split} digits per style, "
