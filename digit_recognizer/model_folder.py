@@ -243,8 +243,9 @@ class Sample:
         # short: the gallery's tiles are narrow
         if self.prediction == self.label:
             return f"✓ {self.label} · {self.confidence:.0%}"
-        answer = str(self.prediction) if 0 <= self.prediction <= 9 else "refused"
-        return f"✗ {answer} · true {self.label}"
+        if not 0 <= self.prediction <= 9:  # "not a digit": no room for "true" on a phone
+            return f"✗ refused · {self.label}"
+        return f"✗ {self.prediction} · true {self.label}"
 
 
 def load_samples(folder: str | os.PathLike) -> list[Sample]:

@@ -73,7 +73,7 @@ def build_demo(reader: Reader, samples: list[Sample], about: str,
             with gr.Column(scale=2):
                 label = gr.Label(num_top_classes=TOP_K, label="Reading (top 3)")
                 digits = gr.Markdown()
-                seen = gr.Image(label="What the model saw: each digit in 28x28, left to right",
+                seen = gr.Image(label="What the model saw: each digit in 28x28",
                                 format="png", interactive=False, height=160)
         if examples:
             gr.Examples(examples, inputs=upload, outputs=[label, seen, digits],
@@ -83,7 +83,7 @@ def build_demo(reader: Reader, samples: list[Sample], about: str,
         gr.Markdown("## Test digits the model has never trained on")
         if samples:
             gr.Gallery(gallery_items(samples), format="png", columns=6, height="max-content",
-                       label="✓ read correctly · ✗ mistakes (what it read · the true digit)")
+                       label="✓ read right · ✗ mistakes: what it read · the true digit")
         else:
             gr.Markdown("_No sample digits next to this model yet: `python scripts/train.py` "
                         "writes them._")

@@ -358,7 +358,8 @@ def model_assets(tmp_path_factory, mnist_test) -> Path:
     samples.mkdir()
     images, labels = mnist_test
     entries = []
-    for index, prediction in ((0, 7), (1, 2), (2, 7)):  # test digit 2 is a 1: a mistake
+    # test digit 2 is a 1: a mistake; test digit 3 (a 0) refused as "not a digit"
+    for index, prediction in ((0, 7), (1, 2), (2, 7), (3, 10)):
         name = f"test_{index:05d}.png"
         Image.fromarray(images[index]).save(samples / name)
         entries.append({"file": name, "label": int(labels[index]), "prediction": prediction,
@@ -373,11 +374,12 @@ def model_assets(tmp_path_factory, mnist_test) -> Path:
 
 def test_samples_are_loaded_with_mistakes_marked(model_assets, mnist_test):
     samples = model_folder.load_samples(model_assets)
-    assert [s.caption for s in samples] == ["✓ 7 · 61%", "✓ 2 · 61%", "✗ 7 · true 1"]
+    assert [s.caption for s in samples] == ["✓ 7 · 61%", "✓ 2 · 61%", "✗ 7 · true 1",
+                                            "✗ refused · 0"]
     assert np.array_equal(samples[0].pixels, mnist_test[0][0])
     items = ui.gallery_items(samples)
-    assert [caption[0] for _, caption in items] == ["✗", "✓", "✓"]  # mistakes first
-    assert items[1][0].shape == (280, 280)
+    assert [caption[0] for _, caption in items] == ["✗", "✗", "✓", "✓"]  # mistakes first
+    assert items[2][0].shape == (280, 280)
 
 
 def test_missing_or_broken_assets_give_an_empty_gallery_and_no_accuracy(tmp_path, capsys):
@@ -423,7 +425,7 @@ def test_model_repo_brings_its_metrics_and_samples(monkeypatch, tmp_path, model_
     monkeypatch.setattr(model_folder, "download_file", download_file)
     model_file, assets = model_folder.locate_model(model_repo="user/digits")
     assert (model_file, assets) == (snapshot / MODEL_FILENAME, snapshot)
-    assert len(model_folder.load_samples(assets)) == 3
+    assert len(model_folder.load_samples(assets)) == 4
     assert model_folder.load_metrics(assets)["test_accuracy"]
     assert "samples/../metrics.json" not in requested  # never fetched outside samples/
 
