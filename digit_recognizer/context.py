@@ -25,8 +25,9 @@ CUT_JITTER = 0.08  # the cut starts this far (share of the height) either side o
 CUT_BAND = 0.15  # and strays at most this far from its start, as segment's cuts do
 BOTH_SIDES = 0.5  # share of digits with a neighbour on both sides (else on one, either)
 INK = 0.3  # pixels at least this bright are strokes, for the cuts
-KEPT = 0.9  # a cut must keep this share of the digit's own ink (else it is a bad cut: a
-# straddle, which negatives covers) ...
+KEPT = 0.8  # a cut must keep this share of the digit's own ink (else it is a bad cut: a
+# straddle, which negatives covers; the segmenter's cuts between overlapping digits often take
+# a tenth or more of one) ...
 TRIES = 4  # ... within this many tries, else the digit is taken alone
 
 
