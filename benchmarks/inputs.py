@@ -2,7 +2,8 @@
 missing, before any minutes of work.
 
     parser = argparse.ArgumentParser()
-    add_arguments(parser)                        # --model FILE, --data-dir DIR
+    add_arguments(parser)                        # --model FILE, --data-dir DIR (threshold=True:
+                                                 # --threshold P, for the reader)
     args = parser.parse_args()
     inputs = load_inputs(parser, args, reader=True)
     inputs.model_path, inputs.reader, inputs.test   # (x_test, y_test)
@@ -30,11 +31,17 @@ class Inputs(NamedTuple):
     test: tuple[np.ndarray, np.ndarray]
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The benchmarks' common flags: ``--model`` and ``--data-dir``."""
+def add_arguments(parser: argparse.ArgumentParser, threshold: bool = False) -> None:
+    """The benchmarks' common flags: ``--model`` and ``--data-dir``, and ``--threshold`` for
+    those that read pictures as the app does (``threshold``)."""
     parser.add_argument("--model", type=Path, help="a .keras model file (default: the one in "
                                                    "models/)")
     parser.add_argument("--data-dir", help="directory of the MNIST files (else MNIST_DIR, cache)")
+    if threshold:
+        parser.add_argument("--threshold", type=float, default=None,
+                            help='refuse a picture or position whose p("not a digit") reaches '
+                                 "this (default: the model's calibrated threshold from its "
+                                 "metrics.json, as the app uses)")
 
 
 def load_inputs(parser: argparse.ArgumentParser, args: argparse.Namespace,
@@ -48,7 +55,7 @@ def load_inputs(parser: argparse.ArgumentParser, args: argparse.Namespace,
         if reader:
             from digit_recognizer.predict import DigitReader  # TensorFlow: only when asked for
 
-            digit_reader = DigitReader.from_file(model_path)
+            digit_reader = DigitReader.from_file(model_path, getattr(args, "threshold", None))
         train, test = load_mnist(args.data_dir)
     except (ModelLoadError, MnistError) as exc:
         parser.exit(1, f"error: {exc}\n")

@@ -6,6 +6,7 @@ and how well it refuses what is not a digit.
     python scripts/benchmark_drawings.py --failures failures.png  # also save a gallery of misreads
     python scripts/benchmark_drawings.py --split validation  # tune here: validation digits,
                                                               # negatives of the trained kinds
+    python scripts/benchmark_drawings.py --split validation --threshold 0.8  # another threshold
 
 MNIST *test* digits (writers the model never saw; training only ever uses the training set)
 are redrawn as brush strokes on an 800x800 canvas (benchmarks.drawings) in several
@@ -296,7 +297,7 @@ def save_failures(results: list[dict], labels: np.ndarray, path: Path, per_style
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
+    add_arguments(parser, threshold=True)
     parser.add_argument("--n", type=int, default=1000, help="MNIST digits per style")
     parser.add_argument("--split", choices=tuple(NEGATIVE_KINDS), default="test",
                         help="test: the report (test digits, held-out negatives); validation: "
@@ -313,8 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     x_split, y_split = digits_of_split(args.split, inputs.train, inputs.test)
     pick = np.random.default_rng(args.seed).permutation(len(x_split))[:args.n]
     digits, labels = x_split[pick], y_split[pick].astype(int)
-    print(f"model {inputs.model_path}, {len(pick)} MNIST {args.split} digits per style, "
-          f"seed {args.seed}\n", flush=True)
+    print(f"model {inputs.model_path}, not-a-digit threshold {reader.not_a_digit_threshold}, "
+          f"{len(pick)} MNIST {args.split} digits per style, seed {args.seed}\n", flush=True)
     results = []
     for style in STYLES:
         results.append(evaluate_style(style, reader, digits, labels, seed=args.seed))

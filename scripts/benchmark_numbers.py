@@ -54,7 +54,7 @@ LATENCY_ROUNDS = 30  # timed requests of each length, alternating which goes fir
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)  # --model, --data-dir
+    add_arguments(parser, threshold=True)  # --model, --data-dir, --threshold
     parser.add_argument("--split", choices=SPLITS, default="test")
     parser.add_argument("--n", type=int, default=700, help="numbers (cycled over lengths 2-8)")
     parser.add_argument("--n-mixed", type=int, default=250,
@@ -62,13 +62,9 @@ def main(argv=None) -> int:
     parser.add_argument("--n-letters", type=int, default=200,
                         help="numbers with a letter or sign inside (0: none)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threshold", type=float, default=None,
-                        help='refuse a position whose p("not a digit") reaches this (default: '
-                             "the model's calibrated threshold from its metrics.json, as the "
-                             "app uses)")
     args = parser.parse_args(argv)
-    inputs = load_inputs(parser, args)
-    reader = DigitReader.from_file(inputs.model_path, args.threshold)
+    inputs = load_inputs(parser, args, reader=True)
+    reader = inputs.reader
     by_len, by_gap, by_style = (collections.Counter(), collections.Counter(),
                                 collections.Counter())
     n_len, n_gap, n_style = (collections.Counter(), collections.Counter(),
