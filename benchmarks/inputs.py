@@ -3,7 +3,7 @@ missing, before any minutes of work.
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)                        # --model FILE, --data-dir DIR (threshold=True:
-                                                 # --threshold P, for the reader)
+                                                 # --threshold P for the reader too)
     args = parser.parse_args()
     inputs = load_inputs(parser, args, reader=True)
     inputs.model_path, inputs.reader, inputs.test   # (x_test, y_test)

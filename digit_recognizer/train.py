@@ -59,7 +59,7 @@ class TrainConfig:
     continental_share: float = 0.12  # continental variants added, per training digit
     context_share: float = 0.30  # digits cut out of numbers (with stubs of their neighbours:
     # digit_recognizer.context) added, per training digit; 0.12 read 3-4 points fewer
-    # validation numbers, but refused 2-3 points more lone letters
+    # validation numbers, but refused 2-4 points more lone letters and other scripts
     negative_share: float = 0.35  # "not a digit" images added, per training digit (0: none,
     # and the model never answers "not a digit")
     model: ModelConfig = field(default_factory=ModelConfig)
