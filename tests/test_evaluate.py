@@ -36,7 +36,7 @@ def evaluated():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(N, 28, 28), dtype=np.uint8)
     y = rng.integers(0, 10, size=N)
-    model = build_model(ModelConfig(widths=(4, 8), convs_per_stage=1, dense_units=16))
+    model = build_model(ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16))
     metrics, probabilities = ev.evaluate(model, x, y)
     return x, y, metrics, probabilities
 
@@ -199,7 +199,7 @@ def test_model_card(out_dir, evaluated):
 
 def test_saved_model_loads_in_safe_mode_and_predicts_the_same(evaluated, tmp_path):
     x, _, _, probabilities = evaluated
-    model = build_model(ModelConfig(widths=(4, 8), convs_per_stage=1, dense_units=16))
+    model = build_model(ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16))
     path = mf.save_model(model, tmp_path)
     assert path == tmp_path / mf.MODEL_FILENAME and hidden_entries(tmp_path) == []
     assert mf.find_model_file(tmp_path) == path

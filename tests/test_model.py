@@ -15,7 +15,7 @@ from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, ModelConfig, build
 from digit_recognizer.preprocess import mnist_to_input
 from digit_recognizer.train import TrainConfig, make_dataset, train, with_extras
 
-SMALL = ModelConfig(widths=(4, 8), convs_per_stage=1, dense_units=16)  # fast, same structure
+SMALL = ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16)  # fast, same structure
 SEED = tf.constant([1, 2])  # a stateless seed for augment_batch
 
 
@@ -33,6 +33,14 @@ def test_model_maps_mnist_pixels_to_digit_and_not_a_digit_probabilities(config):
     assert probabilities.dtype == np.float32
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     assert (probabilities >= 0).all()
+
+
+def test_each_stage_has_its_own_count_of_convs():
+    counts = [sum(isinstance(layer, keras.layers.Conv2D) for layer in build_model(
+        ModelConfig(widths=(4, 8), convs_per_stage=convs)).layers) for convs in ((1, 2), (2, 2))]
+    assert counts == [2 + 3, 3 + 3]  # each stage's 3x3 convs, then its strided conv
+    with pytest.raises(ValueError, match="one count per stage"):
+        build_model(ModelConfig(widths=(4, 8, 16), convs_per_stage=(1, 2)))
 
 
 def test_the_saved_model_standardises_its_own_input(tmp_path):
@@ -174,7 +182,7 @@ def test_short_training_run_on_a_subset_beats_chance_clearly(tmp_path):
     (x_train, y_train), _ = load_mnist()
     (x_fit, y_fit), val = split_validation(x_train, y_train, n_val=1000, seed=0)
     config = TrainConfig(epochs=5, batch_size=64, warmup_epochs=0.5, validation_size=1000,
-                         model=ModelConfig(widths=(8, 16), dropout=0.1))
+                         model=ModelConfig(widths=(8, 16), convs_per_stage=(1, 2), dropout=0.1))
     result = train(config, (x_fit[:3000], y_fit[:3000]), val, backup_dir=tmp_path / "backup",
                    verbose=0)
     assert len(result.history["val_accuracy"]) == 5
@@ -188,7 +196,7 @@ def test_a_seeded_run_is_reproducible(mnist_test, tmp_path):
     """Same seed, same data: the same history and weights (augmentation runs in parallel)."""
     x, y = mnist_test
     config = TrainConfig(epochs=2, batch_size=32, validation_size=200, seed=11,
-                         model=ModelConfig(widths=(4, 8), dense_units=16))
+                         model=ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16))
 
     def run(name):
         return train(config, (x[:640], y[:640]), (x[-200:], y[-200:]),
