@@ -76,8 +76,9 @@ PRESETS: dict[str, TrainConfig] = {
     "quick": TrainConfig(epochs=3, learning_rate=6e-3, warmup_epochs=0.2, weight_decay=1e-4,
                          label_smoothing=0.0, augment=None, pen_share=0.0, continental_share=0.0,
                          context_share=0.0, negative_share=0.0,
-                         model=ModelConfig(widths=(12, 24), convs_per_stage=(1, 1), downsample="pool",
-                                           dense_units=128, dropout=0.0, batch_norm=False)),
+                         model=ModelConfig(widths=(12, 24), convs_per_stage=(1, 1),
+                                           downsample="pool", dense_units=128, dropout=0.0,
+                                           batch_norm=False)),
 }
 
 

@@ -21,6 +21,7 @@ from digit_recognizer import model_folder as mf
 from digit_recognizer.model import ModelConfig, build_model
 
 N = 300
+SMALL = ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16)  # fast
 ARTIFACTS = ["metrics.json", "training_curves.png", "confusion_matrix.png",
              "test_predictions.png", "worst_mistakes.png", "README.md"]
 HISTORY = {"loss": [1.2, 0.6, 0.4], "accuracy": [0.6, 0.85, 0.9],
@@ -36,7 +37,7 @@ def evaluated():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(N, 28, 28), dtype=np.uint8)
     y = rng.integers(0, 10, size=N)
-    model = build_model(ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16))
+    model = build_model(SMALL)
     metrics, probabilities = ev.evaluate(model, x, y)
     return x, y, metrics, probabilities
 
@@ -199,7 +200,7 @@ def test_model_card(out_dir, evaluated):
 
 def test_saved_model_loads_in_safe_mode_and_predicts_the_same(evaluated, tmp_path):
     x, _, _, probabilities = evaluated
-    model = build_model(ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16))
+    model = build_model(SMALL)
     path = mf.save_model(model, tmp_path)
     assert path == tmp_path / mf.MODEL_FILENAME and hidden_entries(tmp_path) == []
     assert mf.find_model_file(tmp_path) == path

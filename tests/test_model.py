@@ -15,7 +15,7 @@ from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, ModelConfig, build
 from digit_recognizer.preprocess import mnist_to_input
 from digit_recognizer.train import TrainConfig, make_dataset, train, with_extras
 
-SMALL = ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16)  # fast, same structure
+SMALL = ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16)  # fast, same layers
 SEED = tf.constant([1, 2])  # a stateless seed for augment_batch
 
 
@@ -195,8 +195,7 @@ def test_short_training_run_on_a_subset_beats_chance_clearly(tmp_path):
 def test_a_seeded_run_is_reproducible(mnist_test, tmp_path):
     """Same seed, same data: the same history and weights (augmentation runs in parallel)."""
     x, y = mnist_test
-    config = TrainConfig(epochs=2, batch_size=32, validation_size=200, seed=11,
-                         model=ModelConfig(widths=(4, 8), convs_per_stage=(1, 1), dense_units=16))
+    config = TrainConfig(epochs=2, batch_size=32, validation_size=200, seed=11, model=SMALL)
 
     def run(name):
         return train(config, (x[:640], y[:640]), (x[-200:], y[-200:]),
