@@ -19,6 +19,8 @@ from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
+from digit_recognizer.preprocess import load_image
+
 CANVAS = 800  # gr.Sketchpad's default canvas side
 TRACE_SCALE = 4  # skeletonise at 4x MNIST resolution for smoother strokes
 TRACE_THRESHOLD = 80  # ink level (of 255) traced as stroke (100 broke faint thin strokes)
@@ -80,6 +82,15 @@ def draw_digit(digit: np.ndarray, rng: np.random.Generator, canvas: int = CANVAS
     rgba = np.zeros((canvas, canvas, 4), np.uint8)
     rgba[..., 3] = np.asarray(mask)
     return rgba
+
+
+def grey_on_white(picture) -> Image.Image:
+    """The picture as a person sees it: grey, transparent parts white like paper. Decoded by
+    load_image, as ours is, so that only the preprocessing differs."""
+    pil = Image.fromarray(load_image(picture))
+    if pil.mode == "RGBA":
+        pil = Image.alpha_composite(Image.new("RGBA", pil.size, "white"), pil)
+    return pil.convert("L")
 
 
 def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640) -> bytes:

@@ -50,7 +50,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
+from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit, grey_on_white
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.numbers import digits_of_split
 from digit_recognizer.calibration import decide, expected_calibration_error
@@ -59,7 +59,7 @@ from digit_recognizer.model import NOT_A_DIGIT
 from digit_recognizer.negatives import (HELD_OUT_KINDS, TRAIN_KINDS, draw_negatives,
                                         in_mnist_form)
 from digit_recognizer.predict import DigitReader
-from digit_recognizer.preprocess import (ImageInputError, find_digit, load_image, mnist_to_input,
+from digit_recognizer.preprocess import (ImageInputError, find_digit, mnist_to_input,
                                          stroke_mask, stroke_ratio)
 from digit_recognizer.reading import NotADigitError
 
@@ -115,15 +115,6 @@ STYLES = (
           lambda digit, label, rng: as_light_on_dark(_sketch()(digit, label, rng), rng)),
     Style("continental 1, 4, 7, 9 (sketch, anywhere)", _continental, digits=(1, 4, 7, 9)),
 )
-
-
-def grey_on_white(picture) -> Image.Image:
-    """The picture as a person sees it: grey, transparent parts white like paper. Decoded by
-    load_image, as ours is, so that only the preprocessing differs."""
-    pil = Image.fromarray(load_image(picture))
-    if pil.mode == "RGBA":
-        pil = Image.alpha_composite(Image.new("RGBA", pil.size, "white"), pil)
-    return pil.convert("L")
 
 
 def naive_input(picture) -> np.ndarray:

@@ -5,6 +5,7 @@
     python scripts/benchmark_numbers.py --split validation # digits no training run saw: compare
                                                            # models (recipes) here
     python scripts/benchmark_numbers.py --n 200 --model runs/x/digit_cnn.keras
+    python scripts/benchmark_numbers.py --failures misreads.png  # also save a grid of misreads
 
 Synthetic numbers (benchmarks/numbers.py): 2-8 digits, gaps from overlapping to wide, thin to
 fat brushes, sketches and photos. Tune the segmenter on ``--split train`` only; the test-built
@@ -32,9 +33,10 @@ from pathlib import Path
 import numpy as np
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from benchmarks.client import api_argument
+from benchmarks.drawings import grey_on_white
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.bad_inputs import number_with_letter
 from benchmarks.numbers import GAPS, SPLITS, NumberSample, make_numbers, split_digits
@@ -62,6 +64,8 @@ def main(argv=None) -> int:
     parser.add_argument("--n-letters", type=int, default=200,
                         help="numbers with a letter or sign inside (0: none)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--failures", type=Path,
+                        help="save a PNG grid of the misread numbers here, a row per gap")
     args = parser.parse_args(argv)
     inputs = load_inputs(parser, args, reader=True)
     reader = inputs.reader
@@ -72,6 +76,7 @@ def main(argv=None) -> int:
     seg_errors, refusals = collections.Counter(), collections.Counter()
     digit_ok, digit_n = np.zeros(10), np.zeros(10)
     core_ok = core_n = 0
+    misreads: dict[str, list[tuple[object, str]]] = collections.defaultdict(list)
     start = time.perf_counter()
     for sample, got in read_numbers(reader, make_numbers(args.n, split=args.split,
                                                          seed=args.seed, mnist_dir=args.data_dir)):
@@ -87,6 +92,8 @@ def main(argv=None) -> int:
         if length in CORE_LENGTHS:
             core_ok += ok
             core_n += 1
+        if not ok:
+            misreads[sample.gap].append((sample.picture, f"{sample.label} > {got or 'refused'}"))
         if got is None or len(got) != length:
             seg_errors[sample.gap] += 1
         else:
@@ -116,12 +123,36 @@ def main(argv=None) -> int:
                                       for d in range(10))
           + f" | {digit_ok.sum() / max(digit_n.sum(), 1):.1%} |")
     print(f"\n(per digit: numbers split into the right count; {elapsed:.0f} s in all)")
+    if args.failures:
+        misread_grid(misreads).save(args.failures)
+        print(f"\nmisreads drawn into {args.failures}")
     if args.n_mixed:
         print_mixed(reader, args.n_mixed, args.split, args.seed, args.data_dir)
     if args.n_letters:
         print_letters_inside(reader, args.n_letters, args.split, args.seed, args.data_dir)
     print_latency(reader, inputs.model_path, inputs.test, args.seed)
     return 0
+
+
+def misread_grid(misreads: dict[str, list[tuple[object, str]]], per_row: int = 6,
+                 cell: tuple[int, int] = (240, 96)) -> Image.Image:
+    """A grid of misread numbers: a row per gap (its name first), each cell the picture as a
+    person sees it and 'wanted > read' ('refused' for a refusal)."""
+    width, height = cell
+    label_w = 80
+    rows = [(gap, shown[:per_row]) for gap, shown in misreads.items() if shown]
+    grid = Image.new("L", (label_w + per_row * width, max(1, len(rows)) * (height + 14)), 255)
+    pen = ImageDraw.Draw(grid)
+    for row, (gap, shown) in enumerate(rows):
+        y = row * (height + 14)
+        pen.text((4, y + height // 2), gap, fill=0)
+        for col, (picture, caption) in enumerate(shown):
+            view = grey_on_white(picture)
+            view.thumbnail((width - 6, height))
+            x = label_w + col * width
+            grid.paste(view, (x, y))
+            pen.text((x + 2, y + height + 1), caption, fill=0)
+    return grid
 
 
 def read_numbers(reader: DigitReader, samples: Iterable[NumberSample]

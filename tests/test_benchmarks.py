@@ -1,9 +1,13 @@
-"""The benchmarks' shared start (benchmarks.inputs): the flags every benchmark takes."""
+"""The benchmarks' shared start (benchmarks.inputs): the flags every benchmark takes; and the
+number benchmark's grid of misreads."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks.inputs import add_arguments, load_inputs
@@ -31,3 +35,19 @@ def test_without_the_flag_the_reader_uses_the_models_calibrated_threshold(model_
 def test_benchmarks_that_do_not_read_pictures_have_no_threshold_flag():
     with pytest.raises(SystemExit):
         parsed(["--threshold", "0.7"], threshold=False)
+
+
+def test_the_number_benchmark_draws_its_misreads_a_row_per_gap():
+    spec = importlib.util.spec_from_file_location(
+        "benchmark_numbers", Path(__file__).parents[1] / "scripts" / "benchmark_numbers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sketch = np.zeros((100, 300, 4), np.uint8)
+    sketch[20:80, 40:60, 3] = 255  # a black stroke on a transparent canvas
+    grid = module.misread_grid({"touching": [(sketch, "42 > refused")] * 2,
+                                "wide": [(sketch, "7 > 1")], "normal": []}, per_row=3)
+    pixels = np.asarray(grid)
+    assert grid.size == (80 + 3 * 240, 2 * (96 + 14))  # two rows: no row for a gap without misreads
+    cells = pixels[:96, 80:80 + 3 * 240]
+    assert (cells < 128).any() and (cells[:, 2 * 240:] == 255).all()  # two pictures, no third
+    assert (pixels[96:110, 80:320] < 128).any()  # a caption under the picture
