@@ -76,12 +76,18 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
 
 
 def refused(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
-    """Per row of (N, 10 or 11) probabilities: is it refused as "not a digit" (that output
-    reaches the threshold)? Never for 10 columns (a model from before "not a digit") or no
+    """Per row of (N, 10, 11 or 12) probabilities: is it refused as "not a digit" (that output,
+    plus "several digits" where there is a 12th, reaches the threshold)? Never for 10 columns (a model from before "not a digit") or no
     threshold. The one refusal rule of the app, segmentation and evaluation."""
     if probabilities.shape[1] <= NOT_A_DIGIT or not_a_digit_threshold is None:
         return np.zeros(len(probabilities), bool)
-    return probabilities[:, NOT_A_DIGIT] >= not_a_digit_threshold
+    return not_one_digit(probabilities) >= not_a_digit_threshold
+
+
+def not_one_digit(probabilities: np.ndarray) -> np.ndarray:
+    """Per row of (N, 11 or 12) probabilities: the share that is not one digit ("not a
+    digit", plus "several digits" where a model has that 12th output)."""
+    return probabilities[:, NOT_A_DIGIT:].sum(axis=1)
 
 
 def over_digits(probabilities: np.ndarray) -> np.ndarray:
@@ -108,7 +114,10 @@ def decide(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np
     """What the app answers for each row of (N, 10 or 11) probabilities: the likeliest digit,
     or NOT_A_DIGIT (10) where the "not a digit" probability reaches the threshold (never for
     10 columns or no threshold)."""
-    return as_answered(probabilities, not_a_digit_threshold).argmax(axis=1)
+    # a refused row answers NOT_A_DIGIT, though with a 12th output (several digits) a digit
+    # may have a higher share than either output past the digits
+    return np.where(refused(probabilities, not_a_digit_threshold), NOT_A_DIGIT,
+                    as_answered(probabilities, not_a_digit_threshold).argmax(axis=1))
 
 
 def refusal_threshold(digit_scores: np.ndarray, max_false_refusals: float = MAX_FALSE_REFUSALS

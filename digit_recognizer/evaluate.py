@@ -63,7 +63,7 @@ def compute_metrics(probabilities: np.ndarray, labels: np.ndarray,
     """
     labels = np.asarray(labels).astype(np.int64)
     predictions = decide(probabilities, not_a_digit_threshold)
-    classes = probabilities.shape[1]
+    classes = min(probabilities.shape[1], NOT_A_DIGIT + 1)  # "several digits" answers NOT_A_DIGIT
     confusion = np.bincount(labels * classes + predictions,
                             minlength=classes * classes).reshape(classes, classes)
     true_probability = probabilities[np.arange(len(labels)), labels].astype(np.float64)

@@ -20,6 +20,8 @@ INPUT_SHAPE = (28, 28, 1)
 NUM_DIGITS = 10  # outputs 0-9 are the digits
 NOT_A_DIGIT = 10  # ... and output 10 says "not a digit" (letters, marks, several digits)
 NUM_CLASSES = NUM_DIGITS + 1
+SEVERAL_DIGITS = 11  # an optional 12th output (ModelConfig.several_digits_output): two digits
+# in one crop, which the number reader splits, where a letter is refused
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,12 @@ class ModelConfig:
     dense_units: int = 128  # hidden units of the classifier head (0: global pooling only)
     dropout: float = 0.25  # after each stage and the dense layer (0.4 underfit our narrow net)
     batch_norm: bool = True  # steadier, faster convergence; costs ~15% more per step on a CPU
+    several_digits_output: bool = False  # a 12th output, SEVERAL_DIGITS, trained on the "two
+    # digits" negatives (otherwise "not a digit"): off for the shipped model, which predates it
+
+    @property
+    def outputs(self) -> int:
+        return NUM_CLASSES + self.several_digits_output
 
 
 def conv_block(x, filters: int, batch_norm: bool, kernel_size: int = 3, strides: int = 1):
@@ -49,7 +57,8 @@ def conv_block(x, filters: int, batch_norm: bool, kernel_size: int = 3, strides:
 
 def build_model(config: ModelConfig = ModelConfig(), temperature: float = 1.0) -> keras.Model:
     """Conv(/BN)/ReLU stages, each ending in a downsampling (strided 5x5 conv or max-pool),
-    then a dense head with dropout, and 11 outputs: the digits 0-9 and NOT_A_DIGIT.
+    then a dense head with dropout, and 11 outputs: the digits 0-9 and NOT_A_DIGIT (12 with
+    ``config.several_digits_output``: SEVERAL_DIGITS too).
 
     ``temperature`` divides the logits before the softmax (temperature scaling, fitted on the
     validation split after training, see ``with_temperature``): 1 while training.
@@ -78,7 +87,7 @@ def build_model(config: ModelConfig = ModelConfig(), temperature: float = 1.0) -
         x = layers.Dropout(config.dropout)(x)
     else:
         x = layers.GlobalAveragePooling2D()(x)
-    logits = layers.Dense(NUM_CLASSES, name="logits")(x)
+    logits = layers.Dense(config.outputs, name="logits")(x)
     if temperature != 1.0:
         logits = layers.Rescaling(1.0 / temperature, name="temperature")(logits)
     outputs = layers.Activation("softmax", name="probabilities")(logits)

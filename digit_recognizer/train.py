@@ -33,8 +33,8 @@ from digit_recognizer.augment import AugmentConfig, augment_batch
 from digit_recognizer.context import cut_from_numbers
 from digit_recognizer.continental import EDITS, continental_variants
 from digit_recognizer.files import atomic_path, atomic_write_bytes
-from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, NUM_DIGITS, ModelConfig,
-                                    build_model, with_temperature)
+from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, NUM_DIGITS, SEVERAL_DIGITS,
+                                    ModelConfig, build_model, with_temperature)
 from digit_recognizer.model_folder import BACKUP_PROGRESS, BACKUP_WEIGHTS
 from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
 from digit_recognizer.preprocess import mnist_to_input
@@ -118,15 +118,17 @@ def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.rando
         ys.append(y[chosen])
     count = round(config.negative_share * len(x))
     if count:
-        negatives, _ = make_negatives(TRAIN_KINDS, count, rng, digits=x)
+        negatives, kinds = make_negatives(TRAIN_KINDS, count, rng, digits=x)
         xs.append(negatives)
-        ys.append(np.full(count, NOT_A_DIGIT, y.dtype))
+        several = (kinds == "two digits") & config.model.several_digits_output
+        ys.append(np.where(several, SEVERAL_DIGITS, NOT_A_DIGIT).astype(y.dtype))
     x_all, y_all = np.concatenate(xs), np.concatenate(ys)
     return x_all, y_all, np.arange(len(x_all)) < alone
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
-                 augment: AugmentConfig | None = None, shuffle: bool = True) -> tf.data.Dataset:
+                 augment: AugmentConfig | None = None, shuffle: bool = True,
+                 classes: int = NUM_CLASSES) -> tf.data.Dataset:
     """uint8 images + int labels -> batches of (float input, one-hot label), optionally augmented.
 
     Shuffling and augmentation follow ``seed``, differently each epoch (each pass over the
@@ -143,7 +145,7 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
         batch = mnist_to_input(tf.gather(images, indices))
         if augment is not None:
             batch = augment_batch(batch, augment, batch_seed)
-        return batch, tf.one_hot(tf.gather(labels, indices), NUM_CLASSES)
+        return batch, tf.one_hot(tf.gather(labels, indices), classes)
 
     if augment is not None:  # a stateless seed for each batch, from a seeded stream
         batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
@@ -286,8 +288,9 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
     *val_data, val_alone = with_extras(*val_data, config, rng)
     dist = make_strategy(strategy)
     batch_size = config.batch_size * dist.num_replicas_in_sync
-    fit_ds = make_dataset(*fit_data, batch_size, config.seed, config.augment)
-    val_ds = make_dataset(*val_data, 1024, config.seed, shuffle=False)
+    classes = config.model.outputs
+    fit_ds = make_dataset(*fit_data, batch_size, config.seed, config.augment, classes=classes)
+    val_ds = make_dataset(*val_data, 1024, config.seed, shuffle=False, classes=classes)
     steps_per_epoch = int(np.ceil(len(fit_data[0]) / batch_size))
     with dist.scope():
         model = build_model(config.model)
@@ -320,7 +323,7 @@ def calibrate(model: keras.Model, config: TrainConfig, val_data: tuple[np.ndarra
     temperature = calibration.fit_temperature(raw, y_val)
     probabilities = calibration.rescale(raw, temperature)
     digits = y_val < NUM_DIGITS
-    not_a_digit = probabilities[:, NOT_A_DIGIT]
+    not_a_digit = calibration.not_one_digit(probabilities)
     threshold = (calibration.refusal_threshold(not_a_digit[alone]) if config.negative_share
                  else None)  # never trained to refuse: it never refuses
     refused = calibration.refused(probabilities, threshold)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digit_recognizer.calibration import (MIN_THRESHOLD, THRESHOLD_DECIMALS,
-                                          expected_calibration_error,
+from digit_recognizer.calibration import (MIN_THRESHOLD, THRESHOLD_DECIMALS, decide,
+                                          expected_calibration_error, refused,
                                           fit_temperature, refusal_threshold, rescale)
 
 
@@ -73,3 +73,13 @@ def test_threshold_refuses_at_most_the_allowed_share_of_float32_scores():
 
 def test_threshold_is_never_below_one_half():
     assert refusal_threshold(np.zeros(1000)) == MIN_THRESHOLD
+
+
+def test_several_digits_counts_toward_a_refusal_and_answers_not_a_digit():
+    # 12 outputs: digits, "not a digit", "several digits"
+    probabilities = np.zeros((3, 12))
+    probabilities[0, [10, 11]] = 0.5, 0.5  # refused: 1.0 is not one digit
+    probabilities[1, [3, 10, 11]] = 0.4, 0.2, 0.4  # refused at 0.6
+    probabilities[2, [3, 11]] = 0.6, 0.4  # read as 3
+    np.testing.assert_array_equal(refused(probabilities, 0.6), [True, True, False])
+    np.testing.assert_array_equal(decide(probabilities, 0.6), [10, 10, 3])

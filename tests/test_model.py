@@ -10,7 +10,8 @@ import tensorflow as tf
 
 from benchmarks.reference import build_reference_model
 from digit_recognizer.augment import AugmentConfig, augment_batch
-from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, ModelConfig, build_model,
+from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, SEVERAL_DIGITS, ModelConfig,
+                                    build_model,
                                     with_temperature)
 from digit_recognizer.preprocess import mnist_to_input
 from digit_recognizer.train import TrainConfig, make_dataset, train, with_extras
@@ -97,6 +98,24 @@ def test_training_set_adds_variants_cut_out_digits_and_negatives(mnist_test):
     assert len(cut_out) == 50 and set(cut_out) <= set(range(10))
     assert (y_all == NOT_A_DIGIT).sum() == 100
     assert NUM_CLASSES == NOT_A_DIGIT + 1
+
+
+def test_a_twelfth_output_learns_several_digits_from_the_two_digit_negatives(mnist_test):
+    x, y = mnist_test
+    twelve = ModelConfig(widths=(4,), convs_per_stage=(1,), dense_units=8,
+                         several_digits_output=True)
+    assert build_model(twelve).output_shape == (None, SEVERAL_DIGITS + 1)
+    assert build_model(ModelConfig(widths=(4,), convs_per_stage=(1,))).output_shape == (
+        None, NUM_CLASSES)
+    config = TrainConfig(pen_share=0.0, continental_share=0.0, context_share=0.0,
+                         negative_share=0.2, model=twelve)
+    _, labels, _ = with_extras(x[:500], y[:500], config, np.random.default_rng(0))
+    _, plain, _ = with_extras(x[:500], y[:500], TrainConfig(
+        pen_share=0.0, continental_share=0.0, context_share=0.0, negative_share=0.2),
+        np.random.default_rng(0))
+    # the same negatives: the "two digits" ones (a fifth of them) take the 12th label
+    assert (labels == SEVERAL_DIGITS).sum() == 20
+    np.testing.assert_array_equal(np.minimum(labels, NOT_A_DIGIT), plain)
 
 
 # --- augmentation ---------------------------------------------------------------------------
