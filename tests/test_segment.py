@@ -140,37 +140,23 @@ def test_letter_wide_group_refused_whole_is_split_into_sure_digit_wide_parts():
     # two touching rings: one group about as wide as a letter, refused whole
     picture = number("00", gap=-0.02)
 
-    def judge(sure):
+    def judge(sure, whole=NOT_A_DIGIT, outputs=11):
         def classify(batch):
-            out = np.zeros((len(batch), 11), np.float32)
+            out = np.zeros((len(batch), outputs), np.float32)
             one = shape_judge(batch)[:, 0] > 0.9  # shaped like one digit
             out[one, 0], out[one, 7] = sure, 1 - sure
-            out[~one, 10] = 1.0
+            out[~one, whole] = 1.0
             return out
         return classify
 
     assert read_picture(ink(picture), judge(0.98), 0.9).text == "00"
     with pytest.raises(NotADigitError):  # parts read only fairly surely, as a letter's are
         read_picture(ink(picture), judge(0.9), 0.9)
-
-
-def test_group_refused_whole_as_several_digits_is_split_like_a_doubtful_one():
-    # the touching rings above, read by a model with a 12th output, "several digits": the
-    # whole is refused as several digits, not as a letter, so fairly sure parts are taken
-    picture = number("00", gap=-0.02)
-
-    def judge(whole):
-        def classify(batch):
-            out = np.zeros((len(batch), 12), np.float32)
-            one = shape_judge(batch)[:, 0] > 0.9  # shaped like one digit
-            out[one, 0], out[one, 7] = 0.9, 0.1
-            out[~one, whole] = 1.0
-            return out
-        return classify
-
-    assert read_picture(ink(picture), judge(SEVERAL_DIGITS), 0.9).text == "00"
-    with pytest.raises(NotADigitError):  # refused as a letter: the letter rule holds
-        read_picture(ink(picture), judge(NOT_A_DIGIT), 0.9)
+    # a model with a 12th output that refuses the group whole as several digits, not as a
+    # letter: the letter rule is lifted, and fairly sure parts are taken
+    assert read_picture(ink(picture), judge(0.9, SEVERAL_DIGITS, 12), 0.9).text == "00"
+    with pytest.raises(NotADigitError):  # refused as a letter by that model: the rule holds
+        read_picture(ink(picture), judge(0.9, NOT_A_DIGIT, 12), 0.9)
 
 
 def test_wide_group_refused_whole_is_split_into_fairly_sure_digits():
