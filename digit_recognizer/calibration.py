@@ -77,8 +77,9 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
 
 def refused(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
     """Per row of (N, 10, 11 or 12) probabilities: is it refused as "not a digit" (that output,
-    plus "several digits" where there is a 12th, reaches the threshold)? Never for 10 columns (a model from before "not a digit") or no
-    threshold. The one refusal rule of the app, segmentation and evaluation."""
+    plus "several digits" where there is a 12th, reaches the threshold)? Never for 10 columns
+    (a model from before "not a digit") or no threshold. The one refusal rule of the app,
+    segmentation and evaluation."""
     if probabilities.shape[1] <= NOT_A_DIGIT or not_a_digit_threshold is None:
         return np.zeros(len(probabilities), bool)
     return not_one_digit(probabilities) >= not_a_digit_threshold
@@ -98,26 +99,27 @@ def over_digits(probabilities: np.ndarray) -> np.ndarray:
 
 
 def as_answered(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
-    """(N, 10 or 11) probabilities as the app answers them: a row refused ("not a digit"
-    reaches the threshold) is kept; any other row is read as a digit, so its "not a digit"
-    share is set to 0 and the digits renormalised (the app's label shows them so). The argmax
-    of each row is then the app's answer: a digit, or NOT_A_DIGIT."""
+    """(N, 10, 11 or 12) probabilities as the app answers them: a row refused is kept, its
+    "several digits" share (a 12th output) added to "not a digit", so that a digit's share
+    cannot outweigh the refusal; any other row is read as a digit, so its shares past the
+    digits are set to 0 and the digits renormalised (the app's label shows them so). The
+    argmax of each row is then the app's answer: a digit, or NOT_A_DIGIT."""
     if probabilities.shape[1] <= NUM_DIGITS:
         return probabilities
+    kept = np.zeros_like(probabilities)
+    kept[:, :NUM_DIGITS] = probabilities[:, :NUM_DIGITS]
+    kept[:, NOT_A_DIGIT] = not_one_digit(probabilities)
     read = np.zeros_like(probabilities)
     read[:, :NUM_DIGITS] = over_digits(probabilities)
-    return np.where(refused(probabilities, not_a_digit_threshold)[:, None], probabilities,
+    return np.where(refused(probabilities, not_a_digit_threshold)[:, None], kept,
                     read).astype(probabilities.dtype)
 
 
 def decide(probabilities: np.ndarray, not_a_digit_threshold: float | None) -> np.ndarray:
-    """What the app answers for each row of (N, 10 or 11) probabilities: the likeliest digit,
-    or NOT_A_DIGIT (10) where the "not a digit" probability reaches the threshold (never for
-    10 columns or no threshold)."""
-    # a refused row answers NOT_A_DIGIT, though with a 12th output (several digits) a digit
-    # may have a higher share than either output past the digits
-    return np.where(refused(probabilities, not_a_digit_threshold), NOT_A_DIGIT,
-                    as_answered(probabilities, not_a_digit_threshold).argmax(axis=1))
+    """What the app answers for each row of (N, 10, 11 or 12) probabilities: the likeliest
+    digit, or NOT_A_DIGIT (10) where the "not a digit" probability reaches the threshold (never
+    for 10 columns or no threshold)."""
+    return as_answered(probabilities, not_a_digit_threshold).argmax(axis=1)
 
 
 def refusal_threshold(digit_scores: np.ndarray, max_false_refusals: float = MAX_FALSE_REFUSALS

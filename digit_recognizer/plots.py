@@ -23,9 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from digit_recognizer.files import atomic_path
-from digit_recognizer.model import NOT_A_DIGIT, SEVERAL_DIGITS
-
-ANSWER_NAMES = {NOT_A_DIGIT: "not a digit", SEVERAL_DIGITS: "several digits"}
+from digit_recognizer.model import NOT_A_DIGIT
 
 MAX_WORST_MISTAKES = 20
 MISTAKE_COLOR = "#d62728"
@@ -121,7 +119,7 @@ def plot_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.n
     for ax, index in zip(axes, indices):
         predicted, true = int(probabilities[index].argmax()), int(labels[index])
         ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
-        answer = "refused" if predicted >= NOT_A_DIGIT else f"pred {predicted}"
+        answer = "refused" if predicted == NOT_A_DIGIT else f"pred {predicted}"
         ax.set_title(f"{answer} / true {true}", fontsize=10,
                      color=MISTAKE_COLOR if predicted != true else "black",
                      fontweight="bold" if predicted != true else "normal")
@@ -147,7 +145,7 @@ def plot_worst_mistakes(images: np.ndarray, labels: np.ndarray, probabilities: n
         ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
         ax.set_title(f"true {labels[index]}  (#{index})", fontsize=10, color=MISTAKE_COLOR)
         top3 = np.argsort(-probabilities[index])[:3]
-        ax.set_xlabel("\n".join(f"{ANSWER_NAMES.get(d, d)}: "
+        ax.set_xlabel("\n".join(f"{'not a digit' if d == NOT_A_DIGIT else d}: "
                                  f"{probabilities[index, d]:.1%}" for d in top3),
                       fontsize=9, linespacing=1.2)
         _mark(ax, True)

@@ -11,8 +11,7 @@ import tensorflow as tf
 from benchmarks.reference import build_reference_model
 from digit_recognizer.augment import AugmentConfig, augment_batch
 from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, SEVERAL_DIGITS, ModelConfig,
-                                    build_model,
-                                    with_temperature)
+                                    build_model, with_temperature)
 from digit_recognizer.preprocess import mnist_to_input
 from digit_recognizer.train import TrainConfig, make_dataset, train, with_extras
 
