@@ -38,7 +38,7 @@ class ModelConfig:
     dropout: float = 0.25  # after each stage and the dense layer (0.4 underfit our narrow net)
     batch_norm: bool = True  # steadier, faster convergence; costs ~15% more per step on a CPU
     several_digits_output: bool = False  # a 12th output, SEVERAL_DIGITS, trained on the "two
-    # digits" negatives (otherwise "not a digit"): off for the shipped model, which predates it
+    # digits" negatives (otherwise "not a digit"); the full preset turns it on
 
     @property
     def outputs(self) -> int:

@@ -325,7 +325,8 @@ def model_card(metrics: Mapping[str, Any], run_info: Mapping[str, Any],
                repo_id: str | None = None) -> ModelCard:
     """The Hugging Face model card: metadata (with the test accuracy as a model-index result)
     and model_card_template.md rendered with ``metrics`` and the optional keys of ``run_info``
-    (command, epochs, training_images, training_wall_time_s, num_parameters, versions).
+    (command, epochs, training_images, training_wall_time_s, num_parameters, outputs,
+    versions).
 
         model_card(metrics, {"command": "python scripts/train.py"}, "user/digits").save(path)
     """
@@ -350,6 +351,7 @@ def model_card(metrics: Mapping[str, Any], run_info: Mapping[str, Any],
     # The template gets plain values: formatting that is part of the figures (percentages,
     # thousands separators) stays here, in Python, where the tests see it.
     calibration = run_info.get("calibration") or {}
+    outputs = run_info.get("outputs", 11)  # the digits and "not a digit"; 12: "several digits"
     return ModelCard.from_template(
         card_data, template_path=str(CARD_TEMPLATE),
         accuracy=f"{accuracy:.2%}", test_loss=f"{metrics['test_loss']:.4f}",
@@ -359,6 +361,7 @@ def model_card(metrics: Mapping[str, Any], run_info: Mapping[str, Any],
         threshold=calibration.get("not_a_digit_threshold"),
         num_test_images=f"{metrics['num_test_images']:,}",
         num_parameters=run_info.get("num_parameters") and f"{run_info['num_parameters']:,}",
+        outputs=outputs, several_digits=outputs == 12,
         repo_id=repo_id or "USER/digit-recognizer", model_filename=MODEL_FILENAME,
         command=run_info.get("command"), training=training,
         per_class=[(digit, "n/a" if acc is None else f"{acc:.2%}")

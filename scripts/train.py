@@ -179,6 +179,7 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
         "training_wall_time_s": round(result.wall_time_s, 1),
         "calibration": result.calibration,  # temperature and threshold, fitted on validation
         "num_parameters": result.model.count_params(),
+        "outputs": result.model.output_shape[-1],  # 11, or 12 with "several digits"
         "versions": library_versions(),
         "data_sha256": {spec.name: spec.sha256 for spec in data.FILES.values()},  # verified on load
     }
