@@ -24,7 +24,7 @@ import math
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from digit_recognizer.model import NOT_A_DIGIT, NUM_DIGITS
+from digit_recognizer.model import NOT_A_DIGIT, NUM_DIGITS, SEVERAL_DIGITS
 
 ECE_BINS = 15  # equal-width confidence bins, the usual choice in the calibration literature
 MAX_FALSE_REFUSALS = 0.001  # share of validation digits the threshold may refuse: at 0.0005
@@ -32,6 +32,8 @@ MAX_FALSE_REFUSALS = 0.001  # share of validation digits the threshold may refus
 # refused 6-10 percentage points fewer letters (of trained and untrained styles) to spare 0.05%
 # more digits
 MIN_THRESHOLD = 0.5
+PAIR_SHARE = 0.5  # a refusal with more than this share on "several digits" (a 12th output)
+# is rather digits touching one another than a letter or a mark
 THRESHOLD_DECIMALS = 6  # as metrics.json stores it
 _EPSILON = 1e-12
 
@@ -89,6 +91,15 @@ def not_one_digit(probabilities: np.ndarray) -> np.ndarray:
     """Per row of (N, 11 or 12) probabilities: the share that is not one digit ("not a
     digit", plus "several digits" where a model has that 12th output)."""
     return probabilities[:, NOT_A_DIGIT:].sum(axis=1)
+
+
+def mostly_several_digits(probabilities: np.ndarray) -> np.ndarray:
+    """Per row of (N, 10, 11 or 12) probabilities: is its refusal mostly "several digits"
+    (more than PAIR_SHARE of it), rather than a letter or a mark? Only a model with the 12th
+    output can say so; the segmenter splits such a group, and a refusal says how to write it."""
+    if probabilities.shape[1] <= SEVERAL_DIGITS:
+        return np.zeros(len(probabilities), bool)
+    return probabilities[:, SEVERAL_DIGITS] > PAIR_SHARE * not_one_digit(probabilities)
 
 
 def over_digits(probabilities: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digit_recognizer.calibration import over_digits, refused
+from digit_recognizer.calibration import mostly_several_digits, over_digits, refused
 from digit_recognizer.preprocess import ImageInputError
 from digit_recognizer.segment import Classify, Piece, segment
 
@@ -35,6 +35,8 @@ TOUCHING_WIDE = 1.0  # a refused part at least this wide for its height may be d
 # touch (the splitter keeps a letter-wide group whole unless its parts are very sure): the
 # refusal then says how to write them
 TOUCHING_HINT = " If that is digits touching one another, leave a little space between them."
+TOUCHING = ("it looks like digits touching one another, which could not be told apart: leave "
+            "a little space between them.")  # what a refusal mostly as "several digits" says
 
 
 class NotADigitError(ImageInputError):
@@ -96,20 +98,24 @@ def assemble(pieces: list[Piece],
 def refuse_not_a_digit(probabilities: np.ndarray, threshold: float = NOT_A_DIGIT_THRESHOLD,
                        wide: list[bool] | None = None) -> None:
     """Raise NotADigitError where the "not a digit" probability (an 11th output) reaches
-    ``threshold``; where such a position is ``wide`` (may be digits that touch), the message
-    says how to write them."""
+    ``threshold``. Where every such position is refused mostly as "several digits" (a 12th
+    output), the message says they are digits that touch and how to write them; where one is
+    ``wide`` (may be digits that touch), it says so as a possibility."""
     count = len(probabilities)
     positions = np.flatnonzero(refused(probabilities, threshold))  # none for 10 outputs
     if not len(positions):
         return
-    hint = TOUCHING_HINT if wide and any(wide[i] for i in positions) else ""
-    if count == 1:
-        raise NotADigitError("Not a digit: the picture does not look like a handwritten digit."
-                             + hint, 1, 1)
     where = ", ".join(str(i + 1) for i in positions)
     plural = "s" if len(positions) > 1 else ""
-    raise NotADigitError(f"Not a digit at position{plural} {where} of {count}: write digits "
-                         "only (letters and signs are not read)." + hint,
+    prefix = (f"Not a digit at position{plural} {where} of {count}: " if count > 1
+              else "Not a digit: ")
+    if mostly_several_digits(probabilities[positions]).all():  # a 12-output model says so
+        raise NotADigitError(prefix + TOUCHING, int(positions[0]) + 1, count)
+    hint = TOUCHING_HINT if wide and any(wide[i] for i in positions) else ""
+    if count == 1:
+        raise NotADigitError(prefix + "the picture does not look like a handwritten digit."
+                             + hint, 1, 1)
+    raise NotADigitError(prefix + "write digits only (letters and signs are not read)." + hint,
                          int(positions[0]) + 1, count)
 
 

@@ -27,7 +27,8 @@ Method (one line of 1-12 digits):
      no wider than a letter, REFUSED_WIDE heights, must be read REFUSED_PART_SURE-ly and be
      REFUSED_PART_WIDE, so that a letter is refused rather than read as digits: its strokes
      cut apart are read as sure 1s; unless a model with a 12th output calls the group
-     "several digits" rather than a letter: PAIR_SHARE) is split by recognition:
+     "several digits" rather than a letter: calibration.mostly_several_digits; such a group
+     is also split, alone in the picture, from SPLIT_DOUBTFUL) is split by recognition:
      candidate cuts are the cheapest ink-crossing paths (seams, which follow a slant), the
      best one per stretch of CUT_STEP; every part between two cuts is read in a second call,
      and dynamic programming keeps the split whose parts are read most confidently (the log
@@ -50,8 +51,8 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
-from digit_recognizer.calibration import refused
-from digit_recognizer.model import NOT_A_DIGIT, SEVERAL_DIGITS
+from digit_recognizer.calibration import mostly_several_digits, refused
+from digit_recognizer.model import NOT_A_DIGIT
 from digit_recognizer.preprocess import (ImageInputError, bounding_box, ink_mask,
                                          normalize_digit, soft_crop, stroke_width,
                                          without_specks)
@@ -82,9 +83,6 @@ REFUSED_PART_WIDE = 0.45  # ... and at least this wide (share of the height): a 
 SPLIT_TYPICAL = 1.6  # ... and (in a line with a width prior) this many typical digit widths
 CONFIDENT = 0.98  # but a group read whole this surely is one digit (no split tried) ...
 CLEAR_WIDE = 1.3  # ... unless wider than this share of the line's height
-PAIR_SHARE = 0.5  # a group refused whole with more than this share of its refusal on the
-# 12th output, "several digits" (a model trained with it), is split like any doubtful group:
-# not under the letter rule above, and, alone in the picture, from SPLIT_DOUBTFUL
 TYPICAL_WIDTH = 0.7  # a digit's usual width (share of height) when the line gives no prior
 NARROW_DIGIT = 0.4  # groups narrower than this share of the height (1s) set no width prior
 MIN_PART = 0.12  # a split part is at least this wide (share of the line's height) ...
@@ -219,7 +217,7 @@ def segment(ink: np.ndarray, classify: Classify,
         for n, (g, own) in enumerate(zip(digits, owns)):
             refused_whole = _refused(probabilities[n], not_a_digit_threshold)
             doubtful = refused_whole or float(probabilities[n][:10].max()) < WHOLE_SURE
-            several = refused_whole and _several_digits(probabilities[n])
+            several = refused_whole and bool(mostly_several_digits(probabilities[n:n + 1])[0])
             least = (SPLIT_WIDTH if (len(digits) == 1 and not several) or not doubtful
                      else SPLIT_DOUBTFUL)
             if g.width <= least * height:
@@ -273,13 +271,6 @@ def _confident(p: np.ndarray) -> bool:
     """A whole group's answer sure enough that it is not tried as several digits (unless it
     is clearly too wide for one)."""
     return float(p[:10].max()) >= CONFIDENT and float(p[NOT_A_DIGIT:].sum()) < 1 - CONFIDENT
-
-
-def _several_digits(p: np.ndarray) -> bool:
-    """A model with the 12th output says the group is rather several digits than a letter or
-    a mark: more than PAIR_SHARE of its refusal."""
-    return p.size > SEVERAL_DIGITS and float(p[SEVERAL_DIGITS]) > PAIR_SHARE * float(
-        p[NOT_A_DIGIT:].sum())
 
 
 def _refused(p: np.ndarray, threshold: float) -> bool:

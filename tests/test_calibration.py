@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from digit_recognizer.calibration import (MIN_THRESHOLD, THRESHOLD_DECIMALS, decide,
-                                          expected_calibration_error, refused,
-                                          fit_temperature, refusal_threshold, rescale)
+                                          expected_calibration_error, fit_temperature,
+                                          mostly_several_digits, refusal_threshold, refused,
+                                          rescale)
 
 
 def overconfident(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -83,3 +84,6 @@ def test_several_digits_counts_toward_a_refusal_and_answers_not_a_digit():
     probabilities[2, [3, 11]] = 0.6, 0.4  # read as 3
     np.testing.assert_array_equal(refused(probabilities, 0.6), [True, True, False])
     np.testing.assert_array_equal(decide(probabilities, 0.6), [10, 10, 3])
+    # whether a refusal is mostly "several digits" (digits that touch) rather than a letter
+    np.testing.assert_array_equal(mostly_several_digits(probabilities), [False, True, True])
+    assert not mostly_several_digits(probabilities[:, :11]).any()  # 11 outputs cannot say

@@ -196,6 +196,14 @@ def test_model_card(out_dir, evaluated):
     result = card.data.eval_results[0]
     assert result.metric_type == "accuracy" and result.dataset_split == "test"
     assert result.metric_value == pytest.approx(metrics["test_accuracy"], abs=1e-4)
+    assert "`(N, 11)`" in text and "several digits" not in text  # RUN_INFO gives no outputs
+
+
+def test_model_card_of_a_twelve_output_model_says_what_the_twelfth_is(evaluated):
+    _, _, metrics, _ = evaluated
+    text = str(mf.model_card(metrics, {**RUN_INFO, "outputs": 12}))
+    assert "`(N, 12)`" in text and 'index 11 is **"several digits"**' in text
+    assert "probabilities[:, 10:].sum(axis=1)" in text  # refusal on both, as the app refuses
 
 
 def test_saved_model_loads_in_safe_mode_and_predicts_the_same(evaluated, tmp_path):

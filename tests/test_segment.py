@@ -300,13 +300,14 @@ def eleven_sure(batch: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------- reading
-def eleven(digit_of: list[int]):
-    """An 11-class stub answering the given classes for the first call's crops in order (the
-    groups read whole), and "not a digit" for any other crop (the parts of a split)."""
+def eleven(digit_of: list[int], outputs: int = 11):
+    """An 11-class (or ``outputs``) stub answering the given classes for the first call's
+    crops in order (the groups read whole), and "not a digit" for any other crop (the parts
+    of a split)."""
     calls = []
 
     def classify(batch):
-        out = np.full((len(batch), 11), 0.001, np.float32)
+        out = np.full((len(batch), outputs), 0.001, np.float32)
         for k in range(len(batch)):
             out[k, digit_of[k] if not calls and k < len(digit_of) else 10] = 0.99
         calls.append(len(batch))
@@ -338,6 +339,15 @@ def test_a_refused_part_as_wide_as_touching_digits_says_how_to_write_them():
     with pytest.raises(NotADigitError, match="^Not a digit at position 2 of 2.*touching one "
                                              "another, leave a little space between them"):
         read_picture(ink(picture), eleven([4, 10]))
+    # a model with a 12th output that refuses it mostly as "several digits" says they touch,
+    # however wide the part
+    touching = "it looks like digits touching one another, which could not be told apart"
+    with pytest.raises(NotADigitError, match=f"^Not a digit at position 2 of 2: {touching}"):
+        read_picture(ink(picture), eleven([4, SEVERAL_DIGITS], 12))
+    with pytest.raises(NotADigitError, match=f"^Not a digit: {touching}"):
+        read_picture(ink(number("4")), eleven([SEVERAL_DIGITS], 12))
+    with pytest.raises(NotADigitError, match="^Not a digit: the picture does not look like"):
+        read_picture(ink(number("4")), eleven([NOT_A_DIGIT], 12))  # refused as a letter
 
 
 def test_refusal_threshold_is_a_parameter():
