@@ -10,8 +10,9 @@
                            # the "not a digit" probability reaches MAYBE_NOT_A_DIGIT
 
 A classifier with an 11th output ("not a digit", index 10, calibrated) refuses a picture where
-that probability reaches ``not_a_digit_threshold`` (0.5 by default) at any position:
-NotADigitError, whose message starts "Not a digit" and says which position. A 10-output
+that probability (plus a 12th output's, "several digits") reaches ``not_a_digit_threshold``
+(0.5 by default) at any position: NotADigitError, whose message starts "Not a digit" and says
+which position (and, for a refusal mostly as several digits, that they touch). A 10-output
 classifier reads whatever it is given (best effort, no refusals).
 """
 
