@@ -283,6 +283,7 @@ _SERIF = ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf")
 _TRAIN_MARKS = ("disc", "dash", "cross", "smiley", "scribble", "zigzag", "check", "hash",
                 "arrow", "wave", "hatching", "square", "heart", "coil")
 _HELD_OUT_MARKS = ("spiral", "star", "triangle")
+TWO_DIGITS = "two digits"  # the kind made of digit pairs: "several digits" to a 12-output model
 _TRAIN_HERSHEY = ("futural", "futuram", "rowmans", "rowmand", "timesr", "timesi", "scripts",
                   "scriptc")
 
@@ -292,14 +293,14 @@ TRAIN_KINDS: dict[str, tuple[float, Generator]] = {  # kind: (share of the negat
     "printed letters": (0.12, lambda rng, _: printed_letter(_SANS, rng)),
     "other scripts (Hershey)": (0.10, lambda rng, _: script_glyph(rng)),
     "marks": (0.23, lambda rng, _: mark(_TRAIN_MARKS, rng)),
-    "two digits": (0.20, lambda rng, digits: digit_pair(digits, rng)),
+    TWO_DIGITS: (0.20, lambda rng, digits: digit_pair(digits, rng)),
     "straddles": (0.10, lambda rng, digits: straddle(digits, rng)),
 }
 HELD_OUT_KINDS: dict[str, tuple[float, Generator]] = {
     "cursive letters (Hershey, held out)": (0.3, lambda rng, _: hershey_letter("cursive", rng)),
     "serif letters (held out)": (0.2, lambda rng, _: printed_letter(_SERIF, rng)),
     "spirals, stars, triangles (held out)": (0.3, lambda rng, _: mark(_HELD_OUT_MARKS, rng)),
-    "two digits": (0.2, lambda rng, digits: digit_pair(digits, rng)),
+    TWO_DIGITS: (0.2, lambda rng, digits: digit_pair(digits, rng)),
 }
 
 

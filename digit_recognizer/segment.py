@@ -51,8 +51,7 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
-from digit_recognizer.calibration import mostly_several_digits, refused
-from digit_recognizer.model import NOT_A_DIGIT
+from digit_recognizer.calibration import mostly_several_digits, not_one_digit, refused
 from digit_recognizer.preprocess import (ImageInputError, bounding_box, ink_mask,
                                          normalize_digit, soft_crop, stroke_width,
                                          without_specks)
@@ -217,7 +216,7 @@ def segment(ink: np.ndarray, classify: Classify,
         for n, (g, own) in enumerate(zip(digits, owns)):
             refused_whole = _refused(probabilities[n], not_a_digit_threshold)
             doubtful = refused_whole or float(probabilities[n][:10].max()) < WHOLE_SURE
-            several = refused_whole and bool(mostly_several_digits(probabilities[n:n + 1])[0])
+            several = refused_whole and _several_digits(probabilities[n])
             least = (SPLIT_WIDTH if (len(digits) == 1 and not several) or not doubtful
                      else SPLIT_DOUBTFUL)
             if g.width <= least * height:
@@ -270,12 +269,17 @@ def _no_digits(parts: np.ndarray, alone: bool) -> bool:
 def _confident(p: np.ndarray) -> bool:
     """A whole group's answer sure enough that it is not tried as several digits (unless it
     is clearly too wide for one)."""
-    return float(p[:10].max()) >= CONFIDENT and float(p[NOT_A_DIGIT:].sum()) < 1 - CONFIDENT
+    return float(p[:10].max()) >= CONFIDENT and float(not_one_digit(p[None])[0]) < 1 - CONFIDENT
 
 
 def _refused(p: np.ndarray, threshold: float) -> bool:
     """The answer would be refused as "not a digit"."""
     return bool(refused(p[None], threshold)[0])
+
+
+def _several_digits(p: np.ndarray) -> bool:
+    """A refusal of this answer would be mostly as "several digits" (a 12-output model)."""
+    return bool(mostly_several_digits(p[None])[0])
 
 
 def _place_marks(digits: list[_Group], marks: list[_Group], height: float) -> list[_Group]:

@@ -36,7 +36,7 @@ from digit_recognizer.files import atomic_path, atomic_write_bytes
 from digit_recognizer.model import (NOT_A_DIGIT, NUM_CLASSES, NUM_DIGITS, SEVERAL_DIGITS,
                                     ModelConfig, build_model, with_temperature)
 from digit_recognizer.model_folder import BACKUP_PROGRESS, BACKUP_WEIGHTS
-from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
+from digit_recognizer.negatives import TRAIN_KINDS, TWO_DIGITS, make_negatives
 from digit_recognizer.preprocess import mnist_to_input
 from digit_recognizer.redraw import redraw_with_pen
 
@@ -122,7 +122,7 @@ def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.rando
     if count:
         negatives, kinds = make_negatives(TRAIN_KINDS, count, rng, digits=x)
         xs.append(negatives)
-        several = (kinds == "two digits") & config.model.several_digits_output
+        several = (kinds == TWO_DIGITS) & config.model.several_digits_output
         ys.append(np.where(several, SEVERAL_DIGITS, NOT_A_DIGIT).astype(y.dtype))
     x_all, y_all = np.concatenate(xs), np.concatenate(ys)
     return x_all, y_all, np.arange(len(x_all)) < alone

@@ -56,7 +56,7 @@ from benchmarks.numbers import digits_of_split
 from digit_recognizer.calibration import decide, expected_calibration_error
 from digit_recognizer.continental import EDITS
 from digit_recognizer.model import NOT_A_DIGIT
-from digit_recognizer.negatives import (HELD_OUT_KINDS, TRAIN_KINDS, draw_negatives,
+from digit_recognizer.negatives import (HELD_OUT_KINDS, TRAIN_KINDS, TWO_DIGITS, draw_negatives,
                                         in_mnist_form)
 from digit_recognizer.predict import DigitReader
 from digit_recognizer.preprocess import (ImageInputError, find_digit, mnist_to_input,
@@ -67,7 +67,7 @@ TARGET = 0.993  # every style, continental included
 REFUSAL_TARGET = 0.95  # of held-out negatives, per kind
 FALSE_REFUSAL_TARGET = 0.003  # of MNIST test digits and of drawn digits
 ECE_TARGET = 0.015
-DIGIT_KINDS = ("two digits", "straddles")  # negatives made of digits: a picture of one is
+DIGIT_KINDS = (TWO_DIGITS, "straddles")  # negatives made of digits: a picture of one is
 # read as a number (the app splits it), so they are measured as the model sees them only
 NEGATIVE_KINDS = {"test": HELD_OUT_KINDS, "validation": TRAIN_KINDS}  # by --split
 FULL_HEIGHT = (0.25, 0.8)  # a quarter to four fifths of the canvas height
