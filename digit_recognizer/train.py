@@ -54,8 +54,9 @@ class TrainConfig:
     validation_size: int = 5000  # images carved out of the 60k training set
     steps_per_execution: int = 10  # optimiser steps per call into TensorFlow: the same maths
     # with a tenth of the per-batch Python round trips (callbacks then see every 10th batch)
-    pen_share: float = 0.25  # share of the training digits replaced by themselves redrawn with a
-    # pen, as the app sees drawings (digit_recognizer.redraw); replaced, not added: same epoch
+    pen_share: float = 0.25  # share of the training digits (and of their continental variants)
+    # replaced by themselves redrawn with a pen, as the app sees drawings
+    # (digit_recognizer.redraw); replaced, not added: same epoch
     continental_share: float = 0.12  # continental variants added, per training digit
     context_share: float = 0.30  # digits cut out of numbers (with stubs of their neighbours:
     # digit_recognizer.context) added, per training digit; 0.12 read 3-4 points fewer
@@ -94,24 +95,23 @@ class TrainResult:
 
 def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.random.Generator
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Digits (a share of them redrawn with a pen) plus their continental variants, digits cut
+    """Digits (a share of them redrawn with a pen) plus their continental variants (as large a
+    share of those redrawn), digits cut
     out of numbers and "not a digit" negatives (label NOT_A_DIGIT), all made from these digits,
     in the shares ``config`` sets; and which images are digits written alone (the digits and
     their variants: the refusal threshold is set on those). The variants, cut-out digits and
     negatives are made after the redraw, so some of them are made from redrawn digits."""
-    count = round(config.pen_share * len(x))
-    if count:
-        chosen = rng.choice(len(x), count, replace=False)
-        x = x.copy()
-        x[chosen] = redraw_with_pen(x[chosen], rng)
+    x = _redrawn_share(x, config.pen_share, rng)
     xs, ys = [x], [y]
     candidates = np.flatnonzero(np.isin(y, list(EDITS)))  # 1, 4, 7, 9
     count = min(len(candidates), round(config.continental_share * len(x)))
     if count:
         chosen = rng.choice(candidates, count, replace=False)
-        variants = continental_variants(x[chosen], y[chosen], rng)
-        xs.append(variants[0])
-        ys.append(variants[1])
+        variants, labels = continental_variants(x[chosen], y[chosen], rng)
+        # the variants are redrawn too (an edit of a redrawn digit keeps its look): a flagged
+        # 1 must be learnt by its shape, not by MNIST's texture, which no drawing has
+        xs.append(_redrawn_share(variants, config.pen_share, rng))
+        ys.append(labels)
     alone = sum(len(part) for part in xs)
     count = round(config.context_share * len(x))
     if count:
@@ -126,6 +126,17 @@ def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.rando
         ys.append(np.where(several, SEVERAL_DIGITS, NOT_A_DIGIT).astype(y.dtype))
     x_all, y_all = np.concatenate(xs), np.concatenate(ys)
     return x_all, y_all, np.arange(len(x_all)) < alone
+
+
+def _redrawn_share(images: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """``images`` with ``share`` of them (at random) redrawn with a pen (redraw.py)."""
+    count = round(share * len(images))
+    if not count:
+        return images
+    chosen = rng.choice(len(images), count, replace=False)
+    images = images.copy()
+    images[chosen] = redraw_with_pen(images[chosen], rng)
+    return images
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from digit_recognizer.preprocess import find_digit, normalize_digit
-from digit_recognizer.redraw import redraw_with_pen
+from digit_recognizer.preprocess import change_stroke_width, find_digit, normalize_digit, stroke_width
+from digit_recognizer.redraw import even_pen, redraw_with_pen
 
 
 def coverage(a: np.ndarray, b: np.ndarray, reach: int = 2) -> float:
@@ -49,3 +49,16 @@ def test_pens_differ_from_draw_to_draw(mnist_test):
     # stroke widths, where normalize_digit brings them): tens of stroke pixels of 784
     changed = ((a > 127) != (b > 127)).sum(axis=(1, 2))
     assert np.median(changed) >= 15
+
+
+def test_even_pen_draws_thin_and_fat_strokes_at_one_width(mnist_test):
+    """MNIST's pen pressure (a stroke fat in one place, thin in another) is gone: the same
+    digit cut thin or fat comes out at the pen's width, on every stroke."""
+    x, _ = mnist_test
+    big = np.kron(x[0], np.ones((4, 4), np.uint8)) > 127  # a 7, strokes ~8-12 px wide
+    for mask in (change_stroke_width(big, -2.0), change_stroke_width(big, 3.0)):
+        drawn = even_pen(mask, 4.0)
+        assert 8.0 <= stroke_width(drawn) <= 10.0  # a 9 px wide round pen
+        inside = ndimage.distance_transform_edt(drawn)  # the pen's radius at its centre line
+        assert np.percentile(inside[inside > 0], 99) <= 5.5
+        assert coverage(drawn.astype(np.uint8) * 255, mask.astype(np.uint8) * 255, 6) >= 0.95
