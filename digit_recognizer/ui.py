@@ -98,6 +98,10 @@ def build_demo(reader: Reader, samples: list[Sample], about: str,
         # Live updates while drawing only hint; they are UI plumbing, not part of the API.
         sketch.change(handlers.read_while_drawing, sketch, outputs, api_visibility="private",
                       trigger_mode="always_last", show_progress="hidden")
+        # Clearing the canvas does not always send a change (a browser test once kept "42"
+        # on the page after Clear): its own event empties the outputs the same way
+        sketch.clear(handlers.read_while_drawing, sketch, outputs, api_visibility="private",
+                     show_progress="hidden")
         upload.clear(handlers.clear, None, outputs, api_visibility="private")
         # Gradio's editor opens (and clears) with no tool selected: select the brush
         demo.load(None, None, None, js=SELECT_BRUSH_JS.read_text(), api_visibility="private")

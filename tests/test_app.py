@@ -460,6 +460,20 @@ def call(client: Client, endpoint: str, path: Path):
     return client.predict(api_argument(endpoint, path), api_name=endpoint)
 
 
+def test_clearing_the_sketchpad_empties_the_reading_by_its_own_event(reader, model_assets):
+    """Clear does not always send the sketchpad's change event: its clear event must reset the
+    outputs the same way, so that a cleared canvas never keeps the last reading on the page."""
+    demo = ui.build_demo(reader, model_folder.load_samples(model_assets), "about")
+    config = demo.get_config_file()
+    kinds = {component["id"]: component["type"] for component in config["components"]}
+    listeners = {(kinds[target[0]], target[1]): (demo.fns[n].fn, dependency["outputs"])
+                 for n, dependency in enumerate(config["dependencies"])
+                 for target in dependency["targets"] if target[0] in kinds}
+    live = listeners[("imageeditor", "change")]
+    assert live[0].__name__ == "read_while_drawing" and len(live[1]) == 3
+    assert listeners[("imageeditor", "clear")] == live
+
+
 def test_page_serves_with_the_gallery_and_accuracy(served):
     page = httpx.get(served, timeout=30)
     assert page.status_code == 200 and "<html" in page.text.lower()
