@@ -160,9 +160,10 @@ def main(argv: list[str] | None = None, started: float | None = None) -> int:
     args = parse_args(argv)
     # TensorFlow only now: --help answers at once, and the bare app of the benchmark, built by
     # build_demo, runs without it
-    from digit_recognizer.predict import DigitReader
+    from digit_recognizer.predict import DigitReader, one_thread_per_op
 
     started = time.perf_counter() if started is None else started
+    one_thread_per_op()
     try:
         model_file, folder = model_folder.locate_model(args.model, args.model_repo)
         reader = DigitReader.from_file(model_file)

@@ -39,7 +39,7 @@ from benchmarks.drawings import draw_digit
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
 from digit_recognizer import ui
-from digit_recognizer.predict import DigitReader
+from digit_recognizer.predict import DigitReader, one_thread_per_op
 from digit_recognizer.preprocess import ImageInputError, mnist_to_input, to_mnist
 from digit_recognizer.reading import Reading
 
@@ -200,6 +200,7 @@ def main() -> None:
         for server in servers:
             stop_server(server)
 
+    one_thread_per_op()  # the served app's setting, for its pipeline's times measured here
     reader = DigitReader.from_file(model)
     print_bad_inputs(bad_rows, still, reader, bad)
     batch = mnist_to_input(images[:1])

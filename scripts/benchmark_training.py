@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     predict_ms = single_image_ms(lambda x: reader.model.predict(x, verbose=0), one, 30)
     print(f"\n| single-image inference ({model_path.name}) | median ms | target |")
     print("|---|---|---|")
+    # (TensorFlow's default threads, as training left them; the app runs one thread per op,
+    # a little faster: benchmark_app.py's "model only" line)
     print(f"| traced call (the app's path) | {traced_ms:.2f} | <= {INFERENCE_TARGET_MS} ms: "
           f"{'yes' if traced_ms <= INFERENCE_TARGET_MS else 'NO'} |")
     print(f"| model.predict (for comparison) | {predict_ms:.2f} | |")
