@@ -10,9 +10,9 @@ by this view of themselves: each digit's strokes are cut out of a 4x enlargement
 ink level (a light or heavy hand), then either grown or shrunk at random (a fine or a broad
 pen), or, for half of them, traced to their centre line and drawn again at one random width:
 a sketchpad's even pen, without MNIST's pen pressure and the blobs where its strokes meet
-(on those alone, a model read a 1 with a long flag as a 1 in MNIST's texture and as a 7
-drawn: 99.3% against 89.4% of continental 1s of the validation split). Each is brought to
-MNIST's form by the app's own ``find_digit`` and ``normalize_digit``:
+(chosen on validation, where it was level with the model before or a little ahead on drawn
+digits, numbers and refusals). Each is brought to MNIST's form by the app's own
+``find_digit`` and ``normalize_digit``:
 
     import numpy as np
     from digit_recognizer.redraw import redraw_with_pen

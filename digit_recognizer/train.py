@@ -108,8 +108,7 @@ def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.rando
     if count:
         chosen = rng.choice(candidates, count, replace=False)
         variants, labels = continental_variants(x[chosen], y[chosen], rng)
-        # the variants are redrawn too (an edit of a redrawn digit keeps its look): a flagged
-        # 1 must be learnt by its shape, not by MNIST's texture, which no drawing has
+        # redrawn like the digits: the app sees continental writers drawing with a pen too
         xs.append(_redrawn_share(variants, config.pen_share, rng))
         ys.append(labels)
     alone = sum(len(part) for part in xs)
