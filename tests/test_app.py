@@ -465,14 +465,12 @@ def call(client: Client, endpoint: str, path: Path):
 def test_the_app_runs_one_thread_per_op_only_if_set_before_tensorflow_runs():
     """predict.one_thread_per_op (ui.main calls it before loading the model) in a fresh
     interpreter: set before TensorFlow's first op; afterwards it says it could not."""
-    code = ("import tensorflow as tf\n"
-            "from digit_recognizer.predict import one_thread_per_op\n"
-            "assert one_thread_per_op()\n"
-            "assert tf.config.threading.get_intra_op_parallelism_threads() == 1\n")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
-    late = code.replace("assert one_thread_per_op()", "tf.zeros(1) + 1\nassert not one_thread_per_op()")
-    late = late.replace("== 1", "== 0")  # TensorFlow's default pool, left as it was
-    subprocess.run([sys.executable, "-c", late], check=True, timeout=300)
+    start = "import tensorflow as tf\nfrom digit_recognizer.predict import one_thread_per_op\n"
+    threads = "tf.config.threading.get_intra_op_parallelism_threads()"
+    for check in (f"assert one_thread_per_op() and {threads} == 1",
+                  # after an op: refused, TensorFlow's default pool (0) left as it was
+                  f"tf.zeros(1) + 1\nassert not one_thread_per_op() and {threads} == 0"):
+        subprocess.run([sys.executable, "-c", start + check], check=True, timeout=300)
 
 
 def test_clearing_the_sketchpad_empties_the_reading_by_its_own_event(reader, model_assets):

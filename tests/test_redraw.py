@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from digit_recognizer.preprocess import change_stroke_width, find_digit, normalize_digit, stroke_width
+from digit_recognizer.preprocess import (change_stroke_width, find_digit, normalize_digit,
+                                         stroke_width)
 from digit_recognizer.redraw import even_pen, redraw_with_pen
 
 
