@@ -19,8 +19,14 @@ Method (one line of 1-12 digits):
      than 12 digits, and small marks between digits ('.', ',', '-', ':') are refused with
      messages of their own: separators are not read yet, and dropping one would change the
      number ("3.50" is not 350). A small mark within a digit's span joins that digit; a
-     dot-sized one beyond the digits is dust; a larger one there (a sign) is refused.
-  5. Every group is read whole (one ``classify`` call). A group that may be several digits
+     dot-sized one beyond the digits is dust; a larger one there (a sign) is refused
+     unless it joins a digit (5).
+  5. Every group is read whole (one ``classify`` call), and so is every pair of pieces that
+     may be one digit broken by a pen lift (an open 4's stem lifted off its arm, a 3's tail
+     left of it): neighbours, or a sign and its digit, whose inks come within JOIN_REACH
+     strokes. A pair read joined as one digit, JOIN_SURE-ly, is one digit; a sign that joins
+     no digit is refused as above.
+  6. A group that may be several digits
      (wider than SPLIT_TYPICAL of the line's typical digit width, or read doubtfully whole:
      "not a digit" at the threshold, or no digit above WHOLE_SURE; not one read CONFIDENT-ly
      as a digit unless wider than CLEAR_WIDE heights; and the parts of one refused whole and
@@ -101,6 +107,9 @@ WIDE_FROM = 1.6  # only a group read whole reaches (parts of a split: MAX_PART).
 # ("22", "55"), while touching digits that wide, read whole, are seldom sure of one digit
 NARROW_FROM = 0.35  # parts narrower than this share of the height are plausible as a 1 only
 NARROW_PENALTY = 2.0  # log-prior of a narrow part read as anything but a 1
+JOIN_REACH = 1.5  # pieces whose ink comes within this many stroke widths may be one digit ...
+JOIN_WIDE = 1.2  # ... if together no wider than this share of their height ...
+JOIN_SURE = 0.95  # ... and read joined as one digit at least this surely (a pen lift)
 DOT_MARK = 0.25  # a mark beyond the digits with both sides under this share of height is dust
 MAX_SLANT = 0.6  # the most slant (columns per row) taken out of the writing
 EPS = 1e-6
@@ -196,19 +205,26 @@ def segment(ink: np.ndarray, classify: Classify,
     digits, marks = [], []
     for g in groups:
         (marks if g.height < MARK_HEIGHT * height else digits).append(g)
-    digits = _place_marks(digits, marks, height)
+    digits, strays = _place_marks(digits, marks, height)
     # the number of digits, at least: one per group (a wide one counted by its width)
     least = sum(max(1, int(g.width / (1.6 * height))) for g in digits)
     if least > MAX_DIGITS:
         raise TooManyDigitsError(too_many_digits(least))
-    typical = _typical_width(digits, height)
-    # 1. every group read whole (one classify call)
+    # 1. every group read whole, and every pair of pieces that may be one digit broken in two
+    #    (a pen lift) read joined (one classify call)
+    joins = _join_candidates(digits, strays, labels, stroke)
+    wholes = digits + [joined for _, _, joined in joins]
     owns = [np.isin(labels[g.top:g.bottom, g.left:g.right], [i + 1 for i in g.labels])
-            for g in digits]
-    crops = [_crop(written, shifts, own, g.top, g.left) for g, own in zip(digits, owns)]
-    boxes_out = [(g.top, g.left, g.bottom, g.right) for g in digits]
+            for g in wholes]
+    crops = [_crop(written, shifts, own, g.top, g.left) for g, own in zip(wholes, owns)]
     pixels = [normalize_digit(c) for c in crops]
     probabilities = _classify(classify, np.stack(pixels).astype(np.float32))
+    keep = _joined(joins, probabilities[len(digits):], len(digits), len(strays))
+    digits = [wholes[k] for k in keep]
+    owns, crops, pixels = ([items[k] for k in keep] for items in (owns, crops, pixels))
+    probabilities = probabilities[keep]
+    boxes_out = [(g.top, g.left, g.bottom, g.right) for g in digits]
+    typical = _typical_width(digits, height)
     # 2. groups that may be several digits: wide for the line, or wide for a digit and not
     #    read surely as one; their candidate parts are read in a second call
     plans: list[dict | None] = [None] * len(digits)
@@ -282,14 +298,17 @@ def _several_digits(p: np.ndarray) -> bool:
     return bool(mostly_several_digits(p[None])[0])
 
 
-def _place_marks(digits: list[_Group], marks: list[_Group], height: float) -> list[_Group]:
+def _place_marks(digits: list[_Group], marks: list[_Group], height: float
+                 ) -> tuple[list[_Group], list[_Group]]:
     """Marks (groups much lower than the line) inside a digit's span, or next to it in its
     upper half, belong to it (a detached flag, bar or dot of that digit); marks between two
-    digits are separators, refused; marks
-    beyond the digits are refused as signs unless they are dust-sized dots (a slip of the pen
-    before or after a lone digit)."""
+    digits are separators, refused; marks beyond the digits are signs unless they are
+    dust-sized dots (a slip of the pen before or after a lone digit). Returns the digits and
+    those signs ("strays"): each is refused unless the model reads it joined to the digit
+    it almost touches as that digit (a 3's tail broken off: see _joined)."""
     if not marks:
-        return digits
+        return digits, []
+    strays = []
     lo, hi = min(g.left for g in digits), max(g.right for g in digits)
     for m in marks:
         if not _near_line(m, digits, height, lo, hi):
@@ -310,8 +329,61 @@ def _place_marks(digits: list[_Group], marks: list[_Group], height: float) -> li
         if lo <= centre <= hi:
             raise SeparatorError(SEPARATOR)
         if max(m.width, m.height) >= DOT_MARK * height:
-            raise SeparatorError(SEPARATOR)
-    return digits
+            strays.append(m)
+    return digits, strays
+
+
+def _join_candidates(digits: list[_Group], strays: list[_Group], labels: np.ndarray,
+                     stroke: float) -> list[tuple[int, int, _Group]]:
+    """Pairs of pieces that may be one digit broken by a pen lift: neighbouring digits, or a
+    stray and its nearest digit, whose ink comes within JOIN_REACH strokes (a period or a
+    neighbour at the usual spacing stands further off) and which together are no wider than
+    JOIN_WIDE of their height. Each as (digit index, other's index: digits, then strays,
+    the joined group)."""
+    reach = max(1, int(np.ceil(JOIN_REACH * stroke)))
+    pairs = [(n, n + 1) for n in range(len(digits) - 1)]
+    for k, m in enumerate(strays):
+        centre = (m.left + m.right) / 2
+        nearest = min(range(len(digits)),
+                      key=lambda n: abs((digits[n].left + digits[n].right) / 2 - centre))
+        pairs.append((nearest, len(digits) + k))
+    pieces = digits + strays
+    out = []
+    for a, b in pairs:
+        joined = _Group(pieces[a].labels + pieces[b].labels,
+                        min(pieces[a].top, pieces[b].top), min(pieces[a].left, pieces[b].left),
+                        max(pieces[a].bottom, pieces[b].bottom),
+                        max(pieces[a].right, pieces[b].right))
+        if joined.width > JOIN_WIDE * joined.height:
+            continue
+        window = labels[joined.top:joined.bottom, joined.left:joined.right]
+        near = ndimage.binary_dilation(np.isin(window, [i + 1 for i in pieces[a].labels]),
+                                       iterations=reach)
+        if np.isin(window[near], [i + 1 for i in pieces[b].labels]).any():
+            out.append((a, b, joined))
+    return out
+
+
+def _joined(joins: list[tuple[int, int, _Group]], probabilities: np.ndarray, n_digits: int,
+            n_strays: int) -> list[int]:
+    """Which of the wholes read (the digits, then the joined pairs) make up the line: a
+    pair read surely (JOIN_SURE) as one digit replaces its two pieces, the surest first.
+    Raises SeparatorError for a stray that joined no digit (a sign beside the number)."""
+    taken: set[int] = set()
+    chosen = []
+    for j in sorted(range(len(joins)), key=lambda j: -float(probabilities[j][:10].max())):
+        a, b, _ = joins[j]
+        p = probabilities[j]
+        if a in taken or b in taken or float(p[:10].max()) < JOIN_SURE or float(
+                not_one_digit(p[None])[0]) >= 1 - JOIN_SURE:
+            continue
+        taken |= {a, b}
+        chosen.append(j)
+    if any(n_digits + k not in taken for k in range(n_strays)):
+        raise SeparatorError(SEPARATOR)
+    keep = [(n, n) for n in range(n_digits) if n not in taken]
+    keep += [(min(joins[j][0], joins[j][1]), n_digits + j) for j in chosen]
+    return [k for _, k in sorted(keep)]
 
 
 def _typical_width(digits: list[_Group], height: float) -> float:

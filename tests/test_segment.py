@@ -32,6 +32,9 @@ def strokes(name: str) -> list[list[tuple[float, float]]]:
         # a crossed 7 whose bar is a separate stroke left of the stem
         "7x": [[(0.05, 0), (0.95, 0), (0.45, 1)], [(0.1, 0.5), (0.52, 0.5)]],
         "7": [[(0.05, 0), (0.95, 0), (0.45, 1)]],
+        # an open 4 in two strokes that do not meet: the stem lifted off right of the arm
+        "4o": [[(0.45, 0), (0.05, 0.65), (0.5, 0.65)], [(0.72, 0.1), (0.72, 1)]],
+        "-": [[(0, 0.5), (1, 0.5)]],
     }[name]
 
 
@@ -214,6 +217,30 @@ def test_two_stroke_digits_inside_a_number():
     picture = canvas_with([("1", 40, 100, 0.3 * H, H), ("5", 150, 100, 0.6 * H, H),
                            ("7x", 300, 100, 0.6 * H, H)], width=520)
     assert len(segment(ink(picture), shape_judge)) == 3
+
+
+def test_digit_broken_by_a_pen_lift_is_joined_when_read_as_one():
+    """The arm and the stem of an open 4 do not meet (nor overlap by half a width): two
+    pieces a stroke apart, joined because the model reads them together as one digit."""
+    picture = canvas_with([("4o", 60, 100, 0.6 * H, H)], width=400)
+    assert len(segment(ink(picture), shape_judge)) == 1
+    assert len(segment(ink(picture), uniform)) == 2  # read unsure joined: left apart
+
+
+def test_stroke_beside_a_digit_is_a_sign_unless_read_as_part_of_it():
+    """A short stroke just left of a 3's foot, lower than a digit: a sign (refused: signs
+    are not read yet), unless the model reads the two together surely as one digit (the 3's
+    tail, broken off by a pen lift). Further off, it is never the digit's."""
+    def three_and_stroke(gap):
+        return canvas_with([("-", 40, 100 + 0.8 * H, 0.25 * H, 0.2 * H),
+                            ("3", 40 + 0.25 * H + gap, 100, 0.6 * H, H)], width=400)
+
+    close = three_and_stroke(PEN * 1.5)
+    with pytest.raises(SeparatorError, match="separators"):
+        segment(ink(close), uniform)
+    assert len(segment(ink(close), eleven_sure)) == 1
+    with pytest.raises(SeparatorError, match="separators"):
+        segment(ink(three_and_stroke(PEN * 4)), eleven_sure)
 
 
 def test_separator_between_digits_is_refused():
