@@ -282,10 +282,10 @@ def _no_digits(parts: np.ndarray, alone: bool) -> bool:
     return ones or (alone and len(parts) > ALONE_MOST_PARTS)
 
 
-def _confident(p: np.ndarray) -> bool:
-    """A whole group's answer sure enough that it is not tried as several digits (unless it
-    is clearly too wide for one)."""
-    return float(p[:10].max()) >= CONFIDENT and float(not_one_digit(p[None])[0]) < 1 - CONFIDENT
+def _confident(p: np.ndarray, least: float = CONFIDENT) -> bool:
+    """An answer read as one digit at least ``least`` surely: a whole group's (CONFIDENT) is
+    not tried as several digits (unless it is clearly too wide for one)."""
+    return float(p[:10].max()) >= least and float(not_one_digit(p[None])[0]) < 1 - least
 
 
 def _refused(p: np.ndarray, threshold: float) -> bool:
@@ -316,21 +316,25 @@ def _place_marks(digits: list[_Group], marks: list[_Group], height: float
         centre = (m.left + m.right) / 2
         # inside a digit's span, or next to it above its middle: a 5's flag or a 7's bar drawn
         # apart sticks out sideways; separators sit low or in the middle
-        owner = [g for g in digits if g.left <= centre < g.right
+        owner = [n for n, g in enumerate(digits) if g.left <= centre < g.right
                  or (m.left < g.right + FLAG_REACH * (g.bottom - g.top)
                      and m.right > g.left - FLAG_REACH * (g.bottom - g.top)
                      and m.bottom <= g.top + 0.45 * (g.bottom - g.top))]
         if owner:
-            g = min(owner, key=lambda d: abs((d.left + d.right) / 2 - centre))
-            g.labels = g.labels + m.labels
-            g.top, g.bottom = min(g.top, m.top), max(g.bottom, m.bottom)
-            g.left, g.right = min(g.left, m.left), max(g.right, m.right)
+            n = min(owner, key=lambda n: abs((digits[n].left + digits[n].right) / 2 - centre))
+            digits[n] = _union(digits[n], m)
             continue
         if lo <= centre <= hi:
             raise SeparatorError(SEPARATOR)
         if max(m.width, m.height) >= DOT_MARK * height:
             strays.append(m)
     return digits, strays
+
+
+def _union(a: _Group, b: _Group) -> _Group:
+    """One group of the components of ``a`` and ``b``, boxed together."""
+    return _Group(a.labels + b.labels, min(a.top, b.top), min(a.left, b.left),
+                  max(a.bottom, b.bottom), max(a.right, b.right))
 
 
 def _join_candidates(digits: list[_Group], strays: list[_Group], labels: np.ndarray,
@@ -350,10 +354,9 @@ def _join_candidates(digits: list[_Group], strays: list[_Group], labels: np.ndar
     pieces = digits + strays
     out = []
     for a, b in pairs:
-        joined = _Group(pieces[a].labels + pieces[b].labels,
-                        min(pieces[a].top, pieces[b].top), min(pieces[a].left, pieces[b].left),
-                        max(pieces[a].bottom, pieces[b].bottom),
-                        max(pieces[a].right, pieces[b].right))
+        if max(pieces[b].left - pieces[a].right, pieces[a].left - pieces[b].right) > reach:
+            continue  # boxes further apart than the reach: their inks are too
+        joined = _union(pieces[a], pieces[b])
         if joined.width > JOIN_WIDE * joined.height:
             continue
         window = labels[joined.top:joined.bottom, joined.left:joined.right]
@@ -373,9 +376,7 @@ def _joined(joins: list[tuple[int, int, _Group]], probabilities: np.ndarray, n_d
     chosen = []
     for j in sorted(range(len(joins)), key=lambda j: -float(probabilities[j][:10].max())):
         a, b, _ = joins[j]
-        p = probabilities[j]
-        if a in taken or b in taken or float(p[:10].max()) < JOIN_SURE or float(
-                not_one_digit(p[None])[0]) >= 1 - JOIN_SURE:
+        if a in taken or b in taken or not _confident(probabilities[j], JOIN_SURE):
             continue
         taken |= {a, b}
         chosen.append(j)
