@@ -37,6 +37,9 @@ LETTERS = "ACEFHKLMNPRUVWXYacdefhkmnprtuvwxy"  # Latin letters not written like 
 SYMBOLS = "+=?!#$%&@<>~"  # (not "/", "|", "(", ")": a slanted or curved 1 looks like them;
 # not "*": asterisks are a held-out kind of mark)
 DRAW_SIDE = 96  # negatives are drawn about this tall before normalisation
+ONE_PAIR_SHARE = 0.4  # digit pairs with a 1-like digit touching its neighbour: a touching
+# "71" was read as 7 as often as not, while touching pairs without a 1 were refused
+NARROW = 0.45  # a digit narrower than this share of its height is 1-like
 BRUSH_RATIO = (0.05, 0.2)  # brush width relative to the drawing's height (thin pen to marker)
 _TTF_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
@@ -216,6 +219,23 @@ def mark_strokes(kind: str, rng: np.random.Generator) -> tuple[Strokes, bool]:
         n = u(2.5, 4.5)
         t = np.linspace(0, 2 * np.pi * n, int(40 * n))
         return [np.stack([t / (2 * np.pi) * u(0.8, 1.2) + 0.4 * np.sin(t), -np.cos(t)], 1)], False
+    if kind == "diamond":  # a rhombus, as drawn
+        corners = np.array([[0.5, 0], [1, 0.5], [0.5, 1.0], [0, 0.5], [0.5, 0]]) * [u(0.6, 1.3), 1.0]
+        return [corners + rng.normal(0, 0.03, (5, 2))], False
+    if kind == "pentagon":  # or a hexagon: corners a 0 never has, wider than most 0s
+        n = int(rng.integers(5, 7))
+        a = np.linspace(0, 2 * np.pi, n + 1) + u(0, 2 * np.pi)
+        corners = np.stack([u(1.0, 1.3) * np.cos(a), np.sin(a)], 1)
+        return [corners + rng.normal(0, 0.03, (n + 1, 2))], False
+    if kind == "flower":  # a rose: petals round a centre
+        k = int(rng.integers(4, 6))  # more would be a star's many arms
+        t = np.linspace(0, 2 * np.pi, 40 * k)
+        r = np.abs(np.cos(k / 2 * t))
+        return [np.stack([r * np.cos(t), r * np.sin(t)], 1)], False
+    if kind == "crossed box":  # a box with its diagonals
+        w = u(0.8, 1.25)
+        box = np.array([[0, 0], [w, 0], [w, 1.0], [0, 1.0], [0, 0]])
+        return [box, np.array([[0, 0], [w, 1.0]]), np.array([[w, 0], [0, 1.0]])], False
     if kind == "spiral":
         t = np.linspace(0, u(3, 5) * np.pi, 80)
         r = t / t[-1]
@@ -236,12 +256,15 @@ def mark(kinds: Sequence[str], rng: np.random.Generator) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------ digit pieces
-def _side_by_side(digits: np.ndarray, rng: np.random.Generator, gap_range: tuple[int, int]
-                  ) -> tuple[np.ndarray, int]:
-    """Two random digits next to each other (ink in [0, 1]) and the column between them."""
-    first, second = (digits[i].astype(np.float32) / 255.0
+def _side_by_side(digits: np.ndarray, rng: np.random.Generator, gap_range: tuple[int, int],
+                  narrow: int | None = None) -> tuple[np.ndarray, int]:
+    """Two random digits next to each other (ink in [0, 1]) and the column between them;
+    ``narrow``: which of them (0: first, 1: second) is a 1-like one."""
+    first, second = (_crop(digits[i].astype(np.float32) / 255.0)
                      for i in rng.integers(0, len(digits), 2))
-    first, second = _crop(first), _crop(second)
+    if narrow is not None:
+        one = _narrow_digit(digits, rng)
+        first, second = (one, second) if narrow == 0 else (first, one)
     gap = int(rng.integers(*gap_range))  # < 0: they overlap
     shift = int(rng.integers(-3, 4))  # uneven baselines
     height = max(first.shape[0], second.shape[0]) + abs(shift)
@@ -255,9 +278,26 @@ def _side_by_side(digits: np.ndarray, rng: np.random.Generator, gap_range: tuple
     return canvas, (first.shape[1] + left2) // 2
 
 
+def _narrow_digit(digits: np.ndarray, rng: np.random.Generator, tries: int = 40) -> np.ndarray:
+    """A random digit whose ink is narrower than NARROW of its height (a 1, mostly; else the
+    narrowest of those tried), cropped."""
+    best = None
+    for i in rng.integers(0, len(digits), tries):
+        ink = _crop(digits[i].astype(np.float32) / 255.0)
+        if best is None or ink.shape[1] / ink.shape[0] < best.shape[1] / best.shape[0]:
+            best = ink
+        if ink.shape[1] < NARROW * ink.shape[0]:
+            break
+    return best
+
+
 def digit_pair(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Two digits in one crop, overlapping, touching or apart: a number, not one digit."""
-    pair, _ = _side_by_side(digits, rng, (-4, 9))
+    """Two digits in one crop, overlapping, touching or apart: a number, not one digit. A
+    share of them (ONE_PAIR_SHARE) touch a 1-like neighbour."""
+    if rng.random() < ONE_PAIR_SHARE:
+        pair, _ = _side_by_side(digits, rng, (-3, 2), narrow=int(rng.integers(2)))
+    else:
+        pair, _ = _side_by_side(digits, rng, (-4, 9))
     return pair
 
 
@@ -281,7 +321,8 @@ _SANS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "Dej
          "cmss10.ttf", "cmti10.ttf")
 _SERIF = ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf")
 _TRAIN_MARKS = ("disc", "dash", "cross", "smiley", "scribble", "zigzag", "check", "hash",
-                "arrow", "wave", "hatching", "square", "heart", "coil")
+                "arrow", "wave", "hatching", "square", "heart", "coil", "diamond", "pentagon",
+                "flower", "crossed box")
 _HELD_OUT_MARKS = ("spiral", "star", "triangle")
 TWO_DIGITS = "two digits"  # the kind made of digit pairs: "several digits" to a 12-output model
 _TRAIN_HERSHEY = ("futural", "futuram", "rowmans", "rowmand", "timesr", "timesi", "scripts",
