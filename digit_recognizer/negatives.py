@@ -11,8 +11,9 @@ show it. Kinds:
   printed     letters and symbols from the TrueType fonts matplotlib ships;
   scripts     Greek, Cyrillic and Japanese letters and astrological signs (Hershey fonts):
               shapes no Latin alphabet teaches, so that refusing is not learnt letter by letter;
-  marks       scribbles, dashes, discs, crosses, smileys, ...;
-  pairs       two neighbouring digits in one crop (touching, overlapping or apart);
+  marks       scribbles, dashes, discs, crosses, smileys, polygons, ...;
+  pairs       two neighbouring digits in one crop (touching, overlapping or apart; many of
+              them a 1 touching its neighbour, which alone looks much like one digit);
   straddles   a crop across the gap between two digits: a bad cut when reading a number.
 Some kinds are held out of training (``HELD_OUT_KINDS``: one Hershey family, one TrueType
 family, three mark shapes) so that the refusal rate measured on them is honest.

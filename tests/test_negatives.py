@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digit_recognizer.negatives import (HELD_OUT_KINDS, LETTERS, SCRIPT_GLYPHS, SYMBOLS,
-                                        TRAIN_KINDS, draw_strokes, hershey_letter_strokes,
-                                        make_negatives, mark_strokes)
+from digit_recognizer.negatives import (_HELD_OUT_MARKS, _TRAIN_MARKS, HELD_OUT_KINDS, LETTERS,
+                                        NARROW, SCRIPT_GLYPHS, SYMBOLS, TRAIN_KINDS,
+                                        _narrow_digit, _side_by_side, draw_strokes,
+                                        hershey_letter_strokes, make_negatives, mark_strokes)
 
 DIGIT_LIKE_LETTERS = set("OoDQIlijJZzSsbGgqBT")  # the judging set leaves these out too
 
@@ -66,3 +67,23 @@ def test_other_scripts_glyphs_are_real_glyphs_and_not_the_fonts_digits():
     # these fonts draw "0"-"9" as Latin digits (the Japanese one draws kanji there)
     latin_digit_fonts = ("greek", "cyrillic", "astrology")
     assert not set("0123456789") & set("".join(SCRIPT_GLYPHS[f] for f in latin_digit_fonts))
+
+
+@pytest.mark.parametrize("kind", _TRAIN_MARKS + _HELD_OUT_MARKS)
+def test_every_kind_of_mark_is_drawn(kind):
+    rng = np.random.default_rng(0)
+    strokes, filled = mark_strokes(kind, rng)
+    ink = draw_strokes(strokes, rng, filled=filled)
+    assert ink.max() > 0 and min(ink.shape) >= 4  # a mark, not a dot
+
+
+def test_digit_pairs_with_a_one_put_a_narrow_digit_against_its_neighbour(digits):
+    rng = np.random.default_rng(0)
+    for side in (0, 1):
+        for _ in range(20):
+            pair, _ = _side_by_side(digits, rng, (-3, 2), narrow=side)
+            columns = np.flatnonzero(pair.max(axis=0) > 0)
+            # the two digits touch or overlap (at most one blank column between them)
+            assert columns[-1] - columns[0] + 1 - len(columns) <= 1
+    one = _narrow_digit(digits, rng)
+    assert one.shape[1] < NARROW * one.shape[0]
