@@ -221,7 +221,8 @@ def mark_strokes(kind: str, rng: np.random.Generator) -> tuple[Strokes, bool]:
         t = np.linspace(0, 2 * np.pi * n, int(40 * n))
         return [np.stack([t / (2 * np.pi) * u(0.8, 1.2) + 0.4 * np.sin(t), -np.cos(t)], 1)], False
     if kind == "diamond":  # a rhombus, as drawn
-        corners = np.array([[0.5, 0], [1, 0.5], [0.5, 1.0], [0, 0.5], [0.5, 0]]) * [u(0.6, 1.3), 1.0]
+        corners = np.array([[0.5, 0], [1, 0.5], [0.5, 1.0], [0, 0.5], [0.5, 0]])
+        corners = corners * [u(0.6, 1.3), 1.0]
         return [corners + rng.normal(0, 0.03, (5, 2))], False
     if kind == "pentagon":  # or a hexagon: corners a 0 never has, wider than most 0s
         n = int(rng.integers(5, 7))
