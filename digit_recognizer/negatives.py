@@ -38,8 +38,9 @@ LETTERS = "ACEFHKLMNPRUVWXYacdefhkmnprtuvwxy"  # Latin letters not written like 
 SYMBOLS = "+=?!#$%&@<>~"  # (not "/", "|", "(", ")": a slanted or curved 1 looks like them;
 # not "*": asterisks are a held-out kind of mark)
 DRAW_SIDE = 96  # negatives are drawn about this tall before normalisation
-ONE_PAIR_SHARE = 0.4  # digit pairs with a 1-like digit touching its neighbour: a touching
-# "71" was read as 7 as often as not, while touching pairs without a 1 were refused
+ONE_PAIR_SHARE = 0.4  # digit pairs with a 1-like digit touching its neighbour: the model
+# trained without them read a quarter of such pairs as one digit ("71" as 7), other touching
+# pairs 1 in 100
 NARROW = 0.45  # a digit narrower than this share of its height is 1-like
 BRUSH_RATIO = (0.05, 0.2)  # brush width relative to the drawing's height (thin pen to marker)
 _TTF_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"

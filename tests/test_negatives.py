@@ -32,6 +32,7 @@ def test_negatives_are_in_mnist_form_with_every_kind(kinds, digits):
 
 def test_held_out_kinds_are_not_trained_on():
     assert not (set(TRAIN_KINDS) - {"two digits"}) & set(HELD_OUT_KINDS)
+    assert not set(_TRAIN_MARKS) & set(_HELD_OUT_MARKS)
 
 
 def test_letters_that_people_write_as_digits_are_never_negatives():
