@@ -39,8 +39,8 @@ SYMBOLS = "+=?!#$%&@<>~"  # (not "/", "|", "(", ")": a slanted or curved 1 looks
 # not "*": asterisks are a held-out kind of mark)
 DRAW_SIDE = 96  # negatives are drawn about this tall before normalisation
 ONE_PAIR_SHARE = 0.4  # digit pairs with a 1-like digit touching its neighbour: the model
-# trained without them read a quarter of such pairs as one digit ("71" as 7), other touching
-# pairs 1 in 100
+# trained without them let up to a quarter of such pairs through as one digit ("71" as 7),
+# other touching pairs 1 in 50
 NARROW = 0.45  # a digit narrower than this share of its height is 1-like
 BRUSH_RATIO = (0.05, 0.2)  # brush width relative to the drawing's height (thin pen to marker)
 _TTF_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
