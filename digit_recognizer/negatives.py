@@ -96,6 +96,11 @@ def _crop(ink: np.ndarray) -> np.ndarray:
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
+def _digit_ink(image: np.ndarray) -> np.ndarray:
+    """uint8 MNIST digit -> float ink in [0, 1], cropped to its strokes."""
+    return _crop(image.astype(np.float32) / 255.0)
+
+
 # ----------------------------------------------------------------------------- letters
 @functools.cache
 def _hershey(font: str):
@@ -263,9 +268,9 @@ def _side_by_side(digits: np.ndarray, rng: np.random.Generator, gap_range: tuple
                   narrow: int | None = None) -> tuple[np.ndarray, int]:
     """Two random digits next to each other (ink in [0, 1]) and the column between them;
     ``narrow``: which of them (0: first, 1: second) is a 1-like one."""
-    first, second = (_crop(digits[i].astype(np.float32) / 255.0)
-                     for i in rng.integers(0, len(digits), 2))
-    if narrow is not None:
+    first, second = (_digit_ink(digits[i]) for i in rng.integers(0, len(digits), 2))
+    if narrow is not None:  # in place of one of them (both are drawn all the same: the
+        # shipped model's recorded training command made its pairs with these draws)
         one = _narrow_digit(digits, rng)
         first, second = (one, second) if narrow == 0 else (first, one)
     gap = int(rng.integers(*gap_range))  # < 0: they overlap
@@ -286,7 +291,7 @@ def _narrow_digit(digits: np.ndarray, rng: np.random.Generator, tries: int = 40)
     narrowest of those tried), cropped."""
     best = None
     for i in rng.integers(0, len(digits), tries):
-        ink = _crop(digits[i].astype(np.float32) / 255.0)
+        ink = _digit_ink(digits[i])
         if best is None or ink.shape[1] / ink.shape[0] < best.shape[1] / best.shape[0]:
             best = ink
         if ink.shape[1] < NARROW * ink.shape[0]:
