@@ -3,6 +3,7 @@
     python scripts/train.py                                    # the shipped model, into models/
     python scripts/train.py --preset quick --output-dir runs/quick
     python scripts/train.py --epochs 40 --seed 7               # override parts of the preset
+    python scripts/train.py --pen-share 0.5 --output-dir runs/pen50  # ... or its training data
     python scripts/train.py --preset quick --limit 2000        # smoke run on 2000 training images
     python scripts/train.py --push-to-hub USER/digit-recognizer [--private]
 
@@ -68,6 +69,7 @@ def _checked(convert: Callable[[str], Number], kind: str, is_valid: Callable[[Nu
 positive_int = _checked(int, "an integer", lambda value: value > 0, "positive")
 positive_float = _checked(float, "a number", lambda value: value > 0, "positive")  # NaN fails too
 # NumPy's legacy seeding, which keras.utils.set_random_seed calls, takes [0, 2**32)
+share = _checked(float, "a number", lambda value: 0 <= value <= 1, "between 0 and 1")
 seed_int = _checked(int, "an integer", lambda value: 0 <= value < 2**32,
                     "between 0 and 4294967295")
 
@@ -93,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=seed_int, metavar="N",
                         help="override the preset's seed (weights, shuffling, augmentation, "
                              "validation split)")
+    parser.add_argument("--pen-share", type=share, metavar="S",
+                        help="override the share of the training digits redrawn with a pen")
+    parser.add_argument("--continental-pen-share", type=share, metavar="S",
+                        help="override the share of the continental variants redrawn with a pen "
+                             "(default: as --pen-share)")
     parser.add_argument("--resume", action="store_true",
                         help=f"continue the interrupted run backed up in "
                              f"OUTPUT_DIR/{model_folder.BACKUP_DIRNAME}, with the same settings")
@@ -152,7 +159,8 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
     from digit_recognizer.train import PRESETS, train
 
     config = dataclasses.replace(PRESETS[args.preset], **{
-        name: value for name in ("epochs", "batch_size", "learning_rate", "seed")
+        name: value for name in ("epochs", "batch_size", "learning_rate", "seed", "pen_share",
+                                    "continental_pen_share")
         if (value := getattr(args, name)) is not None})
     config_dict = dataclasses.asdict(config)
     resume.start_or_resume(backup_dir, {"config": config_dict, "limit": args.limit,

@@ -99,6 +99,20 @@ def test_training_set_adds_variants_cut_out_digits_and_negatives(mnist_test):
     assert NUM_CLASSES == NOT_A_DIGIT + 1
 
 
+def test_continental_variants_have_their_own_pen_share(mnist_test):
+    x, y = mnist_test
+    def variants(share):
+        config = TrainConfig(pen_share=0.0, continental_share=0.1, continental_pen_share=share,
+                             context_share=0.0, negative_share=0.0)
+        x_all, _, alone = with_extras(x[:500], y[:500], config, np.random.default_rng(0))
+        return x_all[500:alone.sum()]
+
+    # the same variants (the same random draws up to here), all redrawn or none
+    as_edited, redrawn = variants(0.0), variants(1.0)
+    assert len(as_edited) == len(redrawn) > 30
+    assert (as_edited != redrawn).any(axis=(1, 2)).all()
+
+
 def test_a_twelfth_output_learns_several_digits_from_the_two_digit_negatives(mnist_test):
     x, y = mnist_test
     twelve = ModelConfig(widths=(4,), convs_per_stage=(1,), dense_units=8,

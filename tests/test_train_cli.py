@@ -56,8 +56,8 @@ def test_help_lists_every_flag():
     result = run_script("--help")
     assert result.returncode == 0
     for flag in ("--data-dir", "--output-dir", "--preset", "--epochs", "--batch-size",
-                 "--learning-rate", "--seed", "--resume", "--strategy", "--push-to-hub",
-                 "--private", "--limit", "--verbose"):
+                 "--learning-rate", "--seed", "--pen-share", "--continental-pen-share",
+                 "--resume", "--strategy", "--push-to-hub", "--private", "--limit", "--verbose"):
         assert flag in result.stdout
 
 
@@ -68,6 +68,8 @@ def test_help_lists_every_flag():
     (["--learning-rate", "nan"], "'nan' is not positive"),
     (["--limit", "2.5"], "'2.5' is not an integer"),
     (["--seed", "-1"], "'-1' is not between 0 and 4294967295"),
+    (["--pen-share", "1.5"], "'1.5' is not between 0 and 1"),
+    (["--continental-pen-share", "x"], "'x' is not a number"),
     (["--preset", "huge"], "invalid choice: 'huge'"),
     (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["--private"], "--private needs --push-to-hub"),
@@ -101,7 +103,8 @@ def quick_run(cli, tmp_path_factory):
     if not MNIST_DIR:
         pytest.skip("set MNIST_DIR to the MNIST files")
     output_dir = tmp_path_factory.mktemp("quick")
-    argv = ["--preset", "quick", "--epochs", "1", "--limit", "2000", "--output-dir",
+    argv = ["--preset", "quick", "--epochs", "1", "--pen-share", "0.05", "--limit", "2000",
+            "--output-dir",
             str(output_dir), "--data-dir", MNIST_DIR, "--push-to-hub", "user/digits", "--private"]
     api = FakeHubApi()
     assert cli.main(argv, hf_api=api) == 0
@@ -125,6 +128,8 @@ def test_smoke_run_records_the_run_in_metrics_json(quick_run):
     assert metrics["command"] == "python scripts/train.py " + " ".join(argv)
     assert metrics["epochs"] == metrics["config"]["epochs"] == 1 and metrics["preset"] == "quick"
     assert metrics["seed"] == metrics["config"]["seed"]
+    assert metrics["config"]["pen_share"] == 0.05  # overridden; the quick preset has none
+    assert metrics["config"]["continental_pen_share"] is None  # not overridden: as pen_share
     assert metrics["training_images"] == 2000 and metrics["num_test_images"] == 10000
     assert 0 <= metrics["test_accuracy"] <= 1 and len(metrics["confusion_matrix"]) == 11
     assert 0 <= metrics["test_ece"] <= 1 and metrics["test_refused"] == 0  # quick: never refuses
