@@ -68,8 +68,8 @@ def _checked(convert: Callable[[str], Number], kind: str, is_valid: Callable[[Nu
 
 positive_int = _checked(int, "an integer", lambda value: value > 0, "positive")
 positive_float = _checked(float, "a number", lambda value: value > 0, "positive")  # NaN fails too
-# NumPy's legacy seeding, which keras.utils.set_random_seed calls, takes [0, 2**32)
 share = _checked(float, "a number", lambda value: 0 <= value <= 1, "between 0 and 1")
+# NumPy's legacy seeding, which keras.utils.set_random_seed calls, takes [0, 2**32)
 seed_int = _checked(int, "an integer", lambda value: 0 <= value < 2**32,
                     "between 0 and 4294967295")
 
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
 
     config = dataclasses.replace(PRESETS[args.preset], **{
         name: value for name in ("epochs", "batch_size", "learning_rate", "seed", "pen_share",
-                                    "continental_pen_share")
+                                 "continental_pen_share")
         if (value := getattr(args, name)) is not None})
     config_dict = dataclasses.asdict(config)
     resume.start_or_resume(backup_dir, {"config": config_dict, "limit": args.limit,
