@@ -59,7 +59,7 @@ class TrainConfig:
     # (digit_recognizer.redraw); replaced, not added: same epoch
     continental_share: float = 0.12  # continental variants added, per training digit
     continental_pen_share: float | None = None  # share of those redrawn with a pen (None: as
-    # pen_share, 0.25); 0.75 read no more drawn flagged 1s right on validation (206 vs 205 of 216)
+    # pen_share); 0.75 read no more drawn flagged 1s right on validation (206 vs 205 of 216)
     context_share: float = 0.30  # digits cut out of numbers (with stubs of their neighbours:
     # digit_recognizer.context) added, per training digit; 0.12 read 3-4 points fewer
     # validation numbers, but refused 2-4 points more lone letters and other scripts

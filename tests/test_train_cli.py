@@ -104,8 +104,8 @@ def quick_run(cli, tmp_path_factory):
         pytest.skip("set MNIST_DIR to the MNIST files")
     output_dir = tmp_path_factory.mktemp("quick")
     argv = ["--preset", "quick", "--epochs", "1", "--pen-share", "0.05", "--limit", "2000",
-            "--output-dir",
-            str(output_dir), "--data-dir", MNIST_DIR, "--push-to-hub", "user/digits", "--private"]
+            "--output-dir", str(output_dir), "--data-dir", MNIST_DIR,
+            "--push-to-hub", "user/digits", "--private"]
     api = FakeHubApi()
     assert cli.main(argv, hf_api=api) == 0
     return output_dir, argv, api
