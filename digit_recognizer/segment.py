@@ -45,7 +45,8 @@ Method (one line of 1-12 digits):
      wider than a digit, or narrow ones read as anything but a 1, are penalised. A group
      refused whole stays whole (refused) if its best split is nothing but 1s (a zigzag, a
      letter's strokes), or, when it is the picture's only group, more than ALONE_MOST_PARTS
-     digits (a wave, a scribble).
+     digits (a wave, a scribble) unless a 12-output model refuses it whole as several digits
+     (a whole number whose digits all touch).
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ SPLIT_COST = 0.7  # log-prior against each part beyond the count a group's width
 FREE_TYPICAL = 1.3  # its width over this many typical widths (one, for a lone group)
 WHOLE_SURE = 0.9  # a wide group read whole less surely than this is tried as several digits
 PART_CONFIDENCE = 0.5  # a part of a split must be read as one digit at least this surely
-ALONE_MOST_PARTS = 2  # a lone group refused whole is read as at most this many digits
+ALONE_MOST_PARTS = 2  # a lone group refused whole is read as at most this many digits,
+# unless the refusal is mostly "several digits" (a 12th output): on train-built numbers 2-4
+# digits long, that let 19 of 62 refused touching numbers (300) be read, 10 of them right
 WIDE_PENALTY = 3.0  # log-prior per unit of width (share of height) beyond WIDE_FROM, which
 WIDE_FROM = 1.6  # only a group read whole reaches (parts of a split: MAX_PART). Flat 2s, 5s
 # and 7s reach 1.5: at 1.2, 0.6% of MNIST's validation digits were cut in two as sure halves
@@ -250,6 +253,7 @@ def segment(ink: np.ndarray, classify: Classify,
                                and not several)
                 plans[n]["sure"] = REFUSED_PART_SURE if letter_wide else PART_CONFIDENCE
                 plans[n]["narrowest"] = REFUSED_PART_WIDE if letter_wide else 0.0
+                plans[n]["several"] = several
         if len(crops) > len(digits):
             more = [normalize_digit(c) for c in crops[len(digits):]]
             pixels += more
@@ -261,7 +265,8 @@ def segment(ink: np.ndarray, classify: Classify,
         chosen = [n] if plan is None else _best_split(plan, probabilities, height, typical,
                                                       not_a_digit_threshold)
         if (plan is not None and _refused(probabilities[n], not_a_digit_threshold)
-                and _no_digits(probabilities[chosen], len(digits) == 1)):
+                and _no_digits(probabilities[chosen],
+                               len(digits) == 1 and not plan["several"])):
             chosen = [n]  # refused whole after all
         pieces += [Piece(crops[k], boxes_out[k], pixels[k], probabilities[k]) for k in chosen]
         if len(pieces) > MAX_DIGITS:
@@ -272,10 +277,11 @@ def segment(ink: np.ndarray, classify: Classify,
 def _no_digits(parts: np.ndarray, alone: bool) -> bool:
     """The best split of a group the model refuses whole is not digits after all
     (``parts``: the probabilities of its parts; ``alone``: the group is all the picture's
-    ink): several parts, every one read as a 1 (a zigzag, or a letter such as "M", "W" or
-    "n" cut into its strokes, far more often than 1s touching one another: a touching "11"
-    is refused with them), or, alone, more than ALONE_MOST_PARTS parts (a wave or a
-    scribble read as "5151": three digits or more in one unbroken line are rare)."""
+    ink, and not refused whole as several digits): several parts, every one read as a 1 (a
+    zigzag, or a letter such as "M", "W" or "n" cut into its strokes, far more often than 1s
+    touching one another: a touching "11" is refused with them), or, alone, more than
+    ALONE_MOST_PARTS parts (a wave or a scribble read as "5151": three digits or more in one
+    unbroken line are rare)."""
     if len(parts) < 2:
         return False
     ones = bool((np.argmax(parts[:, :10], axis=1) == 1).all())

@@ -182,6 +182,26 @@ def test_wide_group_refused_whole_is_split_into_fairly_sure_digits():
         read_picture(ink(number("000", gap=-0.02)), judge, 0.9)
 
 
+def test_lone_group_refused_as_several_digits_is_read_as_all_its_digits():
+    # a whole number whose digits all touch: a model with a 12th output refuses the group
+    # whole as "several digits", not as a letter or a scribble, so the limit of two digits
+    # for a lone refused group does not hold
+    picture = ink(number("000", gap=-0.02))
+
+    def judge(refusal):
+        def classify(batch):
+            out = np.zeros((len(batch), 12), np.float32)
+            sure = shape_judge(batch)[:, 0] > 0.9  # shaped like one digit
+            out[sure, 0], out[sure, 7] = 0.8, 0.2
+            out[~sure, refusal] = 1.0
+            return out
+        return classify
+
+    assert read_picture(picture, judge(SEVERAL_DIGITS), 0.9).text == "000"
+    with pytest.raises(NotADigitError, match="^Not a digit:"):  # as a scribble: refused
+        read_picture(picture, judge(NOT_A_DIGIT), 0.9)
+
+
 def test_group_refused_whole_and_cut_into_nothing_but_ones_stays_refused():
     # a 0, then a zigzag three letters wide: refused whole; each of its strokes cut from it
     # is a sure 1
