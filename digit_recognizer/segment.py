@@ -254,7 +254,6 @@ def segment(ink: np.ndarray, classify: Classify,
                                and not several)
                 plans[n]["sure"] = REFUSED_PART_SURE if letter_wide else PART_CONFIDENCE
                 plans[n]["narrowest"] = REFUSED_PART_WIDE if letter_wide else 0.0
-                plans[n]["several"] = several
         if len(crops) > len(digits):
             more = [normalize_digit(c) for c in crops[len(digits):]]
             pixels += more
@@ -267,7 +266,7 @@ def segment(ink: np.ndarray, classify: Classify,
                                                       not_a_digit_threshold)
         if (plan is not None and _refused(probabilities[n], not_a_digit_threshold)
                 and _no_digits(probabilities[chosen],
-                               len(digits) == 1 and not plan["several"])):
+                               len(digits) == 1 and not _several_digits(probabilities[n]))):
             chosen = [n]  # refused whole after all
         pieces += [Piece(crops[k], boxes_out[k], pixels[k], probabilities[k]) for k in chosen]
         if len(pieces) > MAX_DIGITS:

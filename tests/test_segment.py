@@ -162,18 +162,25 @@ def test_letter_wide_group_refused_whole_is_split_into_sure_digit_wide_parts():
         read_picture(ink(picture), judge(0.9, NOT_A_DIGIT, 12), 0.9)
 
 
-def test_wide_group_refused_whole_is_split_into_fairly_sure_digits():
-    # a 0, then three touching rings: one group wider than a letter, refused whole; each
-    # part is read only fairly surely (as cut-out digits with stubs of their neighbours are)
-    picture = canvas_with([("0", 40, 120, 0.6 * H, H)] +
-                          [("0", 200 + k * 0.58 * H, 120, 0.6 * H, H) for k in range(3)])
-
-    def judge(batch):
-        out = np.zeros((len(batch), 11), np.float32)
+def fairly_sure_zeros(refusal: int = NOT_A_DIGIT, outputs: int = 11):
+    """A classifier that reads a ring shaped like one digit as a 0, only fairly surely (as
+    cut-out digits with stubs of their neighbours are), and refuses anything else wholly as
+    ``refusal`` (NOT_A_DIGIT, or SEVERAL_DIGITS for a 12-output model)."""
+    def classify(batch):
+        out = np.zeros((len(batch), outputs), np.float32)
         sure = shape_judge(batch)[:, 0] > 0.9  # shaped like one digit
         out[sure, 0], out[sure, 7] = 0.8, 0.2
-        out[~sure, 10] = 1.0
+        out[~sure, refusal] = 1.0
         return out
+    return classify
+
+
+def test_wide_group_refused_whole_is_split_into_fairly_sure_digits():
+    # a 0, then three touching rings: one group wider than a letter, refused whole; each
+    # part is read only fairly surely
+    picture = canvas_with([("0", 40, 120, 0.6 * H, H)] +
+                          [("0", 200 + k * 0.58 * H, 120, 0.6 * H, H) for k in range(3)])
+    judge = fairly_sure_zeros()
 
     assert read_picture(ink(picture), judge, 0.9).text == "0000"
     # the same group alone in the picture: more than two digits in one unbroken line are
@@ -187,19 +194,9 @@ def test_lone_group_refused_as_several_digits_is_read_as_all_its_digits():
     # whole as "several digits", not as a letter or a scribble, so the limit of two digits
     # for a lone refused group does not hold
     picture = ink(number("000", gap=-0.02))
-
-    def judge(refusal):
-        def classify(batch):
-            out = np.zeros((len(batch), 12), np.float32)
-            sure = shape_judge(batch)[:, 0] > 0.9  # shaped like one digit
-            out[sure, 0], out[sure, 7] = 0.8, 0.2
-            out[~sure, refusal] = 1.0
-            return out
-        return classify
-
-    assert read_picture(picture, judge(SEVERAL_DIGITS), 0.9).text == "000"
+    assert read_picture(picture, fairly_sure_zeros(SEVERAL_DIGITS, 12), 0.9).text == "000"
     with pytest.raises(NotADigitError, match="^Not a digit:"):  # as a scribble: refused
-        read_picture(picture, judge(NOT_A_DIGIT), 0.9)
+        read_picture(picture, fairly_sure_zeros(NOT_A_DIGIT, 12), 0.9)
 
 
 def test_group_refused_whole_and_cut_into_nothing_but_ones_stays_refused():
