@@ -13,9 +13,10 @@ set is the report. Prints exact-match rate by length and by gap (target >= 97% o
 2-6 together), per-digit accuracy (digits of numbers split into the right count),
 segmentation errors (wrong number of digits, or a refusal), the exact-match rate of numbers
 spaced as people space digits (``--n-mixed``: each pair its own gap, about 1 pair in 9
-touching), the share of numbers with a letter or sign inside that are refused rather than
-read as digits (``--n-letters``: letters of a Hershey font held out of training for the test
-split, of a trained one for the tuning splits), and the latency of a six-digit number against
+touching) with its misses sorted (refused, digits merged, a digit split, a digit misread),
+the share of numbers with a letter or sign inside that are refused rather than read as
+digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
+of a trained one for the tuning splits), and the latency of a six-digit number against
 a single digit, as a ratio measured in the same run: through the app (served, over HTTP: the
 target) and in this process (decode + ink + segment + model).
 """
@@ -172,10 +173,12 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
     """Numbers of 2-6 digits spaced as people space them (each pair its own gap, about 1 in 9
     touching): the set closest to real writers' numbers, reported beside the one above."""
     ok, count, refused = collections.Counter(), collections.Counter(), collections.Counter()
+    misses: collections.Counter[str] = collections.Counter()
     pairs = touching = 0
     samples = make_numbers(n, split=split, seed=seed, mnist_dir=mnist_dir,
                            lengths=tuple(CORE_LENGTHS), gaps=("mixed",))
     for sample, got in read_numbers(reader, samples):
+        misses[miss_kind(sample.label, got)] += 1
         ok[len(sample.label)] += got == sample.label
         count[len(sample.label)] += 1
         refused[len(sample.label)] += got is None
@@ -190,6 +193,24 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
     print(f"| **2-6** | {sum(count.values())} | "
           f"**{sum(ok.values()) / max(sum(count.values()), 1):.1%}** | "
           f"{sum(refused.values())} |")
+    print("\nTheir misses: " + ", ".join(f"{kind} {misses[kind]}" for kind in MISS_KINDS))
+
+
+MISS_KINDS = ("refused", "digits merged (fewer read)", "a digit split (more read)",
+              "right count, a digit misread")
+
+
+def miss_kind(label: str, got: str | None) -> str | None:
+    """How a reading ``got`` (None: refused) misses the number ``label``: one of MISS_KINDS,
+    or None when it is read exactly. A miss's kind says where to look: the segmenter
+    (merged, split, refused) or the reading of one digit."""
+    if got == label:
+        return None
+    if got is None:
+        return MISS_KINDS[0]
+    if len(got) != len(label):
+        return MISS_KINDS[1] if len(got) < len(label) else MISS_KINDS[2]
+    return MISS_KINDS[3]
 
 
 def print_letters_inside(reader: DigitReader, n: int, split: str, seed: int,

@@ -1,5 +1,5 @@
 """The benchmarks' shared start (benchmarks.inputs): the flags every benchmark takes; and the
-number benchmark's grid of misreads."""
+number benchmark's grid of misreads and sorting of misses."""
 
 from __future__ import annotations
 
@@ -37,11 +37,16 @@ def test_benchmarks_that_do_not_read_pictures_have_no_threshold_flag():
         parsed(["--threshold", "0.7"], threshold=False)
 
 
-def test_the_number_benchmark_draws_its_misreads_a_row_per_gap():
+def number_benchmark():
     spec = importlib.util.spec_from_file_location(
         "benchmark_numbers", Path(__file__).parents[1] / "scripts" / "benchmark_numbers.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_the_number_benchmark_draws_its_misreads_a_row_per_gap():
+    module = number_benchmark()
     sketch = np.zeros((100, 300, 4), np.uint8)
     sketch[20:80, 40:60, 3] = 255  # a black stroke on a transparent canvas
     grid = module.misread_grid({"touching": [(sketch, "42 > refused")] * 2,
@@ -51,3 +56,13 @@ def test_the_number_benchmark_draws_its_misreads_a_row_per_gap():
     cells = pixels[:96, 80:80 + 3 * 240]
     assert (cells < 128).any() and (cells[:, 2 * 240:] == 255).all()  # two pictures, no third
     assert (pixels[96:110, 80:320] < 128).any()  # a caption under the picture
+
+
+def test_the_number_benchmark_sorts_a_miss_by_where_it_went_wrong():
+    module = number_benchmark()
+    refused, merged, split, misread = module.MISS_KINDS
+    assert module.miss_kind("1594", "1594") is None
+    assert module.miss_kind("1594", None) == refused
+    assert module.miss_kind("1594", "594") == merged  # the 1 read as part of the 5
+    assert module.miss_kind("1594", "15394") == split
+    assert module.miss_kind("1594", "1574") == misread
