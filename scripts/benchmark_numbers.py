@@ -51,6 +51,8 @@ CORE_LENGTHS = range(2, 7)  # the lengths the target is judged on, together
 LETTER_FONTS = {"test": "cursive", "validation": "futural", "train": "futural"}  # held out of
 # training (negatives.HELD_OUT_KINDS) for the report; a trained one for the tuning splits
 MISREADS_PER_GAP = 6  # pictures of misread numbers kept for --failures, per gap
+MISS_KINDS = ("refused", "digits merged (fewer read)", "a digit split (more read)",
+              "right count, a digit misread")  # how a number is missed: see miss_kind
 LATENCY_TARGET = 1.5  # a six-digit number's time over one digit's, through the app
 LATENCY_PICTURES = 10  # distinct pictures of each length, cycled through
 LATENCY_ROUNDS = 30  # timed requests of each length, alternating which goes first
@@ -178,7 +180,8 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
     samples = make_numbers(n, split=split, seed=seed, mnist_dir=mnist_dir,
                            lengths=tuple(CORE_LENGTHS), gaps=("mixed",))
     for sample, got in read_numbers(reader, samples):
-        misses[miss_kind(sample.label, got)] += 1
+        if got != sample.label:
+            misses[miss_kind(sample.label, got)] += 1
         ok[len(sample.label)] += got == sample.label
         count[len(sample.label)] += 1
         refused[len(sample.label)] += got is None
@@ -194,10 +197,6 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
           f"**{sum(ok.values()) / max(sum(count.values()), 1):.1%}** | "
           f"{sum(refused.values())} |")
     print("\nTheir misses: " + ", ".join(f"{kind} {misses[kind]}" for kind in MISS_KINDS))
-
-
-MISS_KINDS = ("refused", "digits merged (fewer read)", "a digit split (more read)",
-              "right count, a digit misread")
 
 
 def miss_kind(label: str, got: str | None) -> str | None:
