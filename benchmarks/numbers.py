@@ -52,6 +52,7 @@ class NumberSample:
     style: str
     brush: str
     touching: int  # neighbouring pairs whose ink touches
+    digits: np.ndarray  # the MNIST digits written, left to right: uint8 (n, 28, 28)
 
 
 def make_numbers(n: int, split: str = "test", seed: int = 0, mnist_dir=None,
@@ -155,7 +156,7 @@ def render_number(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generat
     rgba[..., 3] = alpha
     picture = rgba if style == "sketch" else photo(alpha, rng)
     return NumberSample(picture, "".join(str(int(v)) for v in labels), gap, style, brush,
-                        touching)
+                        touching, digits)
 
 
 def photo(alpha: np.ndarray, rng: np.random.Generator) -> bytes:

@@ -13,7 +13,8 @@ set is the report. Prints exact-match rate by length and by gap (target >= 97% o
 2-6 together), per-digit accuracy (digits of numbers split into the right count),
 segmentation errors (wrong number of digits, or a refusal), the exact-match rate of numbers
 spaced as people space digits (``--n-mixed``: each pair its own gap, about 1 pair in 9
-touching) with its misses sorted (refused, digits merged, a digit split, a digit misread),
+touching) with its misses sorted (refused, digits merged, a digit split, a digit misread;
+and whether each misread digit is misread written alone too, or only inside the number),
 the share of numbers with a letter or sign inside that are refused rather than read as
 digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
 of a trained one for the tuning splits), and the latency of a six-digit number against
@@ -40,7 +41,8 @@ from benchmarks.client import api_argument
 from benchmarks.drawings import grey_on_white
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.bad_inputs import number_with_letter
-from benchmarks.numbers import GAPS, SPLITS, NumberSample, make_numbers, split_digits
+from benchmarks.numbers import (GAPS, SPLITS, NumberSample, make_numbers, render_number,
+                               split_digits)
 from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
 from digit_recognizer.predict import DigitReader
 from digit_recognizer.preprocess import ImageInputError
@@ -176,12 +178,17 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
     touching): the set closest to real writers' numbers, reported beside the one above."""
     ok, count, refused = collections.Counter(), collections.Counter(), collections.Counter()
     misses: collections.Counter[str] = collections.Counter()
+    misread_alone_too: collections.Counter[bool] = collections.Counter()  # of misread digits
+    lone_rng = np.random.default_rng([seed, 7])  # the misread digits written alone
     pairs = touching = 0
     samples = make_numbers(n, split=split, seed=seed, mnist_dir=mnist_dir,
                            lengths=tuple(CORE_LENGTHS), gaps=("mixed",))
     for sample, got in read_numbers(reader, samples):
         if got != sample.label:
             misses[miss_kind(sample.label, got)] += 1
+        if miss_kind(sample.label, got) == MISS_KINDS[3]:
+            for position in np.flatnonzero([a != b for a, b in zip(sample.label, got)]):
+                misread_alone_too[misread_alone(reader, sample, int(position), lone_rng)] += 1
         ok[len(sample.label)] += got == sample.label
         count[len(sample.label)] += 1
         refused[len(sample.label)] += got is None
@@ -197,6 +204,23 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
           f"**{sum(ok.values()) / max(sum(count.values()), 1):.1%}** | "
           f"{sum(refused.values())} |")
     print("\nTheir misses: " + ", ".join(f"{kind} {misses[kind]}" for kind in MISS_KINDS))
+    print(f"Of the {sum(misread_alone_too.values())} digits misread in the numbers read with the "
+          f"right count, {misread_alone_too[True]} are misread (or refused) written alone too, "
+          f"in the number's style and brush (the model's reading of one digit), "
+          f"{misread_alone_too[False]} only inside the number, as cut there.")
+
+
+def misread_alone(reader: DigitReader, sample: NumberSample, position: int,
+                  rng: np.random.Generator) -> bool:
+    """Is the digit at ``position`` of ``sample`` misread (or refused) when it is written
+    alone, in the number's style and brush: a miss of the model, not of the segmenter?"""
+    label = sample.label[position]
+    alone = render_number(sample.digits[position:position + 1], np.array([int(label)]), rng,
+                          style=sample.style, brush=sample.brush)
+    try:
+        return reader.read(alone.picture).text != label
+    except ImageInputError:
+        return True
 
 
 def miss_kind(label: str, got: str | None) -> str | None:

@@ -1,5 +1,5 @@
 """The benchmarks' shared start (benchmarks.inputs): the flags every benchmark takes; and the
-number benchmark's grid of misreads and sorting of misses."""
+number benchmark's grid of misreads, sorting of misses and misread digits written alone."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from benchmarks.inputs import add_arguments, load_inputs
+from benchmarks.numbers import render_number
 from digit_recognizer import model_folder
+from digit_recognizer.preprocess import ImageInputError
 
 
 def parsed(argv: list[str], threshold: bool) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
@@ -66,3 +68,31 @@ def test_the_number_benchmark_sorts_a_miss_by_where_it_went_wrong():
     assert module.miss_kind("1594", "594") == merged  # the 1 read as part of the 5
     assert module.miss_kind("1594", "15394") == split
     assert module.miss_kind("1594", "1574") == misread
+
+
+class _ReaderOf:
+    """A stand-in for DigitReader: reads every picture as ``text`` (None: refuses it), and
+    keeps the pictures it was given."""
+
+    def __init__(self, text: str | None):
+        self.text, self.pictures = text, []
+
+    def read(self, picture):
+        self.pictures.append(picture)
+        if self.text is None:
+            raise ImageInputError("Not a digit")
+        return argparse.Namespace(text=self.text)
+
+
+def test_the_number_benchmark_writes_a_misread_digit_alone_in_the_numbers_style(mnist_test):
+    module = number_benchmark()
+    x, y = mnist_test
+    seven, one = np.flatnonzero(y == 7)[0], np.flatnonzero(y == 1)[0]
+    rng = np.random.default_rng(0)
+    sample = render_number(x[[seven, one]], y[[seven, one]], rng, style="photo", brush="fat")
+    assert sample.label == "71" and (sample.digits == x[[seven, one]]).all()
+    reader = _ReaderOf("1")
+    assert module.misread_alone(reader, sample, 0, rng)  # the 7, read alone as 1: misread
+    assert not module.misread_alone(reader, sample, 1, rng)  # the 1, read alone as 1
+    assert all(isinstance(p, bytes) for p in reader.pictures)  # photos, as the number was
+    assert module.misread_alone(_ReaderOf(None), sample, 1, rng)  # a refusal is a miss
