@@ -184,9 +184,10 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
     samples = make_numbers(n, split=split, seed=seed, mnist_dir=mnist_dir,
                            lengths=tuple(CORE_LENGTHS), gaps=("mixed",))
     for sample, got in read_numbers(reader, samples):
-        if got != sample.label:
-            misses[miss_kind(sample.label, got)] += 1
-        if miss_kind(sample.label, got) == MISS_KINDS[3]:
+        kind = miss_kind(sample.label, got)
+        if kind is not None:
+            misses[kind] += 1
+        if kind == MISS_KINDS[3]:
             for position in np.flatnonzero([a != b for a, b in zip(sample.label, got)]):
                 misread_alone_too[misread_alone(reader, sample, int(position), lone_rng)] += 1
         ok[len(sample.label)] += got == sample.label
