@@ -207,14 +207,14 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
     print("\nTheir misses: " + ", ".join(f"{kind} {misses[kind]}" for kind in MISS_KINDS))
     print(f"Of the {sum(misread_alone_too.values())} digits misread in the numbers read with the "
           f"right count, {misread_alone_too[True]} are misread (or refused) written alone too, "
-          f"in the number's style and brush (the model's reading of one digit), "
+          f"in the number's style and brush width class (the model's reading of one digit), "
           f"{misread_alone_too[False]} only inside the number, as cut there.")
 
 
 def misread_alone(reader: DigitReader, sample: NumberSample, position: int,
                   rng: np.random.Generator) -> bool:
     """Is the digit at ``position`` of ``sample`` misread (or refused) when it is written
-    alone, in the number's style and brush: a miss of the model, not of the segmenter?"""
+    alone, in the number's style and brush width class: a miss of the model, not of the segmenter?"""
     label = sample.label[position]
     alone = render_number(sample.digits[position:position + 1], np.array([int(label)]), rng,
                           style=sample.style, brush=sample.brush)
