@@ -14,7 +14,8 @@ set is the report. Prints exact-match rate by length and by gap (target >= 97% o
 segmentation errors (wrong number of digits, or a refusal), the exact-match rate of numbers
 spaced as people space digits (``--n-mixed``: each pair its own gap, about 1 pair in 9
 touching) with its misses sorted (refused, digits merged, a digit split, a digit misread;
-and whether each misread digit is misread written alone too, or only inside the number),
+and whether each digit misread, or refused, in a number cut into the right count is missed
+written alone too, or only inside the number),
 the share of numbers with a letter or sign inside that are refused rather than read as
 digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
 of a trained one for the tuning splits), and the latency of a six-digit number against
@@ -46,6 +47,7 @@ from benchmarks.numbers import (GAPS, SPLITS, NumberSample, make_numbers, render
 from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
 from digit_recognizer.predict import DigitReader
 from digit_recognizer.preprocess import ImageInputError
+from digit_recognizer.reading import NotADigitError
 from digit_recognizer.ui import UPLOAD_ENDPOINT
 
 TARGET = 0.97  # exact match over lengths 2-6 together
@@ -84,8 +86,9 @@ def main(argv=None) -> int:
     core_ok = core_n = 0
     misreads: dict[str, list[tuple[object, str]]] = collections.defaultdict(list)
     start = time.perf_counter()
-    for sample, got in read_numbers(reader, make_numbers(args.n, split=args.split,
-                                                         seed=args.seed, mnist_dir=args.data_dir)):
+    for sample, got, _ in read_numbers(reader, make_numbers(args.n, split=args.split,
+                                                            seed=args.seed,
+                                                            mnist_dir=args.data_dir)):
         ok = got == sample.label
         length = len(sample.label)
         by_len[length] += ok
@@ -163,13 +166,13 @@ def misread_grid(misreads: dict[str, list[tuple[object, str]]],
 
 
 def read_numbers(reader: DigitReader, samples: Iterable[NumberSample]
-                 ) -> Iterator[tuple[NumberSample, str | None]]:
-    """Each sample with the app's reading of it (None: refused with a message)."""
+                 ) -> Iterator[tuple[NumberSample, str | None, ImageInputError | None]]:
+    """Each sample with the app's reading of it (None: refused) and the refusal, if any."""
     for sample in samples:
         try:
-            yield sample, reader.read(sample.picture).text
-        except ImageInputError:
-            yield sample, None
+            yield sample, reader.read(sample.picture).text, None
+        except ImageInputError as refusal:
+            yield sample, None, refusal
 
 
 def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
@@ -178,18 +181,19 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
     touching): the set closest to real writers' numbers, reported beside the one above."""
     ok, count, refused = collections.Counter(), collections.Counter(), collections.Counter()
     misses: collections.Counter[str] = collections.Counter()
-    misread_alone_too: collections.Counter[bool] = collections.Counter()  # of misread digits
-    lone_rng = np.random.default_rng([seed, 7])  # the misread digits written alone
+    alone_too: collections.Counter[tuple[str, bool]] = collections.Counter()  # digits missed
+    # in numbers cut into the right count, by the miss's kind: also missed written alone?
     pairs = touching = 0
     samples = make_numbers(n, split=split, seed=seed, mnist_dir=mnist_dir,
                            lengths=tuple(CORE_LENGTHS), gaps=("mixed",))
-    for sample, got in read_numbers(reader, samples):
+    for number, (sample, got, refusal) in enumerate(read_numbers(reader, samples)):
         kind = miss_kind(sample.label, got)
         if kind is not None:
             misses[kind] += 1
-        if kind == MISS_KINDS[3]:
-            for position in np.flatnonzero([a != b for a, b in zip(sample.label, got)]):
-                misread_alone_too[misread_alone(reader, sample, int(position), lone_rng)] += 1
+        for position in missed_digits(sample.label, got, refusal):
+            # drawn from a stream of each digit's own: the same draw whichever model is read
+            lone = np.random.default_rng([seed, 7, number, position])
+            alone_too[kind, misread_alone(reader, sample, position, lone)] += 1
         ok[len(sample.label)] += got == sample.label
         count[len(sample.label)] += 1
         refused[len(sample.label)] += got is None
@@ -205,10 +209,26 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
           f"**{sum(ok.values()) / max(sum(count.values()), 1):.1%}** | "
           f"{sum(refused.values())} |")
     print("\nTheir misses: " + ", ".join(f"{kind} {misses[kind]}" for kind in MISS_KINDS))
-    print(f"Of the {sum(misread_alone_too.values())} digits misread in the numbers read with the "
-          f"right count, {misread_alone_too[True]} are misread (or refused) written alone too, "
-          f"in the number's style and brush width class (the model's reading of one digit), "
-          f"{misread_alone_too[False]} only inside the number, as cut there.")
+    for kind, what in ((MISS_KINDS[3], "misread in the numbers read with the right count"),
+                       (MISS_KINDS[0], "refused in the numbers cut into the right count (the "
+                                       "first refused position)")):
+        print(f"Digits {what}: {alone_too[kind, True] + alone_too[kind, False]} (missed "
+              f"written alone too, in the number's style and brush width class: "
+              f"{alone_too[kind, True]}, the model's reading of one digit; only inside the "
+              f"number, as cut there: {alone_too[kind, False]})")
+
+
+def missed_digits(label: str, got: str | None, refusal: ImageInputError | None) -> list[int]:
+    """The positions of ``label`` missed in a number cut into the right count: the digits
+    misread in ``got``, or the first position its ``refusal`` names (a NotADigitError says
+    which position of how many); none when the count is wrong or the refusal says none."""
+    if got is not None:
+        if len(got) != len(label):
+            return []
+        return [k for k, (a, b) in enumerate(zip(label, got)) if a != b]
+    if isinstance(refusal, NotADigitError) and refusal.count == len(label):
+        return [refusal.position - 1]
+    return []
 
 
 def misread_alone(reader: DigitReader, sample: NumberSample, position: int,

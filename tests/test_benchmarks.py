@@ -1,5 +1,5 @@
 """The benchmarks' shared start (benchmarks.inputs): the flags every benchmark takes; and the
-number benchmark's grid of misreads, sorting of misses and misread digits written alone."""
+number benchmark's grid of misreads, sorting of misses and missed digits written alone."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.numbers import render_number
 from digit_recognizer import model_folder
 from digit_recognizer.preprocess import ImageInputError
+from digit_recognizer.reading import NotADigitError
 
 
 def parsed(argv: list[str], threshold: bool) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
@@ -96,3 +97,15 @@ def test_the_number_benchmark_writes_a_misread_digit_alone_in_the_numbers_style(
     assert not module.misread_alone(reader, sample, 1, rng)  # the 1, read alone as 1
     assert all(isinstance(p, bytes) for p in reader.pictures)  # photos, as the number was
     assert module.misread_alone(_ReaderOf(None), sample, 1, rng)  # a refusal is a miss
+
+
+def test_the_number_benchmark_finds_the_digits_missed_in_a_number_cut_into_the_right_count():
+    module = number_benchmark()
+    assert module.missed_digits("1594", "1574", None) == [2]
+    assert module.missed_digits("1594", "7574", None) == [0, 2]
+    assert module.missed_digits("1594", "1594", None) == []
+    assert module.missed_digits("1594", "594", None) == []  # merged: no digit to blame
+    refusal = NotADigitError("Not a digit at position 3 of 4: ...", 3, 4)
+    assert module.missed_digits("1594", None, refusal) == [2]
+    assert module.missed_digits("1594", None, NotADigitError("...", 2, 3)) == []  # cut in 3
+    assert module.missed_digits("1594", None, ImageInputError("too small")) == []
