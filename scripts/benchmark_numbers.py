@@ -193,7 +193,7 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
         for position in missed_digits(sample.label, got, refusal):
             # drawn from a stream of each digit's own: the same draw whichever model is read
             lone = np.random.default_rng([seed, 7, number, position])
-            alone_too[kind, misread_alone(reader, sample, position, lone)] += 1
+            alone_too[kind, missed_alone(reader, sample, position, lone)] += 1
         ok[len(sample.label)] += got == sample.label
         count[len(sample.label)] += 1
         refused[len(sample.label)] += got is None
@@ -231,10 +231,11 @@ def missed_digits(label: str, got: str | None, refusal: ImageInputError | None) 
     return []
 
 
-def misread_alone(reader: DigitReader, sample: NumberSample, position: int,
+def missed_alone(reader: DigitReader, sample: NumberSample, position: int,
                   rng: np.random.Generator) -> bool:
     """Is the digit at ``position`` of ``sample`` misread (or refused) when it is written
-    alone, in the number's style and brush width class: a miss of the model, not of the segmenter?"""
+    alone, in the number's style and brush width class: a miss of the model's reading of one
+    digit, not of the segmenter?"""
     label = sample.label[position]
     alone = render_number(sample.digits[position:position + 1], np.array([int(label)]), rng,
                           style=sample.style, brush=sample.brush)

@@ -85,7 +85,7 @@ class _ReaderOf:
         return argparse.Namespace(text=self.text)
 
 
-def test_the_number_benchmark_writes_a_misread_digit_alone_in_the_numbers_style(mnist_test):
+def test_the_number_benchmark_writes_a_missed_digit_alone_in_the_numbers_style(mnist_test):
     module = number_benchmark()
     x, y = mnist_test
     seven, one = np.flatnonzero(y == 7)[0], np.flatnonzero(y == 1)[0]
@@ -93,10 +93,10 @@ def test_the_number_benchmark_writes_a_misread_digit_alone_in_the_numbers_style(
     sample = render_number(x[[seven, one]], y[[seven, one]], rng, style="photo", brush="fat")
     assert sample.label == "71" and (sample.digits == x[[seven, one]]).all()
     reader = _ReaderOf("1")
-    assert module.misread_alone(reader, sample, 0, rng)  # the 7, read alone as 1: misread
-    assert not module.misread_alone(reader, sample, 1, rng)  # the 1, read alone as 1
+    assert module.missed_alone(reader, sample, 0, rng)  # the 7, read alone as 1: misread
+    assert not module.missed_alone(reader, sample, 1, rng)  # the 1, read alone as 1
     assert all(isinstance(p, bytes) for p in reader.pictures)  # photos, as the number was
-    assert module.misread_alone(_ReaderOf(None), sample, 1, rng)  # a refusal is a miss
+    assert module.missed_alone(_ReaderOf(None), sample, 1, rng)  # a refusal is a miss
 
 
 def test_the_number_benchmark_finds_the_digits_missed_in_a_number_cut_into_the_right_count():
