@@ -232,7 +232,7 @@ def missed_digits(label: str, got: str | None, refusal: ImageInputError | None) 
 
 
 def missed_alone(reader: DigitReader, sample: NumberSample, position: int,
-                  rng: np.random.Generator) -> bool:
+                 rng: np.random.Generator) -> bool:
     """Is the digit at ``position`` of ``sample`` misread (or refused) when it is written
     alone, in the number's style and brush width class: a miss of the model's reading of one
     digit, not of the segmenter?"""
