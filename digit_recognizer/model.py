@@ -102,3 +102,37 @@ def with_temperature(model: keras.Model, config: ModelConfig, temperature: float
     return calibrated
 
 
+
+
+@dataclass(frozen=True)
+class LineModelConfig:
+    widths: tuple[int, ...] = (32, 64, 128)  # channels of each stage; each halves the height
+    convs_per_stage: tuple[int, ...] = (1, 2, 1)  # 3x3 convs of each stage
+    dense_units: int = 128  # per frame, before the recurrent layer
+    recurrent_units: int = 96  # a GRU each way: a frame sees the whole line
+    dropout: float = 0.2
+
+
+def build_line_model(config: LineModelConfig = LineModelConfig()) -> keras.Model:
+    """The line reader's CRNN (``digit_recognizer.line``): a strip of ink (line.STRIP_HEIGHT
+    rows, any width) -> logits (frames, 12) for CTC: the digits, "not a digit"
+    (line.NOT_A_DIGIT_MARK: a letter or sign in the line), then the blank (line.BLANK).
+    Conv/BN/ReLU stages pool the height to 4 rows and the width by line.FRAME (the first
+    stage only, so that a digit gets about ten frames); each frame's column of features goes
+    through a dense layer and a bidirectional GRU. Stock Keras layers: safe mode loads it."""
+    from digit_recognizer.line import BLANK, FRAME, STRIP_HEIGHT
+
+    inputs = keras.Input((STRIP_HEIGHT, None, 1), name="strip")
+    x = inputs
+    for stage, (width, convs) in enumerate(zip(config.widths, config.convs_per_stage)):
+        for _ in range(convs):
+            x = conv_block(x, width, batch_norm=True)
+        x = layers.MaxPooling2D((2, FRAME if stage == 0 else 1))(x)
+    rows = STRIP_HEIGHT // 2 ** len(config.widths)
+    x = layers.Permute((2, 1, 3))(x)  # (frames, rows, channels)
+    x = layers.Reshape((-1, rows * config.widths[-1]))(x)
+    x = layers.Dense(config.dense_units, activation="relu")(x)
+    x = layers.Dropout(config.dropout)(x)
+    x = layers.Bidirectional(layers.GRU(config.recurrent_units, return_sequences=True))(x)
+    logits = layers.Dense(BLANK + 1, name="logits")(x)
+    return keras.Model(inputs, logits, name="line_reader")

@@ -21,6 +21,8 @@ The layout (every name is a constant below):
                             "file" relative to samples/ (the list and the PNGs are swapped in
                             together, so they always match)
     README.md               the Hugging Face model card (model_card_template.md, rendered)
+    line/line_reader.keras  the line reader (optional; scripts/train_line.py): numbers read
+    line/line_reader.json   whole, a second opinion beside the segmenter; how it was trained
     .backup/                an unfinished run's state, and run.json, its settings
                             (digit_recognizer.resume); deleted when the run ends
 
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -55,6 +58,9 @@ if TYPE_CHECKING:
     import keras
 
 MODEL_FILENAME = "digit_cnn.keras"  # the one model file training writes and the app loads
+LINE_MODEL_PATH = Path("line") / "line_reader.keras"  # the line reader (optional), in its own
+# folder so that the folder's one *.keras file stays the digit model
+LINE_RECORD_PATH = Path("line") / "line_reader.json"  # how it was trained, and its figures
 METRICS_FILENAME = "metrics.json"
 CURVES_FILENAME = "training_curves.png"
 CONFUSION_FILENAME = "confusion_matrix.png"
@@ -122,6 +128,53 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     return model
 
 
+def library_versions() -> dict[str, str]:
+    """The versions a model was trained with, for its record."""
+    import huggingface_hub
+    import keras
+    import numpy
+    import tensorflow
+
+    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
+            "keras": keras.__version__, "numpy": numpy.__version__,
+            "huggingface_hub": huggingface_hub.__version__}
+
+
+def load_line_model(folder: str | os.PathLike) -> keras.Model | None:
+    """The line reader beside a digit model in ``folder`` (LINE_MODEL_PATH), in safe mode;
+    None when there is none (a reader without it reads numbers by segmentation alone)."""
+    import keras
+
+    path = Path(folder) / LINE_MODEL_PATH
+    if not path.is_file():
+        return None
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # as in load_model
+        raise ModelLoadError(f"Cannot load the line reader {path}: {str(exc).rstrip('.')}. "
+                             "Delete it to read numbers without it, or retrain it with "
+                             "`python scripts/train_line.py`.") from exc
+    from digit_recognizer.line import BLANK, STRIP_HEIGHT
+
+    if tuple(model.input_shape[1:]) != (STRIP_HEIGHT, None, 1) or model.output_shape[-1] != BLANK + 1:
+        raise ModelLoadError(f"Line reader {path} maps {model.input_shape} -> "
+                             f"{model.output_shape}; expected (None, {STRIP_HEIGHT}, None, 1) "
+                             f"-> (None, None, {BLANK + 1}).")
+    return model
+
+
+def save_line_model(model: keras.Model, folder: str | os.PathLike, record: Mapping[str, Any]
+                    ) -> Path:
+    """Save the line reader and its record (command, figures) into ``folder``/line/,
+    atomically, beside whatever digit model is there."""
+    path = Path(folder) / LINE_MODEL_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    _write_json(Path(folder) / LINE_RECORD_PATH, dict(record))
+    return path
+
+
 def save_model(model: keras.Model, folder: str | os.PathLike) -> Path:
     """Save ``model`` as ``folder/digit_cnn.keras``, atomically: a reader (the app, a Hub
     upload) sees the old file or the new one, never half of one. Pass the inference model
@@ -153,8 +206,8 @@ def locate_model(model_file: str | os.PathLike | None = None, model_repo: str | 
 
 
 def _download_from_hub(repo_id: str) -> tuple[Path, Path]:
-    """The model and, when the repo has them, its metrics and gallery digits: Hub downloads of
-    one repo land side by side in one snapshot folder, laid out as in the repo."""
+    """The model and, when the repo has them, its metrics, line reader and gallery digits: Hub
+    downloads of one repo land side by side in one snapshot folder, laid out as in the repo."""
     model_path = download_file(repo_id, MODEL_FILENAME)
     snapshot = model_path.parent
 
@@ -166,6 +219,7 @@ def _download_from_hub(repo_id: str) -> tuple[Path, Path]:
             return None
 
     fetch(METRICS_FILENAME)
+    fetch(LINE_MODEL_PATH.as_posix())  # the line reader, where the repo has one
     index = fetch(f"{SAMPLES_DIRNAME}/{SAMPLES_INDEX}")
     if index is not None:
         names = [entry["file"] for entry in _read_sample_entries(index)]

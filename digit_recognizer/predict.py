@@ -7,7 +7,9 @@
 
 The whole pipeline in one place: decode and find the ink (preprocess), split it into digits
 (segment), normalise each (preprocess), classify them in one batched model call, and assemble
-the reading (reading), which refuses a picture that is not digits ("Not a digit ...").
+the reading (reading), which refuses a picture that is not digits ("Not a digit ..."). Where
+the model folder has a line reader (line.py), it reads the whole line too, and reading.py
+takes its reading of a number it reads otherwise, surely.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import tensorflow as tf
 
 from digit_recognizer.model import NUM_DIGITS
 from digit_recognizer import model_folder
+from digit_recognizer.line import FRAME, STRIP_HEIGHT, LineReading, decode, line_strip
 from digit_recognizer.preprocess import ImageSource, ink_map, load_image
 from digit_recognizer.reading import NOT_A_DIGIT_THRESHOLD, Reading, read_picture
 
@@ -47,8 +50,10 @@ class DigitReader:
     reading's default when there is none). A model trained before "not a digit" existed
     (10 outputs) never refuses: ``can_refuse``."""
 
-    def __init__(self, model: keras.Model, not_a_digit_threshold: float | None = None):
+    def __init__(self, model: keras.Model, not_a_digit_threshold: float | None = None,
+                 line_model: keras.Model | None = None):
         self.model = model
+        self.line_model = line_model  # the line reader (line.py), for numbers; None: without
         self.can_refuse = model.output_shape[-1] > NUM_DIGITS
         self.not_a_digit_threshold = not_a_digit_threshold or NOT_A_DIGIT_THRESHOLD
         # Traced functions skip model.predict()'s per-call setup (tens of ms). For one image,
@@ -62,6 +67,11 @@ class DigitReader:
             input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
         for forward in (self._forward_one, self._forward_many):  # trace now, not on a request
             forward(tf.zeros((1, 28, 28, 1)))
+        if line_model is not None:  # one trace for every strip width
+            self._forward_line = tf.function(
+                lambda x: line_model(x, training=False),
+                input_signature=[tf.TensorSpec((1, STRIP_HEIGHT, None, 1), tf.float32)])
+            self._forward_line(tf.zeros((1, STRIP_HEIGHT, 8 * FRAME, 1)))
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, not_a_digit_threshold: float | None = None
@@ -72,7 +82,8 @@ class DigitReader:
         path = Path(path)
         if not_a_digit_threshold is None:
             not_a_digit_threshold = model_folder.not_a_digit_threshold(path.parent)
-        return cls(model_folder.load_model(path), not_a_digit_threshold)
+        return cls(model_folder.load_model(path), not_a_digit_threshold,
+                   model_folder.load_line_model(path.parent))
 
     @classmethod
     def from_folder(cls, folder: str | os.PathLike) -> "DigitReader":
@@ -88,5 +99,11 @@ class DigitReader:
         """The reading of a picture of a digit or a number. Raises preprocess.ImageInputError
         (reading.NotADigitError among them) with a message for the person who sent it."""
         return read_picture(ink_map(load_image(source)), self.probabilities,
-                            self.not_a_digit_threshold)
+                            self.not_a_digit_threshold,
+                            self.read_line if self.line_model is not None else None)
+
+    def read_line(self, ink: np.ndarray) -> LineReading:
+        """The line reader's reading of a picture's ink map (``preprocess.ink_map``)."""
+        strip = line_strip(ink)
+        return decode(self._forward_line(tf.constant(strip.batch())).numpy()[0], strip)
 

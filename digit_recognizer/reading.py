@@ -19,19 +19,25 @@ classifier reads whatever it is given (best effort, no refusals).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from digit_recognizer.calibration import mostly_several_digits, over_digits, refused
+from digit_recognizer.line import LineReading, line_pieces
 from digit_recognizer.preprocess import ImageInputError
 from digit_recognizer.segment import Classify, Piece, segment
+
+ReadLine = Callable[[np.ndarray], LineReading]
 
 NOT_A_DIGIT_THRESHOLD = 0.5  # refuse a position whose calibrated p(not a digit) reaches this
 DOUBT_BELOW = 0.8  # a digit whose top probability (over the digits) is under this is doubtful
 MAYBE_NOT_A_DIGIT = 0.5  # ... and so is one read though its "not a digit" probability reaches
 # this (under the refusal threshold): the percentages over the digits alone would hide it
 TOP_READINGS = 3
+LINE_SURE = 0.9  # a number the line reader reads this surely, otherwise than the segmenter, is
+# read its way
 TOUCHING_WIDE = 1.0  # a refused part at least this wide for its height may be digits that
 # touch (the splitter keeps a letter-wide group whole unless its parts are very sure): the
 # refusal then says how to write them
@@ -43,9 +49,11 @@ TOUCHING = ("it looks like digits touching one another, which could not be told 
 class NotADigitError(ImageInputError):
     """The model says some part of the picture is not a digit."""
 
-    def __init__(self, message: str, position: int | None = None, count: int | None = None):
+    def __init__(self, message: str, position: int | None = None, count: int | None = None,
+                 may_be_digits: bool = False):
         super().__init__(message)
         self.position, self.count = position, count
+        self.may_be_digits = may_be_digits  # a refused part looks like digits that touch
 
 
 @dataclass
@@ -65,12 +73,40 @@ class Reading:
 
 
 def read_picture(ink: np.ndarray, classify: Classify,
-                 not_a_digit_threshold: float = NOT_A_DIGIT_THRESHOLD) -> Reading:
+                 not_a_digit_threshold: float = NOT_A_DIGIT_THRESHOLD,
+                 read_line: ReadLine | None = None) -> Reading:
     """Segment the ink map into digits, classify them (one batched call) and assemble the
     reading. A position whose calibrated "not a digit" probability (an 11-output classifier)
     reaches ``not_a_digit_threshold`` is refused. Raises preprocess.ImageInputError
-    (including segment's errors) or NotADigitError."""
-    return assemble(segment(ink, classify, not_a_digit_threshold), not_a_digit_threshold)
+    (including segment's errors) or NotADigitError.
+
+    With a line reader (``read_line``: ink map -> line.LineReading), a number it reads
+    differently, LINE_SURE-ly, is read its way (see ``prefer_line``)."""
+    pieces = segment(ink, classify, not_a_digit_threshold)
+    try:
+        reading = assemble(pieces, not_a_digit_threshold)
+    except NotADigitError as refusal:
+        line = read_line(ink) if read_line and refusal.may_be_digits else None
+        if line is None or not prefer_line(None, line):
+            raise
+        return assemble(line_pieces(ink, line, len(pieces[0].probabilities)))
+    if read_line is None:
+        return reading
+    line = read_line(ink)
+    if not prefer_line(reading.text, line):
+        return reading
+    return assemble(line_pieces(ink, line, len(pieces[0].probabilities)))
+
+
+def prefer_line(segmented: str | None, line: LineReading) -> bool:
+    """Whether the line reader's reading replaces the segmenter's (None: refused as digits
+    that may touch): a number (two digits or more on either side: a lone digit is the digit
+    model's, trained on more kinds of writing) read otherwise, digits only, LINE_SURE-ly."""
+    if line.text == segmented or not line.digits_only:
+        return False
+    if max(len(line.text), len(segmented or "")) < 2:
+        return False
+    return line.confidence >= LINE_SURE
 
 
 def assemble(pieces: list[Piece],
@@ -111,13 +147,14 @@ def refuse_not_a_digit(probabilities: np.ndarray, threshold: float = NOT_A_DIGIT
     prefix = (f"Not a digit at position{plural} {where} of {count}: " if count > 1
               else "Not a digit: ")
     if mostly_several_digits(probabilities[positions]).all():  # a 12-output model says so
-        raise NotADigitError(prefix + TOUCHING, int(positions[0]) + 1, count)
-    hint = TOUCHING_HINT if wide and any(wide[i] for i in positions) else ""
+        raise NotADigitError(prefix + TOUCHING, int(positions[0]) + 1, count, True)
+    touching = bool(wide and any(wide[i] for i in positions))
+    hint = TOUCHING_HINT if touching else ""
     if count == 1:
         raise NotADigitError(prefix + "the picture does not look like a handwritten digit."
-                             + hint, 1, 1)
+                             + hint, 1, 1, touching)
     raise NotADigitError(prefix + "write digits only (letters and signs are not read)." + hint,
-                         int(positions[0]) + 1, count)
+                         int(positions[0]) + 1, count, touching)
 
 
 def top_readings(digits: np.ndarray, k: int = TOP_READINGS) -> dict[str, float]:

@@ -96,12 +96,14 @@ def build_demo(reader: Reader, samples: list[Sample], about: str,
         upload.upload(handlers.read_request, upload, outputs, show_progress_on=label,
                       api_name=UPLOAD_ENDPOINT.lstrip("/"))
         # Live updates while drawing only hint; they are UI plumbing, not part of the API.
-        sketch.change(handlers.read_while_drawing, sketch, outputs, api_visibility="private",
-                      trigger_mode="always_last", show_progress="hidden")
-        # Clearing the canvas does not always send a change (a browser test once kept "42"
-        # on the page after Clear): its own event empties the outputs the same way
-        sketch.clear(handlers.read_while_drawing, sketch, outputs, api_visibility="private",
-                     show_progress="hidden")
+        drawing = sketch.change(handlers.read_while_drawing, sketch, outputs,
+                                api_visibility="private", trigger_mode="always_last",
+                                show_progress="hidden")
+        # Clearing the canvas does not always send a change, and a reading of the last stroke
+        # still running would land after it (browser tests have kept "42" on the page after
+        # Clear): its own event cancels that reading and empties the outputs
+        sketch.clear(handlers.clear, None, outputs, api_visibility="private",
+                     show_progress="hidden", cancels=[drawing])
         upload.clear(handlers.clear, None, outputs, api_visibility="private")
         # Gradio's editor opens (and clears) with no tool selected: select the brush
         demo.load(None, None, None, js=SELECT_BRUSH_JS.read_text(), api_visibility="private")

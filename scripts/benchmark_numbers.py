@@ -6,6 +6,8 @@
                                                            # models (recipes) here
     python scripts/benchmark_numbers.py --n 200 --model runs/x/digit_cnn.keras
     python scripts/benchmark_numbers.py --failures misreads.png  # also save a grid of misreads
+    python scripts/benchmark_numbers.py --without-line-reader    # segmentation alone: the
+                                                           # reference the line reader is measured against
 
 Synthetic numbers (benchmarks/numbers.py): 2-8 digits, gaps from overlapping to wide, thin to
 fat brushes, sketches and photos. Tune the segmenter on ``--split train`` only; the test-built
@@ -111,8 +113,10 @@ def main(argv=None) -> int:
                 digit_ok[int(want)] += want == have
     elapsed = time.perf_counter() - start
 
+    line_reader = "with" if reader.line_model is not None else "without"
     print(f"## Numbers read exactly ({args.split}-built, n={args.n}, model "
-          f"{inputs.model_path}, not-a-digit threshold {reader.not_a_digit_threshold})\n")
+          f"{inputs.model_path}, not-a-digit threshold {reader.not_a_digit_threshold}, "
+          f"{line_reader} the line reader)\n")
     print("| length | n | exact |\n|---|---|---|")
     for length in sorted(n_len):
         print(f"| {length} | {n_len[length]} | {by_len[length] / n_len[length]:.1%} |")

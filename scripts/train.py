@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -188,7 +187,7 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
         "calibration": result.calibration,  # temperature and threshold, fitted on validation
         "num_parameters": result.model.count_params(),
         "outputs": result.model.output_shape[-1],  # 11, or 12 with "several digits"
-        "versions": library_versions(),
+        "versions": model_folder.library_versions(),
         "data_sha256": {spec.name: spec.sha256 for spec in data.FILES.values()},  # verified on load
     }
     # the plots and the gallery show what the app answers: a digit, or "not a digit" (10)
@@ -205,17 +204,6 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
     if args.push_to_hub:
         url = hub.push_to_hub(args.output_dir, args.push_to_hub, private=args.private, api=hf_api)
         print(f"uploaded to {url}")
-
-
-def library_versions() -> dict[str, str]:
-    import huggingface_hub
-    import keras
-    import numpy
-    import tensorflow
-
-    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
-            "keras": keras.__version__, "numpy": numpy.__version__,
-            "huggingface_hub": huggingface_hub.__version__}
 
 
 if __name__ == "__main__":

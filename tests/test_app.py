@@ -406,11 +406,13 @@ def test_model_is_found_in_the_models_folder_or_a_clear_error(tmp_path):
     assert model_folder.locate_model(models_dir=tmp_path) == (tmp_path / MODEL_FILENAME, tmp_path)
 
 
-def test_model_repo_brings_its_metrics_and_samples(monkeypatch, tmp_path, model_assets):
+def test_model_repo_brings_its_metrics_line_reader_and_samples(monkeypatch, tmp_path, model_assets):
     """download_file stand-in: files land in one snapshot folder, laid out as in the repo."""
     repo = tmp_path / "repo"
     shutil.copytree(model_assets, repo)
     (repo / MODEL_FILENAME).write_bytes(b"model")
+    (repo / model_folder.LINE_MODEL_PATH).parent.mkdir(exist_ok=True)
+    (repo / model_folder.LINE_MODEL_PATH).write_bytes(b"line reader")
     snapshot = tmp_path / "snapshot"
     requested = []
 
@@ -429,6 +431,7 @@ def test_model_repo_brings_its_metrics_and_samples(monkeypatch, tmp_path, model_
     assert (model_file, assets) == (snapshot / MODEL_FILENAME, snapshot)
     assert len(model_folder.load_samples(assets)) == 4
     assert model_folder.load_metrics(assets)["test_accuracy"]
+    assert (assets / model_folder.LINE_MODEL_PATH).read_bytes() == b"line reader"
     assert "samples/../metrics.json" not in requested  # never fetched outside samples/
 
 
@@ -474,17 +477,22 @@ def test_the_app_runs_one_thread_per_op_only_if_set_before_tensorflow_runs():
 
 
 def test_clearing_the_sketchpad_empties_the_reading_by_its_own_event(reader, model_assets):
-    """Clear does not always send the sketchpad's change event: its clear event must reset the
-    outputs the same way, so that a cleared canvas never keeps the last reading on the page."""
+    """Clear does not always send the sketchpad's change event, and a reading of the last
+    stroke may still be running: the clear event must cancel that reading and reset the
+    outputs, so that a cleared canvas never keeps the last reading on the page."""
     demo = ui.build_demo(reader, model_folder.load_samples(model_assets), "about")
     config = demo.get_config_file()
     kinds = {component["id"]: component["type"] for component in config["components"]}
-    listeners = {(kinds[target[0]], target[1]): (demo.fns[n].fn, dependency["outputs"])
-                 for n, dependency in enumerate(config["dependencies"])
-                 for target in dependency["targets"] if target[0] in kinds}
-    live = listeners[("imageeditor", "change")]
-    assert live[0].__name__ == "read_while_drawing" and len(live[1]) == 3
-    assert listeners[("imageeditor", "clear")] == live
+    on_sketch = {event: [(demo.fns[dependency["id"]], dependency) for dependency
+                         in config["dependencies"] if (sketch, event) in dependency["targets"]]
+                 for sketch in kinds if kinds[sketch] == "imageeditor"
+                 for event in ("change", "clear")}
+    [(live, drawing)] = on_sketch["change"]
+    assert live.fn.__name__ == "read_while_drawing" and len(drawing["outputs"]) == 3
+    clears = {fn.fn.__name__ if fn.fn else None: dependency for fn, dependency in on_sketch["clear"]}
+    assert clears["clear"]["outputs"] == drawing["outputs"]
+    assert logic.DigitDemo.clear() == (None, None, "")
+    assert [drawing["id"]] in [dependency["cancels"] for dependency in clears.values()]
 
 
 def test_page_serves_with_the_gallery_and_accuracy(served):

@@ -1,0 +1,162 @@
+"""The line reader: a whole number read at once, the second opinion where digits touch.
+
+    from digit_recognizer.line import line_strip, decode
+    strip = line_strip(ink)                       # ink: preprocess.ink_map(...)
+    logits = line_model(strip.batch())[0]         # model.build_line_model's (frames, 12)
+    line = decode(np.asarray(logits), strip)      # LineReading: "2026", per-digit probabilities
+
+The segmenter (``digit_recognizer.segment``) cuts a picture into digits and reads each one;
+it cannot cut apart strokes that cross (a 5's bar through the 3 beside it), and digits that
+touch are its commonest failure. The line reader is a small CRNN trained with CTC on whole
+synthetic numbers (``digit_recognizer.train_line``): it reads the line of ink as a sequence of
+frames, two strip columns each, and never cuts. ``choose`` decides between the two readings.
+
+The strip is the line's ink in the form MNIST gives a digit, for a whole line: cropped to the
+ink, strokes redrawn at a usual width for the line's height, the ink box scaled to INK_HEIGHT
+rows in a STRIP_HEIGHT strip, as wide as the line needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from digit_recognizer.preprocess import (bounding_box, change_stroke_width, ink_mask,
+                                         normalize_digit, soft_crop, stroke_width,
+                                         without_specks)
+from digit_recognizer.segment import Piece
+
+STRIP_HEIGHT = 32  # rows of the strip the line model reads
+INK_HEIGHT = 24  # ... of which the line's ink box fills this many (MNIST: 20 of 28)
+STROKE_RATIO = 0.10  # strokes redrawn at this share of the ink box's height (~2.4 px)
+NOT_A_DIGIT_TEXT = "x"
+MARGIN = 4  # empty columns either side of the ink
+MAX_WIDTH = 1024  # strip columns at most (12 digits with wide gaps need about 450)
+FRAME = 2  # strip columns per output frame (the model halves the width once)
+NOT_A_DIGIT_MARK = 10  # the output for a letter or sign inside the line ("x" in its text)
+BLANK = 11  # the CTC blank: outputs 0-9 are the digits
+
+
+@dataclass
+class Strip:
+    pixels: np.ndarray  # float32 (STRIP_HEIGHT, width), ink 1 on 0
+    left: int  # the ink map's column at the strip's column MARGIN
+    scale: float  # strip columns per ink map column
+    rows: slice  # the ink's rows in the ink map
+
+    def batch(self) -> np.ndarray:
+        """The strip as a model input: float32 (1, STRIP_HEIGHT, width, 1)."""
+        return self.pixels[None, :, :, None]
+
+    def ink_column(self, column: float) -> int:
+        return int(round(self.left + (column - MARGIN) / self.scale))
+
+
+@dataclass
+class LineReading:
+    text: str  # what was read, left to right: digits, and "x" for anything not a digit
+    probabilities: np.ndarray  # (symbols, 10): each one's surest frame, over the digits
+    columns: list[tuple[int, int]]  # each symbol's span of ink map columns [start, stop)
+    rows: slice  # the line's rows in the ink map
+    sureness: np.ndarray = field(default_factory=lambda: np.zeros(0))  # each symbol's
+    # probability at its surest frame (over all outputs)
+
+    @property
+    def confidence(self) -> float:
+        """How sure the reading is: the product of its symbols' probabilities (0 if empty)."""
+        return float(np.prod(self.sureness)) if self.text else 0.0
+
+    @property
+    def digits_only(self) -> bool:
+        return bool(self.text) and NOT_A_DIGIT_TEXT not in self.text
+
+
+def line_strip(ink: np.ndarray) -> Strip:
+    """A picture's ink map (``preprocess.ink_map``) -> the line model's strip. Refuses what
+    ``preprocess.ink_mask`` refuses (empty pictures, noise)."""
+    ink, mask = ink_mask(ink)
+    mask, _ = without_specks(mask)
+    rows, cols = bounding_box(mask)
+    line = mask[rows, cols]
+    height = line.shape[0]
+    # Strokes at one width for the line's height, as normalize_digit does for one digit:
+    # growing by c moves the ink's edges out by c, so the box is found again after
+    pad = 1 + height
+    grown = change_stroke_width(np.pad(line, pad),
+                                (STROKE_RATIO * height - stroke_width(line)) / 2)
+    grown_rows, grown_cols = bounding_box(grown)
+    grown = grown[grown_rows, grown_cols].astype(np.float32)
+    scale = INK_HEIGHT / grown.shape[0]
+    width = int(np.clip(round(grown.shape[1] * scale), 1, MAX_WIDTH - 2 * MARGIN))
+    resized = Image.fromarray(grown, "F").resize((width, INK_HEIGHT), Image.Resampling.BOX)
+    pixels = np.zeros((STRIP_HEIGHT, width + 2 * MARGIN), np.float32)
+    top = (STRIP_HEIGHT - INK_HEIGHT) // 2
+    pixels[top:top + INK_HEIGHT, MARGIN:MARGIN + width] = np.clip(np.asarray(resized), 0, 1)
+    return Strip(pixels, cols.start + grown_cols.start - pad, width / grown.shape[1], rows)
+
+
+def padded_batch(strips: list[np.ndarray]) -> np.ndarray:
+    """Strips of any widths -> one float32 batch (N, STRIP_HEIGHT, width, 1), zero-padded on
+    the right to the widest, rounded up to a multiple of 8 (so that few shapes are traced)."""
+    width = int(np.ceil(max(s.shape[1] for s in strips) / 8) * 8)
+    batch = np.zeros((len(strips), STRIP_HEIGHT, width, 1), np.float32)
+    for i, s in enumerate(strips):
+        batch[i, :, :s.shape[1], 0] = s
+    return batch
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def decode(logits: np.ndarray, strip: Strip) -> LineReading:
+    """The line model's output for one strip, (frames, 12) logits -> its best-path reading:
+    the likeliest output of each frame, repeats merged and blanks dropped. Each symbol's
+    probabilities are those of its surest frame; its columns reach halfway to its
+    neighbours' frames."""
+    probabilities = softmax(logits.astype(np.float64))
+    best = probabilities.argmax(axis=1)
+    runs: list[tuple[int, int, int]] = []  # (digit, first frame, last frame)
+    for frame, label in enumerate(best):
+        if label == BLANK:
+            continue
+        if runs and runs[-1][0] == label and runs[-1][2] == frame - 1:
+            runs[-1] = (label, runs[-1][1], frame)
+        else:
+            runs.append((int(label), frame, frame))
+    digits, sureness = np.zeros((len(runs), NOT_A_DIGIT_MARK)), np.zeros(len(runs))
+    for i, (label, first, last) in enumerate(runs):
+        frame = first + int(np.argmax(probabilities[first:last + 1, label]))
+        sureness[i] = probabilities[frame, label]
+        digits[i] = probabilities[frame, :NOT_A_DIGIT_MARK] / probabilities[frame, :NOT_A_DIGIT_MARK].sum()
+    ends = [0.0] + [FRAME * (a[2] + 1 + b[1]) / 2 for a, b in zip(runs, runs[1:])] + [
+        float(strip.pixels.shape[1])]
+    columns = [(strip.ink_column(start), strip.ink_column(stop))
+               for start, stop in zip(ends, ends[1:])][:len(runs)]
+    text = "".join(NOT_A_DIGIT_TEXT if r[0] == NOT_A_DIGIT_MARK else str(r[0]) for r in runs)
+    return LineReading(text, digits, columns, strip.rows, sureness)
+
+
+def line_pieces(ink: np.ndarray, line: LineReading, classes: int) -> list[Piece]:
+    """A line reading as the segmenter's pieces (for ``reading.assemble``): each digit's ink is
+    its columns' ink (a neighbour's crossing stroke included), normalised as the digit model's
+    input would be, with the line model's probabilities (none for "not a digit": ``classes``
+    outputs in all, as the digit model has)."""
+    ink, mask = ink_mask(ink)
+    pieces = []
+    for (start, stop), digits in zip(line.columns, line.probabilities):
+        start, stop = max(start, 0), max(stop, start + 1)
+        own = np.zeros_like(mask)
+        own[line.rows, start:stop] = mask[line.rows, start:stop]
+        if not own.any():  # a digit read where the strokes were thinned away: take the span
+            own[line.rows, start:stop] = True
+        box_rows, box_cols = bounding_box(own)
+        crop = soft_crop(ink, own, (box_rows, box_cols))
+        probabilities = np.zeros(classes, np.float32)
+        probabilities[:NOT_A_DIGIT_MARK] = digits
+        pieces.append(Piece(crop, (box_rows.start, box_cols.start, box_rows.stop, box_cols.stop),
+                            normalize_digit(crop), probabilities))
+    return pieces

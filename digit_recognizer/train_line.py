@@ -1,0 +1,232 @@
+"""Train the line reader (``digit_recognizer.line``) on numbers written from MNIST's digits.
+
+    from digit_recognizer.train_line import LineTrainConfig, train_line_model
+    result = train_line_model(LineTrainConfig(), fit_data, val_data)
+    result.model, result.validation_exact, result.wall_time_s
+
+Each training number is 1-8 MNIST-form digits written side by side on one line
+(``write_number``): each digit its own size and baseline, one slant for the number, gaps from
+overlapping to wide (one kind for the number, or each pair its own), strokes at times a
+little bolder (more of them touch); the digits come from the fit split, with their continental
+variants (``continental``) and a quarter of them redrawn with a pen (``redraw``), as the
+digit model's training set has them. Some numbers have a letter or sign (the trained kinds
+of ``negatives``) in place of a digit, which the model learns to read as "not a digit"
+(line.NOT_A_DIGIT_MARK). Each is turned into the app's strip (``line.line_strip``).
+
+This is not the number benchmark's generator (``benchmarks.numbers`` traces digits and redraws
+them with a brush on a large canvas, as sketches and photos): that one stays out of training,
+so that its figures measure numbers written in a way the model has not seen. The validation
+split's digits write the numbers the run is judged on; the test split is never used.
+
+Training is a plain loop over batches of strips of similar width (few shapes to trace, little
+padding) with the CTC loss; Keras' ``fit`` would retrace for every strip width.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from digit_recognizer.continental import continental_variants
+from digit_recognizer.line import (BLANK, FRAME, NOT_A_DIGIT_MARK, NOT_A_DIGIT_TEXT,
+                                   line_strip, padded_batch)
+from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
+from digit_recognizer.preprocess import ImageInputError
+from digit_recognizer.redraw import redraw_with_pen
+
+LENGTHS = tuple(range(1, 9))  # digits per training number
+LETTER_KINDS = ("letters (Hershey)", "printed letters", "other scripts (Hershey)")  # written
+# into numbers as "not a digit" (negatives' trained kinds that are as tall as a digit: marks
+# such as a dash would be blown up to a digit's height)
+WRITE_HEIGHT = 40  # px: a digit's height as written (the strip then scales the line)
+SIZE = (0.85, 1.15)  # each digit's height, of WRITE_HEIGHT
+BASELINE = 0.06  # each digit's baseline moves up to this share of the height
+SLANT = 0.3  # the number's slant: columns moved per row, up to this either way
+GAPS = {"overlap": (-0.25, -0.05), "touching": (-0.05, 0.05), "apart": (0.05, 0.8)}  # between
+GAP_SHARES = (0.2, 0.3, 0.5)  # neighbours' ink boxes, of the height; how often each kind
+ONE_KIND = 0.5  # numbers whose gaps are all of one kind (else each pair draws its own)
+BOLD = 0.2  # numbers whose strokes are grown by a pixel each side (at WRITE_HEIGHT): more of
+# them touch
+FINE = 0.5  # ... or thinned by one: the strip thins strokes in whole pixels only (see
+# preprocess.change_stroke_width), and MNIST's would stay bolder than a pen's (strips of the
+# number benchmark's sketches: 2.4 px wide; written without this: 3.4 px)
+PEN_SHARE = 0.25  # digits redrawn with a pen (redraw.py), as in the digit model's training
+
+
+@dataclass(frozen=True)
+class LineTrainConfig:
+    numbers: int = 40_000  # synthetic training numbers (about 4.5 digits each)
+    validation_numbers: int = 1_000  # written from the validation split's digits
+    letter_share: float = 0.15  # numbers with a letter or sign in place of one digit
+    letters: int = 4_000  # distinct letters and signs drawn for them
+    epochs: int = 6
+    batch_size: int = 64
+    learning_rate: float = 1e-3  # Adam's peak; cosine decay to zero over the run
+    seed: int = 0  # the numbers written, the weights and the batches' order
+
+
+@dataclass
+class Lines:
+    strips: list[np.ndarray]  # uint8 (STRIP_HEIGHT, width) each
+    texts: list[str]  # the digits written, left to right
+
+
+@dataclass
+class LineTrainResult:
+    model: object  # keras.Model
+    validation_exact: float  # share of validation numbers read exactly (best path)
+    history: dict[str, list[float]] = field(default_factory=dict)
+    wall_time_s: float = 0.0  # writing the numbers and training
+
+
+def write_number(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """MNIST-form digits (uint8 (n, 28, 28)) written as one line of ink, float32 in [0, 1]."""
+    crops = []
+    for image in images:
+        rows, cols = np.nonzero(image)
+        crop = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        height = WRITE_HEIGHT * rng.uniform(*SIZE)
+        width = max(1, round(crop.shape[1] * height / crop.shape[0]))
+        crops.append(np.asarray(Image.fromarray(crop).resize((width, round(height)),
+                                                              Image.Resampling.BILINEAR)))
+    one_kind = rng.random() < ONE_KIND
+    kind = rng.choice(len(GAPS), p=GAP_SHARES)
+    lefts = [0]
+    for before in crops[:-1]:
+        gap = rng.uniform(*list(GAPS.values())[kind if one_kind else
+                                              rng.choice(len(GAPS), p=GAP_SHARES)])
+        # a narrow digit (a 1) is never written wholly inside its neighbour
+        lefts.append(lefts[-1] + max(before.shape[1] + gap * WRITE_HEIGHT,
+                                     0.3 * before.shape[1]))
+    margin = WRITE_HEIGHT
+    line = np.zeros((3 * WRITE_HEIGHT, int(lefts[-1] + crops[-1].shape[1] + 2 * margin)),
+                    np.float32)
+    baseline = 2 * WRITE_HEIGHT
+    for crop, left in zip(crops, lefts):
+        bottom = baseline + round(rng.uniform(-BASELINE, BASELINE) * WRITE_HEIGHT)
+        top, left = bottom - crop.shape[0], margin + round(left)
+        np.maximum(line[top:bottom, left:left + crop.shape[1]], crop / 255.0,
+                   out=line[top:bottom, left:left + crop.shape[1]])
+    pen = rng.random()
+    if pen < BOLD:
+        line = ndimage.grey_dilation(line, size=(3, 3))
+    elif pen < BOLD + FINE:
+        line = ndimage.grey_erosion(line, size=(3, 3))
+    slant = rng.uniform(-SLANT, SLANT)  # x on the page = x + slant * (baseline - y)
+    sheared = Image.fromarray(line, "F").transform(
+        line.shape[::-1], Image.Transform.AFFINE,
+        (1, slant, -slant * baseline, 0, 1, 0), Image.Resampling.BILINEAR)
+    return np.asarray(sheared)
+
+
+def write_lines(images: np.ndarray, labels: np.ndarray, n: int, seed: int,
+                letters: np.ndarray | None = None, letter_share: float = 0.0) -> Lines:
+    """``n`` numbers written from these MNIST-form digits, as strips; a ``letter_share`` of
+    them (of two or more symbols) with one of ``letters`` (MNIST-form, uint8) in place of a
+    digit, written "x" in the text."""
+    rng = np.random.default_rng([seed, 3])
+    strips, texts = [], []
+    while len(texts) < n:
+        length = int(rng.choice(LENGTHS))
+        index = rng.integers(len(images), size=length)
+        written, symbols = images[index], [str(v) for v in labels[index]]
+        if letters is not None and length > 1 and rng.random() < letter_share:
+            place = int(rng.integers(length))
+            written = written.copy()
+            written[place] = letters[rng.integers(len(letters))]
+            symbols[place] = NOT_A_DIGIT_TEXT
+        try:
+            strip = line_strip(write_number(written, rng)).pixels
+        except ImageInputError:  # (a faint digit's ink the app would refuse: write another)
+            continue
+        strips.append((strip * 255).round().astype(np.uint8))
+        texts.append("".join(symbols))
+    return Lines(strips, texts)
+
+
+def batches(lines: Lines, batch_size: int, rng: np.random.Generator):
+    """Batches of strips of similar widths (sorted with a little noise, in random order):
+    (strips (N, H, W, 1), labels (N, L) padded with 0, label lengths, frame counts)."""
+    widths = np.array([s.shape[1] for s in lines.strips])
+    order = np.argsort(widths + rng.uniform(0, 24, len(widths)))
+    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(chunks)
+    for chunk in chunks:
+        x = padded_batch([lines.strips[i].astype(np.float32) / 255 for i in chunk])
+        texts = [lines.texts[i] for i in chunk]
+        y = np.zeros((len(chunk), max(map(len, texts))), np.int32)
+        for row, text in enumerate(texts):
+            y[row, :len(text)] = [NOT_A_DIGIT_MARK if c == NOT_A_DIGIT_TEXT else int(c)
+                                  for c in text]
+        yield (x, y, np.array([len(t) for t in texts], np.int32),
+               np.full(len(chunk), x.shape[2] // FRAME, np.int32))
+
+
+def exact_match(model, lines: Lines) -> float:
+    """The share of ``lines`` the model reads exactly (best path)."""
+    from digit_recognizer.line import Strip, decode
+
+    right = 0
+    for strip, text in zip(lines.strips, lines.texts):
+        pixels = strip.astype(np.float32) / 255
+        logits = np.asarray(model(pixels[None, :, :, None], training=False))[0]
+        right += decode(logits, Strip(pixels, 0, 1.0, slice(0, 1))).text == text
+    return right / max(len(lines.texts), 1)
+
+
+def train_line_model(config: LineTrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
+                     val_data: tuple[np.ndarray, np.ndarray], log=print) -> LineTrainResult:
+    """Write the numbers, train the line model on them, and read the validation numbers."""
+    import keras
+    import tensorflow as tf
+
+    from digit_recognizer.model import build_line_model
+
+    start = time.perf_counter()
+    rng = np.random.default_rng(config.seed)
+    x_extra, y_extra = continental_variants(*fit_data, rng)
+    images = np.concatenate([fit_data[0], x_extra])
+    labels = np.concatenate([fit_data[1], y_extra])
+    pen = rng.random(len(images)) < PEN_SHARE
+    images[pen] = redraw_with_pen(images[pen], rng)
+    letters, _ = make_negatives({kind: TRAIN_KINDS[kind] for kind in LETTER_KINDS},
+                                config.letters, rng)
+    train = write_lines(images, labels, config.numbers, config.seed, letters,
+                        config.letter_share)
+    # digits only: the figure is numbers read
+    val = write_lines(*val_data, config.validation_numbers, config.seed + 1)
+    log(f"wrote {len(train.texts)} training and {len(val.texts)} validation numbers "
+        f"({time.perf_counter() - start:.0f} s)")
+
+    keras.utils.set_random_seed(config.seed)
+    model = build_line_model()
+    steps = config.epochs * int(np.ceil(len(train.texts) / config.batch_size))
+    optimizer = keras.optimizers.Adam(
+        keras.optimizers.schedules.CosineDecay(config.learning_rate, steps))
+    signature = [tf.TensorSpec((None, model.input_shape[1], None, 1)),
+                 tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.int32),
+                 tf.TensorSpec((None,), tf.int32)]
+
+    @tf.function(input_signature=signature)
+    def step(x, y, label_length, logit_length):
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss = tf.reduce_mean(tf.nn.ctc_loss(y, logits, label_length, logit_length,
+                                                 logits_time_major=False, blank_index=BLANK))
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    history: dict[str, list[float]] = {"loss": []}
+    for epoch in range(config.epochs):
+        began = time.perf_counter()
+        losses = [float(step(*batch)) for batch in batches(train, config.batch_size, rng)]
+        history["loss"].append(float(np.mean(losses)))
+        log(f"epoch {epoch + 1}/{config.epochs}: CTC loss {history['loss'][-1]:.4f} "
+            f"({time.perf_counter() - began:.0f} s)")
+    validation_exact = exact_match(model, val)
+    return LineTrainResult(model, validation_exact, history, time.perf_counter() - start)

@@ -1,0 +1,245 @@
+"""The line reader: the strip, decoding, when its reading wins, its model file and training."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digit_recognizer import model_folder
+from digit_recognizer.line import (BLANK, FRAME, INK_HEIGHT, MARGIN, NOT_A_DIGIT_MARK,
+                                   NOT_A_DIGIT_TEXT, STRIP_HEIGHT, LineReading, Strip, decode, line_strip,
+                                   padded_batch)
+from digit_recognizer.model import NOT_A_DIGIT, build_line_model
+from digit_recognizer.model_folder import ModelLoadError
+from digit_recognizer.preprocess import ImageInputError, ink_map
+from digit_recognizer.reading import LINE_SURE, NotADigitError, prefer_line, read_picture
+from digit_recognizer.train_line import (WRITE_HEIGHT, LineTrainConfig, batches,
+                                         train_line_model, write_lines, write_number)
+from test_segment import canvas_with
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def two_bars() -> np.ndarray:
+    """An ink map of two upright bars, 40 rows tall, at columns 20-29 and 60-69."""
+    ink = np.zeros((80, 100), np.float32)
+    ink[20:60, 20:30] = 1.0
+    ink[20:60, 60:70] = 1.0
+    return ink
+
+
+def logits_of(frames: str, sure: float = 8.0) -> np.ndarray:
+    """Line model logits whose likeliest output per frame is given: a digit, "x" (not a
+    digit) or "-" (blank)."""
+    logits = np.zeros((len(frames), BLANK + 1))
+    for t, c in enumerate(frames):
+        logits[t, {"-": BLANK, "x": NOT_A_DIGIT_MARK}[c] if c in "-x" else int(c)] = sure
+    return logits
+
+
+# ----------------------------------------------------------------------------- the strip
+def test_the_strip_holds_the_lines_ink_at_a_fixed_height_and_maps_back_to_the_picture():
+    strip = line_strip(two_bars())
+    rows = np.flatnonzero(strip.pixels.max(axis=1) > 0.5)
+    assert strip.pixels.shape[0] == STRIP_HEIGHT and strip.pixels.dtype == np.float32
+    top = (STRIP_HEIGHT - INK_HEIGHT) // 2
+    assert rows[0] >= top and rows[-1] < top + INK_HEIGHT  # the ink box fills INK_HEIGHT rows
+    assert strip.rows == slice(20, 60)
+    # the two bars stay apart, in place: strip columns map back to the ink map's
+    columns = np.flatnonzero(strip.pixels.max(axis=0) > 0.5)
+    gap = columns[np.argmax(np.diff(columns))] + 1  # the first bar's last inked column + 1
+    assert 25 < strip.ink_column(gap) < 60  # between the bars (thinned to the line's width)
+    assert 20 <= strip.ink_column(MARGIN) < 25 and 65 < strip.ink_column(columns[-1]) <= 70
+    assert strip.batch().shape == (1, STRIP_HEIGHT, strip.pixels.shape[1], 1)
+
+
+def test_a_picture_without_ink_has_no_strip():
+    with pytest.raises(ImageInputError, match="empty"):
+        line_strip(np.zeros((50, 50), np.float32))
+
+
+def test_strips_of_different_widths_batch_padded_to_a_multiple_of_eight():
+    batch = padded_batch([np.ones((STRIP_HEIGHT, 10), np.float32),
+                          np.ones((STRIP_HEIGHT, 21), np.float32)])
+    assert batch.shape == (2, STRIP_HEIGHT, 24, 1)
+    assert batch[0, :, :10].all() and not batch[0, :, 10:].any() and not batch[1, :, 21:].any()
+
+
+# ----------------------------------------------------------------------------- decoding
+def test_decoding_merges_repeats_drops_blanks_and_keeps_a_doubled_digit():
+    strip = Strip(np.zeros((STRIP_HEIGHT, 2 * 10)), left=0, scale=1.0, rows=slice(0, 1))
+    line = decode(logits_of("-44-2-11-1"), strip)
+    assert line.text == "4211"
+    assert line.probabilities.shape == (4, 10)
+    assert np.allclose(line.probabilities.sum(axis=1), 1)  # over the digits alone
+    # each digit's columns reach halfway to its neighbours' frames (FRAME columns each)
+    starts = [start for start, _ in line.columns]
+    assert starts[0] == -MARGIN and starts[1] == round(FRAME * (3 + 4) / 2) - MARGIN
+    assert [stop for _, stop in line.columns][:-1] == starts[1:]
+    each = np.exp(8.0) / (np.exp(8.0) + BLANK)  # a frame's top output, of all twelve
+    assert line.confidence == pytest.approx(each ** 4) and line.digits_only
+
+
+def test_a_letter_in_the_line_reads_as_x_and_is_no_number_to_prefer():
+    strip = Strip(np.zeros((STRIP_HEIGHT, 2 * 6)), left=0, scale=1.0, rows=slice(0, 1))
+    line = decode(logits_of("4-xx-2"), strip)
+    assert line.text == "4x2" and not line.digits_only
+    assert not prefer_line(None, line) and not prefer_line("412", line)
+
+
+def test_a_line_of_blanks_reads_nothing_with_no_confidence():
+    strip = Strip(np.zeros((STRIP_HEIGHT, 8)), left=0, scale=1.0, rows=slice(0, 1))
+    line = decode(logits_of("----"), strip)
+    assert line.text == "" and line.confidence == 0.0 and line.columns == []
+
+
+# ----------------------------------------------------------------------------- which reading
+def line_reading(text: str, confidence: float) -> LineReading:
+    each = confidence ** (1 / max(len(text), 1))  # each digit's top probability
+    probabilities = np.full((len(text), 10), (1 - each) / 9)
+    for i, c in enumerate(text):
+        probabilities[i, int(c)] = each
+    return LineReading(text, probabilities, [(0, 1)] * len(text), slice(0, 1),
+                       np.full(len(text), each))
+
+
+@pytest.mark.parametrize("segmented, line, sure, wins", [
+    ("42", "42", 0.99, False),  # the same reading: nothing to choose
+    ("42", "47", 0.99, True),  # a number read otherwise, surely
+    ("42", "47", LINE_SURE - 0.05, False),  # ... not surely enough
+    ("4", "42", 0.99, True),  # digits merged by the segmenter
+    ("7", "2", 0.99, False),  # a lone digit is the digit model's (continental 7s)
+    (None, "42", 0.99, True),  # refused as digits that may touch
+    ("42", "", 0.0, False),
+])
+def test_the_line_readers_reading_wins_for_a_number_it_reads_otherwise_surely(
+        segmented, line, sure, wins):
+    assert prefer_line(segmented, line_reading(line, sure)) is wins
+
+
+def classify_tall_as_sure_digit(batch: np.ndarray) -> np.ndarray:
+    """A stand-in digit model: a 3 for anything, sure, and "not a digit" for a wide crop."""
+    out = np.zeros((len(batch), NOT_A_DIGIT + 1), np.float32)
+    for i, image in enumerate(batch[..., 0]):
+        rows, cols = np.nonzero(image > 0.3)
+        wide = np.ptp(cols) + 1 > 1.3 * (np.ptp(rows) + 1)
+        out[i, NOT_A_DIGIT if wide else 3] = 1.0
+    return out
+
+
+def test_a_number_read_otherwise_by_the_line_reader_is_read_its_way_with_its_digits_crops():
+    ink = ink_map(canvas_with([("1", 40, 100, 90, 160), ("7", 200, 100, 90, 160)]))
+    seen = []
+
+    def read_line(ink_map_: np.ndarray) -> LineReading:
+        seen.append(ink_map_.shape)
+        strip = line_strip(ink_map_)
+        frames = strip.pixels.shape[1] // FRAME
+        half = frames // 2
+        return decode(logits_of("1" * half + "7" * (frames - half)), strip)
+
+    assert read_picture(ink, classify_tall_as_sure_digit).text == "33"
+    reading = read_picture(ink, classify_tall_as_sure_digit, read_line=read_line)
+    assert seen == [ink.shape] and reading.text == "17"
+    assert len(reading.pixels) == 2 and all(p.shape == (28, 28) and p.max() > 0
+                                            for p in reading.pixels)
+    left, right = reading.boxes  # each digit's crop is its own part of the line
+    assert left[3] <= right[1] + 1 and left[1] < right[1]
+
+
+def test_a_refusal_of_parts_no_wider_than_a_digit_stands_whatever_the_line_reader_reads():
+    ink = ink_map(canvas_with([("1", 40, 100, 90, 160), ("7", 200, 100, 90, 160)]))
+
+    def nothing_is_a_digit(batch: np.ndarray) -> np.ndarray:  # letters, as the model sees them
+        out = np.zeros((len(batch), NOT_A_DIGIT + 1), np.float32)
+        out[:, NOT_A_DIGIT] = 1.0
+        return out
+
+    def read_line(ink_map_: np.ndarray) -> LineReading:
+        raise AssertionError("not asked: a refusal that is no digits touching stands")
+
+    with pytest.raises(NotADigitError, match="Not a digit") as refusal:
+        read_picture(ink, nothing_is_a_digit, read_line=read_line)
+    assert not refusal.value.may_be_digits
+
+
+# ----------------------------------------------------------------------------- the model
+def test_the_line_model_gives_a_frame_per_two_columns_and_loads_in_safe_mode(tmp_path):
+    model = build_line_model()
+    logits = np.asarray(model(np.zeros((2, STRIP_HEIGHT, 40, 1), np.float32)))
+    assert logits.shape == (2, 40 // FRAME, BLANK + 1)
+    assert model_folder.load_line_model(tmp_path) is None  # none: numbers by segmentation
+    path = model_folder.save_line_model(model, tmp_path, {"command": "python x.py"})
+    assert path == tmp_path / model_folder.LINE_MODEL_PATH
+    loaded = model_folder.load_line_model(tmp_path)
+    assert np.allclose(np.asarray(loaded(np.ones((1, STRIP_HEIGHT, 16, 1), np.float32))),
+                       np.asarray(model(np.ones((1, STRIP_HEIGHT, 16, 1), np.float32))), atol=1e-5)
+    assert json.loads((tmp_path / model_folder.LINE_RECORD_PATH).read_text()) == {
+        "command": "python x.py"}
+    # the folder's one *.keras file is still the digit model's place
+    assert not list(tmp_path.glob("*.keras"))
+
+
+def test_a_broken_line_model_file_is_a_load_error_that_says_what_to_do(tmp_path):
+    path = tmp_path / model_folder.LINE_MODEL_PATH
+    path.parent.mkdir()
+    path.write_bytes(b"not a model")
+    with pytest.raises(ModelLoadError, match="train_line.py"):
+        model_folder.load_line_model(tmp_path)
+
+
+# ----------------------------------------------------------------------------- training
+def test_training_numbers_are_strips_labelled_with_their_digits(mnist_test):
+    x, y = mnist_test
+    lines = write_lines(x[:200], y[:200], 12, seed=0, letters=x[200:210], letter_share=0.5)
+    assert len(lines.strips) == len(lines.texts) == 12
+    assert any(NOT_A_DIGIT_TEXT in t for t in lines.texts)  # a "letter" in place of a digit
+    assert all(s.shape[0] == STRIP_HEIGHT and s.dtype == np.uint8 for s in lines.strips)
+    assert all(t.replace(NOT_A_DIGIT_TEXT, "").isdigit() and 1 <= len(t) <= 8
+               for t in lines.texts)
+    batch = list(batches(lines, 5, np.random.default_rng(0)))
+    assert sum(len(b[0]) for b in batch) == len(lines.texts)
+    strips, labels, label_lengths, frames = batch[0]
+    assert strips.shape[2] % 8 == 0 and (frames == strips.shape[2] // FRAME).all()
+    assert labels.shape == (len(strips), label_lengths.max())
+
+
+def test_a_number_is_written_as_one_line_of_ink_longer_for_more_digits(mnist_test):
+    x, _ = mnist_test
+    rng = np.random.default_rng(0)
+    widths = []
+    for count in (1, 4, 8):
+        ink = write_number(x[:count], rng)
+        assert ink.dtype == np.float32 and 0 < ink.max() <= 1 and ink.shape[0] == 3 * WRITE_HEIGHT
+        rows = np.flatnonzero(ink.max(axis=1) > 0.5)
+        assert rows[-1] - rows[0] < 1.5 * WRITE_HEIGHT  # one line: digits share a baseline
+        widths.append(np.ptp(np.flatnonzero(ink.max(axis=0) > 0.5)))
+    assert widths[0] < widths[1] < widths[2]
+
+
+def test_a_tiny_line_training_run_learns_and_reports_its_validation_figure(mnist_test):
+    x, y = mnist_test
+    config = LineTrainConfig(numbers=64, validation_numbers=8, letters=10, epochs=2,
+                             batch_size=16)
+    result = train_line_model(config, (x[:300], y[:300]), (x[300:400], y[300:400]),
+                              log=lambda _: None)
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    assert 0.0 <= result.validation_exact <= 1.0 and result.wall_time_s > 0
+
+
+def test_the_line_training_command_writes_the_reader_and_its_record(tmp_path):
+    command = [sys.executable, "scripts/train_line.py", "--numbers", "24",
+               "--validation-numbers", "4", "--letters", "5", "--epochs", "1", "--limit", "200",
+               "--output-dir", str(tmp_path)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "validation numbers read exactly" in done.stdout
+    record = json.loads((tmp_path / model_folder.LINE_RECORD_PATH).read_text())
+    assert record["command"].startswith("python scripts/train_line.py --numbers 24")
+    assert record["fit_digits"] == 200 and record["config"]["epochs"] == 1
+    assert model_folder.load_line_model(tmp_path) is not None
