@@ -3,7 +3,7 @@ missing, before any minutes of work.
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)                        # --model FILE, --data-dir DIR (threshold=True:
-                                                 # --threshold P, --without-line-reader too)
+                                                 # --threshold P for the reader too)
     args = parser.parse_args()
     inputs = load_inputs(parser, args, reader=True)
     inputs.model_path, inputs.reader, inputs.test   # (x_test, y_test)
@@ -42,9 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser, threshold: bool = False) -> N
                             help='refuse a picture or position whose p("not a digit") reaches '
                                  "this (default: the model's calibrated threshold from its "
                                  "metrics.json, as the app uses)")
-        parser.add_argument("--without-line-reader", action="store_true",
-                            help="read numbers by segmentation alone, without the line reader "
-                                 "beside the model (the reference it is measured against)")
 
 
 def load_inputs(parser: argparse.ArgumentParser, args: argparse.Namespace,
@@ -59,8 +56,6 @@ def load_inputs(parser: argparse.ArgumentParser, args: argparse.Namespace,
             from digit_recognizer.predict import DigitReader  # TensorFlow: only when asked for
 
             digit_reader = DigitReader.from_file(model_path, getattr(args, "threshold", None))
-            if getattr(args, "without_line_reader", False):
-                digit_reader.line_model = None
         train, test = load_mnist(args.data_dir)
     except (ModelLoadError, MnistError) as exc:
         parser.exit(1, f"error: {exc}\n")

@@ -6,8 +6,8 @@
                                                            # models (recipes) here
     python scripts/benchmark_numbers.py --n 200 --model runs/x/digit_cnn.keras
     python scripts/benchmark_numbers.py --failures misreads.png  # also save a grid of misreads
-    python scripts/benchmark_numbers.py --without-line-reader    # segmentation alone: the
-                                                           # reference the line reader is measured against
+    python scripts/benchmark_numbers.py --model ref/digit_cnn.keras  # a model folder copied
+                                                           # without line/: segmentation alone
 
 Synthetic numbers (benchmarks/numbers.py): 2-8 digits, gaps from overlapping to wide, thin to
 fat brushes, sketches and photos. Tune the segmenter on ``--split train`` only; the test-built
