@@ -166,18 +166,20 @@ def batches(lines: Lines, batch_size: int, rng: np.random.Generator):
                np.full(len(chunk), x.shape[2] // FRAME, np.int32))
 
 
-def exact_match(model, lines: Lines, batch_size: int = 64) -> float:
-    """The share of ``lines`` the model reads exactly (best path), in batches of similar width."""
-    from digit_recognizer.line import Strip, decode
+def exact_match(model, lines: Lines) -> float:
+    """The share of ``lines`` the model reads exactly (best path), one strip at a time and
+    unpadded, as the app reads them (the backward GRU would see a batch's padding)."""
+    import tensorflow as tf
 
-    order = np.argsort([s.shape[1] for s in lines.strips])
+    from digit_recognizer.line import STRIP_HEIGHT, Strip, decode
+
+    forward = tf.function(lambda x: model(x, training=False),
+                          input_signature=[tf.TensorSpec((1, STRIP_HEIGHT, None, 1))])
     right = 0
-    for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        strips = [lines.strips[i].astype(np.float32) / 255 for i in chunk]
-        logits = np.asarray(model(padded_batch(strips), training=False))
-        for i, strip, row in zip(chunk, strips, logits):
-            right += decode(row, Strip(strip, 0, 1.0, slice(0, 1))).text == lines.texts[i]
+    for strip, text in zip(lines.strips, lines.texts):
+        pixels = strip.astype(np.float32) / 255
+        logits = forward(tf.constant(pixels[None, :, :, None])).numpy()[0]
+        right += decode(logits, Strip(pixels, 0, 1.0, slice(0, 1))).text == text
     return right / max(len(lines.texts), 1)
 
 
