@@ -82,10 +82,11 @@ def line_strip(ink: np.ndarray) -> Strip:
     line = mask[rows, cols]
     height = line.shape[0]
     # Strokes at one width for the line's height, as normalize_digit does for one digit:
-    # growing by c moves the ink's edges out by c, so the box is found again after
-    pad = 1 + height
-    grown = change_stroke_width(np.pad(line, pad),
-                                (STROKE_RATIO * height - stroke_width(line)) / 2)
+    # growing by c moves the ink's edges out by c (room is padded for it), so the box is
+    # found again after
+    change = (STROKE_RATIO * height - stroke_width(line)) / 2
+    pad = 1 + int(np.ceil(max(change, 0.0)))
+    grown = change_stroke_width(np.pad(line, pad), change)
     grown_rows, grown_cols = bounding_box(grown)
     grown = grown[grown_rows, grown_cols].astype(np.float32)
     scale = INK_HEIGHT / grown.shape[0]

@@ -37,7 +37,9 @@ MAYBE_NOT_A_DIGIT = 0.5  # ... and so is one read though its "not a digit" proba
 # this (under the refusal threshold): the percentages over the digits alone would hide it
 TOP_READINGS = 3
 LINE_SURE = 0.9  # a number the line reader reads this surely, otherwise than the segmenter, is
-# read its way
+# read its way (tuning numbers from training digits: at 0.5-0.8 more touching numbers were
+# read, but 88-93% of the letters written inside numbers stayed refused, against 94% at 0.9
+# and 97% without the line reader)
 TOUCHING_WIDE = 1.0  # a refused part at least this wide for its height may be digits that
 # touch (the splitter keeps a letter-wide group whole unless its parts are very sure): the
 # refusal then says how to write them
@@ -90,8 +92,8 @@ def read_picture(ink: np.ndarray, classify: Classify,
         if line is None or not prefer_line(None, line):
             raise
         return assemble(line_pieces(ink, line, len(pieces[0].probabilities)))
-    if read_line is None:
-        return reading
+    if read_line is None or (len(pieces) == 1 and not _wide(pieces[0])):
+        return reading  # (one digit no wider than tall: the line reader could only split it)
     line = read_line(ink)
     if not prefer_line(reading.text, line):
         return reading
@@ -115,8 +117,7 @@ def assemble(pieces: list[Piece],
     if not pieces:
         raise NotADigitError("Not a digit: nothing in the picture looks like a digit.")
     probabilities = np.stack([p.probabilities for p in pieces])
-    wide = [right - left >= TOUCHING_WIDE * (bottom - top)
-            for top, left, bottom, right in (p.box for p in pieces)]
+    wide = [_wide(p) for p in pieces]
     refuse_not_a_digit(probabilities, not_a_digit_threshold, wide)
     digits = over_digits(probabilities)
     maybe_not = [bool(m) for m in refused(probabilities, MAYBE_NOT_A_DIGIT)]
@@ -130,6 +131,12 @@ def assemble(pieces: list[Piece],
         boxes=[p.box for p in pieces],
         maybe_not_a_digit=maybe_not,
     )
+
+
+def _wide(piece: Piece) -> bool:
+    """Whether a piece is wide enough for its height to be digits that touch."""
+    top, left, bottom, right = piece.box
+    return right - left >= TOUCHING_WIDE * (bottom - top)
 
 
 def refuse_not_a_digit(probabilities: np.ndarray, threshold: float = NOT_A_DIGIT_THRESHOLD,
