@@ -152,6 +152,15 @@ def test_a_number_read_otherwise_by_the_line_reader_is_read_its_way_with_its_dig
     assert left[3] <= right[1] + 1 and left[1] < right[1]
 
 
+def test_one_digit_no_wider_than_tall_is_the_digit_models_alone():
+    ink = ink_map(canvas_with([("7", 40, 100, 90, 160)]))
+
+    def read_line(ink_map_: np.ndarray) -> LineReading:
+        raise AssertionError("not asked: it could only split one narrow digit")
+
+    assert read_picture(ink, classify_tall_as_sure_digit, read_line=read_line).text == "3"
+
+
 def test_a_refusal_of_parts_no_wider_than_a_digit_stands_whatever_the_line_reader_reads():
     ink = ink_map(canvas_with([("1", 40, 100, 90, 160), ("7", 200, 100, 90, 160)]))
 
