@@ -9,7 +9,8 @@ The segmenter (``digit_recognizer.segment``) cuts a picture into digits and read
 it cannot cut apart strokes that cross (a 5's bar through the 3 beside it), and digits that
 touch are its commonest failure. The line reader is a small CRNN trained with CTC on whole
 synthetic numbers (``digit_recognizer.train_line``): it reads the line of ink as a sequence of
-frames, two strip columns each, and never cuts. ``choose`` decides between the two readings.
+frames, two strip columns each, and never cuts. ``reading.prefer_line`` decides between
+the two readings.
 
 The strip is the line's ink in the form MNIST gives a digit, for a whole line: cropped to the
 ink, strokes redrawn at a usual width for the line's height, the ink box scaled to INK_HEIGHT
@@ -31,11 +32,11 @@ from digit_recognizer.segment import Piece
 STRIP_HEIGHT = 32  # rows of the strip the line model reads
 INK_HEIGHT = 24  # ... of which the line's ink box fills this many (MNIST: 20 of 28)
 STROKE_RATIO = 0.10  # strokes redrawn at this share of the ink box's height (~2.4 px)
-NOT_A_DIGIT_TEXT = "x"
 MARGIN = 4  # empty columns either side of the ink
 MAX_WIDTH = 1024  # strip columns at most (12 digits with wide gaps need about 450)
 FRAME = 2  # strip columns per output frame (the model halves the width once)
-NOT_A_DIGIT_MARK = 10  # the output for a letter or sign inside the line ("x" in its text)
+NOT_A_DIGIT_MARK = 10  # the output for a letter or sign inside the line ...
+NOT_A_DIGIT_TEXT = "x"  # ... and how a reading's text writes it
 BLANK = 11  # the CTC blank: outputs 0-9 are the digits
 
 
