@@ -134,10 +134,11 @@ def decode(logits: np.ndarray, strip: Strip) -> LineReading:
         frame = first + int(np.argmax(probabilities[first:last + 1, label]))
         sureness[i] = probabilities[frame, label]
         digits[i] = probabilities[frame, :NOT_A_DIGIT_MARK] / probabilities[frame, :NOT_A_DIGIT_MARK].sum()
-    ends = [0.0] + [FRAME * (a[2] + 1 + b[1]) / 2 for a, b in zip(runs, runs[1:])] + [
-        float(strip.pixels.shape[1])]
+    # between neighbours, halfway from one's last frame to the next one's first
+    cuts = [FRAME * (a[2] + 1 + b[1]) / 2 for a, b in zip(runs, runs[1:])]
+    starts, stops = [0.0, *cuts], [*cuts, float(strip.pixels.shape[1])]
     columns = [(strip.ink_column(start), strip.ink_column(stop))
-               for start, stop in zip(ends, ends[1:])][:len(runs)]
+               for start, stop in zip(starts, stops)][:len(runs)]  # (none when nothing is read)
     text = "".join(NOT_A_DIGIT_TEXT if r[0] == NOT_A_DIGIT_MARK else str(r[0]) for r in runs)
     return LineReading(text, digits, columns, strip.rows, sureness)
 

@@ -109,17 +109,10 @@ def load_model(path: str | os.PathLike) -> keras.Model:
 
         model = load_model("models/digit_cnn.keras")   # ModelLoadError, with what to do, if not
     """
-    import keras  # here, not at the top: reading metrics and samples needs no TensorFlow
-
     path = Path(path)
     if not path.is_file():
         raise ModelLoadError(f"Model file {path} does not exist. {TRAIN_HINT}")
-    try:
-        model = keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ... here
-        raise ModelLoadError(f"Cannot load model {path}: {str(exc).rstrip('.')}. It is corrupt, "
-                             f"unsafe (safe mode refuses code in models) or not a Keras model. "
-                             f"{TRAIN_HINT}") from exc
+    model = _load_safely(path, "model", TRAIN_HINT)
     # the ten digits' probabilities first; the class count itself is the model's to say
     outputs = tuple(model.output_shape[1:])
     if tuple(model.input_shape[1:]) != (28, 28, 1) or len(outputs) != 1 or outputs[0] < 10:
@@ -143,17 +136,11 @@ def library_versions() -> dict[str, str]:
 def load_line_model(folder: str | os.PathLike) -> keras.Model | None:
     """The line reader beside a digit model in ``folder`` (LINE_MODEL_PATH), in safe mode;
     None when there is none (a reader without it reads numbers by segmentation alone)."""
-    import keras
-
     path = Path(folder) / LINE_MODEL_PATH
     if not path.is_file():
         return None
-    try:
-        model = keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as exc:  # as in load_model
-        raise ModelLoadError(f"Cannot load the line reader {path}: {str(exc).rstrip('.')}. "
-                             "Delete it to read numbers without it, or retrain it with "
-                             "`python scripts/train_line.py`.") from exc
+    model = _load_safely(path, "the line reader", "Delete it to read numbers without it, or "
+                         "retrain it with `python scripts/train_line.py`.")
     from digit_recognizer.line import BLANK, STRIP_HEIGHT
 
     if tuple(model.input_shape[1:]) != (STRIP_HEIGHT, None, 1) or model.output_shape[-1] != BLANK + 1:
@@ -167,10 +154,7 @@ def save_line_model(model: keras.Model, folder: str | os.PathLike, record: Mappi
                     ) -> Path:
     """Save the line reader and its record (command, figures) into ``folder``/line/,
     atomically, beside whatever digit model is there."""
-    path = Path(folder) / LINE_MODEL_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        model.save(tmp)
+    path = _save_atomically(model, Path(folder) / LINE_MODEL_PATH)
     _write_json(Path(folder) / LINE_RECORD_PATH, dict(record))
     return path
 
@@ -182,7 +166,23 @@ def save_model(model: keras.Model, folder: str | os.PathLike) -> Path:
 
         path = save_model(result.model, "models")
     """
-    path = Path(folder) / MODEL_FILENAME
+    return _save_atomically(model, Path(folder) / MODEL_FILENAME)
+
+
+def _load_safely(path: Path, what: str, hint: str) -> keras.Model:
+    """``keras.saving.load_model`` in safe mode, uncompiled; ModelLoadError (with ``hint``:
+    what to do) if it cannot be loaded."""
+    import keras  # here, not at the top: reading metrics and samples needs no TensorFlow
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ... here
+        raise ModelLoadError(f"Cannot load {what} {path}: {str(exc).rstrip('.')}. It is "
+                             f"corrupt, unsafe (safe mode refuses code in models) or not a "
+                             f"Keras model. {hint}") from exc
+
+
+def _save_atomically(model: keras.Model, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         model.save(tmp)
