@@ -19,7 +19,7 @@ rows in a STRIP_HEIGHT strip, as wide as the line needs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -61,17 +61,16 @@ class LineReading:
     probabilities: np.ndarray  # (symbols, 10): each one's surest frame, over the digits
     columns: list[tuple[int, int]]  # each symbol's span of ink map columns [start, stop)
     rows: slice  # the line's rows in the ink map
-    sureness: np.ndarray = field(default_factory=lambda: np.zeros(0))  # each symbol's
-    # probability at its surest frame (over all outputs)
-
-    @property
-    def confidence(self) -> float:
-        """How sure the reading is: the product of its symbols' probabilities (0 if empty)."""
-        return float(np.prod(self.sureness)) if self.text else 0.0
+    log_probabilities: np.ndarray  # (frames, 12): each frame's, over all outputs
 
     @property
     def digits_only(self) -> bool:
         return bool(self.text) and NOT_A_DIGIT_TEXT not in self.text
+
+    def log_probability(self, text: str) -> float:
+        """log P(``text``) as the line model reads this line: its CTC probability, summed
+        over every path of frames that writes ``text`` (``text_log_probability``)."""
+        return text_log_probability(self.log_probabilities, text)
 
 
 def line_strip(ink: np.ndarray) -> Strip:
@@ -114,12 +113,33 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
+def text_log_probability(log_probabilities: np.ndarray, text: str) -> float:
+    """The CTC forward algorithm: log P(``text``) given each frame's log-probabilities
+    (frames, 12), summed over all paths that write ``text`` once repeats are merged and blanks
+    dropped (the quantity the model was trained to raise for the right text). -inf when
+    the frames are too few to write it."""
+    symbols = [NOT_A_DIGIT_MARK if c == NOT_A_DIGIT_TEXT else int(c) for c in text]
+    states = np.full(2 * len(symbols) + 1, BLANK)  # blank, symbol, blank, symbol, ..., blank
+    states[1::2] = symbols
+    # a path may skip the blank between two symbols unless they are the same symbol
+    skip = np.zeros(len(states), bool)
+    skip[3::2] = states[3::2] != states[1:-2:2]
+    alpha = np.full(len(states), -np.inf)
+    alpha[:2] = log_probabilities[0, states[:2]]
+    for frame in log_probabilities[1:]:
+        before = np.r_[-np.inf, -np.inf, alpha]  # from the same state, the one before, two before
+        alpha = np.logaddexp(np.logaddexp(before[2:], before[1:-1]),
+                             np.where(skip, before[:-2], -np.inf)) + frame[states]
+    return float(np.logaddexp(alpha[-1], alpha[-2]) if len(states) > 1 else alpha[-1])
+
+
 def decode(logits: np.ndarray, strip: Strip) -> LineReading:
     """The line model's output for one strip, (frames, 12) logits -> its best-path reading:
     the likeliest output of each frame, repeats merged and blanks dropped. Each symbol's
     probabilities are those of its surest frame; its columns reach halfway to its
     neighbours' frames."""
     probabilities = softmax(logits.astype(np.float64))
+    log_probabilities = np.log(np.maximum(probabilities, 1e-300))
     best = probabilities.argmax(axis=1)
     runs: list[tuple[int, int, int]] = []  # (digit, first frame, last frame)
     for frame, label in enumerate(best):
@@ -129,10 +149,9 @@ def decode(logits: np.ndarray, strip: Strip) -> LineReading:
             runs[-1] = (label, runs[-1][1], frame)
         else:
             runs.append((int(label), frame, frame))
-    digits, sureness = np.zeros((len(runs), NOT_A_DIGIT_MARK)), np.zeros(len(runs))
+    digits = np.zeros((len(runs), NOT_A_DIGIT_MARK))
     for i, (label, first, last) in enumerate(runs):
         frame = first + int(np.argmax(probabilities[first:last + 1, label]))
-        sureness[i] = probabilities[frame, label]
         digits[i] = probabilities[frame, :NOT_A_DIGIT_MARK] / probabilities[frame, :NOT_A_DIGIT_MARK].sum()
     # between neighbours, halfway from one's last frame to the next one's first
     cuts = [FRAME * (a[2] + 1 + b[1]) / 2 for a, b in zip(runs, runs[1:])]
@@ -140,7 +159,7 @@ def decode(logits: np.ndarray, strip: Strip) -> LineReading:
     columns = [(strip.ink_column(start), strip.ink_column(stop))
                for start, stop in zip(starts, stops)][:len(runs)]  # (none when nothing is read)
     text = "".join(NOT_A_DIGIT_TEXT if r[0] == NOT_A_DIGIT_MARK else str(r[0]) for r in runs)
-    return LineReading(text, digits, columns, strip.rows, sureness)
+    return LineReading(text, digits, columns, strip.rows, log_probabilities)
 
 
 def line_pieces(ink: np.ndarray, line: LineReading, classes: int) -> list[Piece]:

@@ -56,15 +56,28 @@ def redraw_with_pen(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _redrawn(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    side = image.shape[0] * SCALE
-    big = np.asarray(Image.fromarray(image).resize((side, side), Image.Resampling.BICUBIC),
-                     np.float32)
-    mask = big > rng.uniform(*INK_LEVEL) * big.max()
+    mask = _strokes(image, rng.uniform(*INK_LEVEL))
     if rng.random() < EVEN_PEN_SHARE:
         mask = even_pen(mask, rng.uniform(*EVEN_PEN_RADIUS))
     else:
         mask = change_stroke_width(mask, rng.uniform(*PEN_CHANGE), KEEP_WHEN_THINNED)
     return mnist_pixels(find_digit(mask.astype(np.float32)))
+
+
+def centre_line(image: np.ndarray, ink_level: float) -> np.ndarray:
+    """An MNIST digit's strokes (cut at ``ink_level`` of the peak) traced to their centre
+    line: float (points, 2) (row, column) in the digit's pixels, 1/SCALE apart; none for a
+    blank image."""
+    return np.argwhere(skeletonize(_strokes(image, ink_level))) / SCALE
+
+
+def _strokes(image: np.ndarray, ink_level: float) -> np.ndarray:
+    """The mask of a digit's strokes, cut at ``ink_level`` of the peak of its SCALE x
+    enlargement."""
+    side = image.shape[0] * SCALE
+    big = np.asarray(Image.fromarray(image).resize((side, side), Image.Resampling.BICUBIC),
+                     np.float32)
+    return big > ink_level * max(float(big.max()), 1e-6)
 
 
 def even_pen(mask: np.ndarray, radius: float) -> np.ndarray:

@@ -36,7 +36,7 @@ from digit_recognizer.line import (BLANK, FRAME, NOT_A_DIGIT_MARK, NOT_A_DIGIT_T
                                    line_strip, padded_batch)
 from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
 from digit_recognizer.preprocess import ImageInputError
-from digit_recognizer.redraw import redraw_with_pen
+from digit_recognizer.redraw import INK_LEVEL, centre_line, redraw_with_pen
 
 LENGTHS = tuple(range(1, 9))  # digits per training number
 LETTER_KINDS = ("letters (Hershey)", "printed letters", "other scripts (Hershey)")  # written
@@ -55,6 +55,10 @@ FINE = 0.5  # ... or thinned by one: the strip thins strokes in whole pixels onl
 # preprocess.change_stroke_width), and MNIST's would stay bolder than a pen's (strips of the
 # number benchmark's sketches: 2.4 px wide; written without this: 3.4 px)
 PEN_SHARE = 0.25  # digits redrawn with a pen (redraw.py), as in the digit model's training
+PEN_WRITTEN = 0.6  # numbers written along the digits' centre lines with one round pen, as a
+# sketchpad, a biro or a marker writes (overlapping digits' strokes cross, a fat pen fills
+# the gap between touching ones); the others in MNIST's own strokes, scaled
+PEN_WIDTH = (0.03, 0.2)  # that pen's width, of WRITE_HEIGHT: a fine pen .. a marker
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class LineTrainConfig:
     validation_numbers: int = 1_000  # written from the validation split's digits
     letter_share: float = 0.15  # numbers with a letter or sign in place of one digit
     letters: int = 4_000  # distinct letters and signs drawn for them
-    epochs: int = 6
+    epochs: int = 8
     batch_size: int = 64
     learning_rate: float = 1e-3  # Adam's peak; cosine decay to zero over the run
     seed: int = 0  # the numbers written, the weights and the batches' order
@@ -84,15 +88,15 @@ class LineTrainResult:
 
 
 def write_number(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """MNIST-form digits (uint8 (n, 28, 28)) written as one line of ink, float32 in [0, 1]."""
+    """MNIST-form digits (uint8 (n, 28, 28)) written as one line of ink, float32 in [0, 1]:
+    a PEN_WRITTEN share along their centre lines with one pen, the rest in MNIST's own
+    strokes, scaled."""
+    pen = rng.uniform(*PEN_WIDTH) * WRITE_HEIGHT if rng.random() < PEN_WRITTEN else None
     crops = []
     for image in images:
-        rows, cols = np.nonzero(image)
-        crop = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
         height = WRITE_HEIGHT * rng.uniform(*SIZE)
-        width = max(1, round(crop.shape[1] * height / crop.shape[0]))
-        crops.append(np.asarray(Image.fromarray(crop).resize((width, round(height)),
-                                                              Image.Resampling.BILINEAR)))
+        glyph = None if pen is None else _pen_glyph(image, height, pen, rng)
+        crops.append(_scaled_glyph(image, height) if glyph is None else glyph)
     one_kind = rng.random() < ONE_KIND
     kind = rng.choice(len(GAPS), p=GAP_SHARES)
     lefts = [0]
@@ -109,18 +113,45 @@ def write_number(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     for crop, left in zip(crops, lefts):
         bottom = baseline + round(rng.uniform(-BASELINE, BASELINE) * WRITE_HEIGHT)
         top, left = bottom - crop.shape[0], margin + round(left)
-        np.maximum(line[top:bottom, left:left + crop.shape[1]], crop / 255.0,
+        np.maximum(line[top:bottom, left:left + crop.shape[1]], crop,
                    out=line[top:bottom, left:left + crop.shape[1]])
-    pen = rng.random()
-    if pen < BOLD:
+    width = rng.random()
+    if pen is None and width < BOLD:
         line = ndimage.grey_dilation(line, size=(3, 3))
-    elif pen < BOLD + FINE:
+    elif pen is None and width < BOLD + FINE:
         line = ndimage.grey_erosion(line, size=(3, 3))
     slant = rng.uniform(-SLANT, SLANT)  # x on the page = x + slant * (baseline - y)
     sheared = Image.fromarray(line, "F").transform(
         line.shape[::-1], Image.Transform.AFFINE,
         (1, slant, -slant * baseline, 0, 1, 0), Image.Resampling.BILINEAR)
     return np.asarray(sheared)
+
+
+def _scaled_glyph(image: np.ndarray, height: float) -> np.ndarray:
+    """A digit's own strokes cropped and scaled to ``height`` rows, float32 in [0, 1]."""
+    rows, cols = np.nonzero(image)
+    crop = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    width = max(1, round(crop.shape[1] * height / crop.shape[0]))
+    scaled = Image.fromarray(crop).resize((width, round(height)), Image.Resampling.BILINEAR)
+    return np.asarray(scaled, np.float32) / 255
+
+
+def _pen_glyph(image: np.ndarray, height: float, pen: float, rng: np.random.Generator
+               ) -> np.ndarray | None:
+    """A digit drawn along its centre line (``redraw.centre_line``) with a round pen ``pen``
+    pixels wide, its ink ``height`` rows tall, float32 0/1; None if it has no centre line."""
+    points = centre_line(image, rng.uniform(*INK_LEVEL))
+    if len(points) == 0:
+        return None
+    points = points - points.min(axis=0)
+    scale = max(height - pen, 1.0) / max(points[:, 0].max(), 1.0)
+    pad = int(np.ceil(pen / 2)) + 1
+    cells = np.round(points * scale).astype(int) + pad
+    centre = np.zeros(cells.max(axis=0) + pad + 1, bool)
+    centre[cells[:, 0], cells[:, 1]] = True
+    glyph = ndimage.distance_transform_edt(~centre) <= max(pen / 2, 0.5)
+    rows, cols = np.nonzero(glyph)
+    return glyph[rows.min():rows.max() + 1, cols.min():cols.max() + 1].astype(np.float32)
 
 
 def write_lines(images: np.ndarray, labels: np.ndarray, n: int, seed: int,

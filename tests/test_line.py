@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -13,11 +14,11 @@ import pytest
 from digit_recognizer import model_folder
 from digit_recognizer.line import (BLANK, FRAME, INK_HEIGHT, MARGIN, NOT_A_DIGIT_MARK,
                                    NOT_A_DIGIT_TEXT, STRIP_HEIGHT, LineReading, Strip, decode, line_strip,
-                                   padded_batch)
+                                   padded_batch, softmax)
 from digit_recognizer.model import NOT_A_DIGIT, build_line_model
 from digit_recognizer.model_folder import ModelLoadError
 from digit_recognizer.preprocess import ImageInputError, ink_map
-from digit_recognizer.reading import LINE_SURE, NotADigitError, prefer_line, read_picture
+from digit_recognizer.reading import NotADigitError, prefer_line, read_picture
 from digit_recognizer.train_line import (WRITE_HEIGHT, LineTrainConfig, batches,
                                          train_line_model, write_lines, write_number)
 from test_segment import canvas_with
@@ -81,45 +82,68 @@ def test_decoding_merges_repeats_drops_blanks_and_keeps_a_doubled_digit():
     starts = [start for start, _ in line.columns]
     assert starts[0] == -MARGIN and starts[1] == round(FRAME * (3 + 4) / 2) - MARGIN
     assert [stop for _, stop in line.columns][:-1] == starts[1:]
-    each = np.exp(8.0) / (np.exp(8.0) + BLANK)  # a frame's top output, of all twelve
-    assert line.confidence == pytest.approx(each ** 4) and line.digits_only
+    assert line.digits_only and line.log_probability("4211") > np.log(0.9)
+    assert line.log_probability("421") < np.log(0.01)
 
 
-def test_a_letter_in_the_line_reads_as_x_and_is_no_number_to_prefer():
+@pytest.mark.parametrize("text", ["", "4", "44", "42", "x", "4x4"])
+def test_a_texts_probability_sums_every_path_of_frames_that_writes_it(text):
+    logits = np.random.default_rng(len(text)).normal(size=(4, BLANK + 1))
+    log_probabilities = np.log(softmax(logits))
+    strip = Strip(np.zeros((STRIP_HEIGHT, 2 * 4)), left=0, scale=1.0, rows=slice(0, 1))
+    total = 0.0
+    for path in itertools.product(range(BLANK + 1), repeat=4):
+        merged = [label for k, label in enumerate(path) if k == 0 or label != path[k - 1]]
+        written = "".join(NOT_A_DIGIT_TEXT if label == NOT_A_DIGIT_MARK else str(label)
+                          for label in merged if label != BLANK)
+        if written == text:
+            total += np.exp(log_probabilities[np.arange(4), path].sum())
+    assert decode(logits, strip).log_probability(text) == pytest.approx(np.log(total))
+
+
+def test_a_letter_in_the_line_reads_as_x():
     strip = Strip(np.zeros((STRIP_HEIGHT, 2 * 6)), left=0, scale=1.0, rows=slice(0, 1))
     line = decode(logits_of("4-xx-2"), strip)
     assert line.text == "4x2" and not line.digits_only
-    assert not prefer_line(None, line) and not prefer_line("412", line)
 
 
 def test_a_line_of_blanks_reads_nothing_with_no_confidence():
     strip = Strip(np.zeros((STRIP_HEIGHT, 8)), left=0, scale=1.0, rows=slice(0, 1))
     line = decode(logits_of("----"), strip)
-    assert line.text == "" and line.confidence == 0.0 and line.columns == []
+    assert line.text == "" and line.columns == [] and not line.digits_only
 
 
 # ----------------------------------------------------------------------------- which reading
-def line_reading(text: str, confidence: float) -> LineReading:
-    each = confidence ** (1 / max(len(text), 1))  # each digit's top probability
-    probabilities = np.full((len(text), 10), (1 - each) / 9)
-    for i, c in enumerate(text):
-        probabilities[i, int(c)] = each
-    return LineReading(text, probabilities, [(0, 1)] * len(text), slice(0, 1),
-                       np.full(len(text), each))
+def line_reading(frames: str, sure: float = 8.0) -> LineReading:
+    """The line reading of logits whose likeliest output per frame is given (``logits_of``)."""
+    strip = Strip(np.zeros((STRIP_HEIGHT, FRAME * len(frames))), left=0, scale=1.0,
+                  rows=slice(0, 1))
+    return decode(logits_of(frames, sure), strip)
 
 
-@pytest.mark.parametrize("segmented, line, sure, wins", [
-    ("42", "42", 0.99, False),  # the same reading: nothing to choose
-    ("42", "47", 0.99, True),  # a number read otherwise, surely
-    ("42", "47", LINE_SURE - 0.05, False),  # ... not surely enough
-    ("4", "42", 0.99, True),  # digits merged by the segmenter
-    ("7", "2", 0.99, False),  # a lone digit is the digit model's (continental 7s)
-    (None, "42", 0.99, True),  # refused as digits that may touch
-    ("42", "", 0.0, False),
+def doubting_2_and_7(doubt: float) -> LineReading:
+    """A line read "47" whose second digit's frame is a 2 at ``doubt`` of the 7's logit."""
+    strip = Strip(np.zeros((STRIP_HEIGHT, FRAME * 3)), left=0, scale=1.0, rows=slice(0, 1))
+    logits = logits_of("4-7")
+    logits[2, 2] = doubt * logits[2, 7]
+    return decode(logits, strip)
+
+
+@pytest.mark.parametrize("segmented, line, wins", [
+    ("42", line_reading("4-2"), False),  # the same reading: nothing to choose
+    ("42", line_reading("4-7"), True),  # a number read otherwise, surely
+    ("42", line_reading("4-7", sure=2.0), False),  # ... not likely enough
+    ("42", doubting_2_and_7(0.95), False),  # ... the segmenter's reading almost as likely
+    ("4", line_reading("4-2"), True),  # digits merged by the segmenter
+    ("7", line_reading("-2-"), False),  # a lone digit is the digit model's (continental 7s)
+    (None, line_reading("4-2"), True),  # refused as digits that may touch
+    (None, line_reading("4-2", sure=3.5), False),  # ... by a reading not sure enough
+    ("412", line_reading("4-x-2"), False),  # a letter inside
+    ("42", line_reading("---"), False),
 ])
-def test_the_line_readers_reading_wins_for_a_number_it_reads_otherwise_surely(
-        segmented, line, sure, wins):
-    assert prefer_line(segmented, line_reading(line, sure)) is wins
+def test_the_line_readers_reading_wins_for_a_number_it_finds_far_likelier(
+        segmented, line, wins):
+    assert prefer_line(segmented, line) is wins
 
 
 def classify_tall_as_sure_digit(batch: np.ndarray) -> np.ndarray:
