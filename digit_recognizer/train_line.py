@@ -6,16 +6,20 @@
 
 Each training number is 1-8 MNIST-form digits written side by side on one line
 (``write_number``): each digit its own size and baseline, one slant for the number, gaps from
-overlapping to wide (one kind for the number, or each pair its own), strokes at times a
-little bolder (more of them touch); the digits come from the fit split, with their continental
+overlapping to wide (one kind for the number, or each pair its own). Most numbers are written
+with one round pen along the digits' centre lines (``redraw.centre_line``), fine to
+marker-wide, as a sketchpad or a pen writes: strokes of neighbours that overlap cross, and a
+fat pen joins digits that nearly touch. The others keep MNIST's own strokes, scaled, at times
+a little bolder or finer. The digits come from the fit split, with their continental
 variants (``continental``) and a quarter of them redrawn with a pen (``redraw``), as the
 digit model's training set has them. Some numbers have a letter or sign (the trained kinds
 of ``negatives``) in place of a digit, which the model learns to read as "not a digit"
 (line.NOT_A_DIGIT_MARK). Each is turned into the app's strip (``line.line_strip``).
 
-This is not the number benchmark's generator (``benchmarks.numbers`` traces digits and redraws
-them with a brush on a large canvas, as sketches and photos): that one stays out of training,
-so that its figures measure numbers written in a way the model has not seen. The validation
+This is not the number benchmark's generator (``benchmarks.numbers`` traces digits into line
+segments with its own tracer and redraws them with a brush on a large canvas, as sketches and
+photos): that one stays out of training, so that its figures measure numbers written by
+other code, with other sizes, gaps and pens, than the model has seen. The validation
 split's digits write the numbers the run is judged on; the test split is never used.
 
 Training is a plain loop over batches of strips of similar width (few shapes to trace, little

@@ -17,9 +17,9 @@ from digit_recognizer.line import (BLANK, FRAME, INK_HEIGHT, MARGIN, NOT_A_DIGIT
                                    padded_batch, softmax)
 from digit_recognizer.model import NOT_A_DIGIT, build_line_model
 from digit_recognizer.model_folder import ModelLoadError
-from digit_recognizer.preprocess import ImageInputError, ink_map
+from digit_recognizer.preprocess import ImageInputError, ink_map, stroke_width
 from digit_recognizer.reading import NotADigitError, prefer_line, read_picture
-from digit_recognizer.train_line import (WRITE_HEIGHT, LineTrainConfig, batches,
+from digit_recognizer.train_line import (WRITE_HEIGHT, LineTrainConfig, _pen_glyph, batches,
                                          train_line_model, write_lines, write_number)
 from test_segment import canvas_with
 
@@ -107,7 +107,7 @@ def test_a_letter_in_the_line_reads_as_x():
     assert line.text == "4x2" and not line.digits_only
 
 
-def test_a_line_of_blanks_reads_nothing_with_no_confidence():
+def test_a_line_of_blanks_reads_nothing():
     strip = Strip(np.zeros((STRIP_HEIGHT, 8)), left=0, scale=1.0, rows=slice(0, 1))
     line = decode(logits_of("----"), strip)
     assert line.text == "" and line.columns == [] and not line.digits_only
@@ -253,6 +253,18 @@ def test_a_number_is_written_as_one_line_of_ink_longer_for_more_digits(mnist_tes
         assert rows[-1] - rows[0] < 1.5 * WRITE_HEIGHT  # one line: digits share a baseline
         widths.append(np.ptp(np.flatnonzero(ink.max(axis=0) > 0.5)))
     assert widths[0] < widths[1] < widths[2]
+
+
+def test_a_digit_written_with_a_pen_keeps_its_height_and_has_the_pens_width(mnist_test):
+    x, _ = mnist_test
+    rng = np.random.default_rng(0)
+    for image in x[:5]:
+        for pen in (4.0, 7.0):
+            glyph = _pen_glyph(image, 40.0, pen, rng)
+            assert abs(glyph.shape[0] - 40) <= 1 and set(np.unique(glyph)) == {0.0, 1.0}
+            assert pen - 1 < stroke_width(glyph > 0) < pen + 1.5
+    assert _pen_glyph(np.zeros((28, 28), np.uint8), 40.0, 4.0, rng) is None  # no strokes:
+    # write_number scales the image itself
 
 
 def test_a_tiny_line_training_run_learns_and_reports_its_validation_figure(mnist_test):
