@@ -71,7 +71,7 @@ class LineTrainConfig:
     validation_numbers: int = 1_000  # written from the validation split's digits
     letter_share: float = 0.15  # numbers with a letter or sign in place of one digit
     letters: int = 4_000  # distinct letters and signs drawn for them
-    epochs: int = 8
+    epochs: int = 10
     batch_size: int = 64
     learning_rate: float = 1e-3  # Adam's peak; cosine decay to zero over the run
     seed: int = 0  # the numbers written, the weights and the batches' order
