@@ -93,7 +93,8 @@ def read_picture(ink: np.ndarray, classify: Classify,
     (including segment's errors) or NotADigitError.
 
     With a line reader (``read_line``: ink map -> line.LineReading), a number it reads
-    differently, LINE_SURE-ly, is read its way (see ``prefer_line``)."""
+    otherwise, and finds far likelier than the segmenter's reading, is read its way (see
+    ``prefer_line``)."""
     pieces = segment(ink, classify, not_a_digit_threshold)
     try:
         reading = assemble(pieces, not_a_digit_threshold)
