@@ -108,16 +108,18 @@ def padded_batch(strips: list[np.ndarray]) -> np.ndarray:
     return batch
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return exp / exp.sum(axis=-1, keepdims=True)
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-probabilities of each row's logits, computed without taking the log of a
+    probability that underflows to 0."""
+    shifted = logits.astype(np.float64) - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def text_log_probability(log_probabilities: np.ndarray, text: str) -> float:
-    """The CTC forward algorithm: log P(``text``) given each frame's log-probabilities
-    (frames, 12), summed over all paths that write ``text`` once repeats are merged and blanks
-    dropped (the quantity the model was trained to raise for the right text). -inf when
-    the frames are too few to write it."""
+    """The CTC forward algorithm: log P(``text``: digits and "x") given each frame's
+    log-probabilities (frames >= 1, 12), summed over all paths that write ``text`` once
+    repeats are merged and blanks dropped (the quantity the model was trained to raise for
+    the right text). -inf when the frames are too few to write it."""
     symbols = [NOT_A_DIGIT_MARK if c == NOT_A_DIGIT_TEXT else int(c) for c in text]
     states = np.full(2 * len(symbols) + 1, BLANK)  # blank, symbol, blank, symbol, ..., blank
     states[1::2] = symbols
@@ -138,8 +140,8 @@ def decode(logits: np.ndarray, strip: Strip) -> LineReading:
     the likeliest output of each frame, repeats merged and blanks dropped. Each symbol's
     probabilities are those of its surest frame; its columns reach halfway to its
     neighbours' frames."""
-    probabilities = softmax(logits.astype(np.float64))
-    log_probabilities = np.log(np.maximum(probabilities, 1e-300))
+    log_probabilities = log_softmax(logits)
+    probabilities = np.exp(log_probabilities)
     best = probabilities.argmax(axis=1)
     runs: list[tuple[int, int, int]] = []  # (digit, first frame, last frame)
     for frame, label in enumerate(best):

@@ -53,12 +53,13 @@ SLANT = 0.3  # the number's slant: columns moved per row, up to this either way
 GAPS = {"overlap": (-0.25, -0.05), "touching": (-0.05, 0.05), "apart": (0.05, 0.8)}  # between
 GAP_SHARES = (0.2, 0.3, 0.5)  # neighbours' ink boxes, of the height; how often each kind
 ONE_KIND = 0.5  # numbers whose gaps are all of one kind (else each pair draws its own)
-BOLD = 0.2  # numbers whose strokes are grown by a pixel each side (at WRITE_HEIGHT): more of
-# them touch
+BOLD = 0.2  # numbers in MNIST's own strokes (not PEN_WRITTEN) grown by a pixel each side (at
+# WRITE_HEIGHT): more of them touch
 FINE = 0.5  # ... or thinned by one: the strip thins strokes in whole pixels only (see
 # preprocess.change_stroke_width), and MNIST's would stay bolder than a pen's (strips of the
 # number benchmark's sketches: 2.4 px wide; written without this: 3.4 px)
 PEN_SHARE = 0.25  # digits redrawn with a pen (redraw.py), as in the digit model's training
+# (in a PEN_WRITTEN number, traced to their centre line again)
 PEN_WRITTEN = 0.6  # numbers written along the digits' centre lines with one round pen, as a
 # sketchpad, a biro or a marker writes (overlapping digits' strokes cross, a fat pen fills
 # the gap between touching ones); the others in MNIST's own strokes, scaled
@@ -99,8 +100,8 @@ def write_number(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     crops = []
     for image in images:
         height = WRITE_HEIGHT * rng.uniform(*SIZE)
-        glyph = None if pen is None else _pen_glyph(image, height, pen, rng)
-        crops.append(_scaled_glyph(image, height) if glyph is None else glyph)
+        crops.append(_scaled_glyph(image, height) if pen is None else
+                     _pen_glyph(image, height, pen, rng))
     one_kind = rng.random() < ONE_KIND
     kind = rng.choice(len(GAPS), p=GAP_SHARES)
     lefts = [0]
@@ -119,10 +120,10 @@ def write_number(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         top, left = bottom - crop.shape[0], margin + round(left)
         np.maximum(line[top:bottom, left:left + crop.shape[1]], crop,
                    out=line[top:bottom, left:left + crop.shape[1]])
-    width = rng.random()
-    if pen is None and width < BOLD:
+    bolder_or_finer = rng.random()
+    if pen is None and bolder_or_finer < BOLD:
         line = ndimage.grey_dilation(line, size=(3, 3))
-    elif pen is None and width < BOLD + FINE:
+    elif pen is None and bolder_or_finer < BOLD + FINE:
         line = ndimage.grey_erosion(line, size=(3, 3))
     slant = rng.uniform(-SLANT, SLANT)  # x on the page = x + slant * (baseline - y)
     sheared = Image.fromarray(line, "F").transform(
@@ -132,7 +133,8 @@ def write_number(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _scaled_glyph(image: np.ndarray, height: float) -> np.ndarray:
-    """A digit's own strokes cropped and scaled to ``height`` rows, float32 in [0, 1]."""
+    """A digit's own strokes (an image with ink) cropped and scaled to ``height`` rows,
+    float32 in [0, 1]."""
     rows, cols = np.nonzero(image)
     crop = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     width = max(1, round(crop.shape[1] * height / crop.shape[0]))
@@ -141,12 +143,10 @@ def _scaled_glyph(image: np.ndarray, height: float) -> np.ndarray:
 
 
 def _pen_glyph(image: np.ndarray, height: float, pen: float, rng: np.random.Generator
-               ) -> np.ndarray | None:
-    """A digit drawn along its centre line (``redraw.centre_line``) with a round pen ``pen``
-    pixels wide, its ink ``height`` rows tall, float32 0/1; None if it has no centre line."""
+               ) -> np.ndarray:
+    """A digit (an image with ink) drawn along its centre line (``redraw.centre_line``) with a
+    round pen ``pen`` pixels wide, its ink ``height`` rows tall, float32 0/1."""
     points = centre_line(image, rng.uniform(*INK_LEVEL))
-    if len(points) == 0:
-        return None
     points = points - points.min(axis=0)
     scale = max(height - pen, 1.0) / max(points[:, 0].max(), 1.0)
     pad = int(np.ceil(pen / 2)) + 1

@@ -14,7 +14,7 @@ import pytest
 from digit_recognizer import model_folder
 from digit_recognizer.line import (BLANK, FRAME, INK_HEIGHT, MARGIN, NOT_A_DIGIT_MARK,
                                    NOT_A_DIGIT_TEXT, STRIP_HEIGHT, LineReading, Strip, decode, line_strip,
-                                   padded_batch, softmax)
+                                   padded_batch, log_softmax, text_log_probability)
 from digit_recognizer.model import NOT_A_DIGIT, build_line_model
 from digit_recognizer.model_folder import ModelLoadError
 from digit_recognizer.preprocess import ImageInputError, ink_map, stroke_width
@@ -89,7 +89,7 @@ def test_decoding_merges_repeats_drops_blanks_and_keeps_a_doubled_digit():
 @pytest.mark.parametrize("text", ["", "4", "44", "42", "x", "4x4"])
 def test_a_texts_probability_sums_every_path_of_frames_that_writes_it(text):
     logits = np.random.default_rng(len(text)).normal(size=(4, BLANK + 1))
-    log_probabilities = np.log(softmax(logits))
+    log_probabilities = log_softmax(logits)
     strip = Strip(np.zeros((STRIP_HEIGHT, 2 * 4)), left=0, scale=1.0, rows=slice(0, 1))
     total = 0.0
     for path in itertools.product(range(BLANK + 1), repeat=4):
@@ -99,6 +99,12 @@ def test_a_texts_probability_sums_every_path_of_frames_that_writes_it(text):
         if written == text:
             total += np.exp(log_probabilities[np.arange(4), path].sum())
     assert decode(logits, strip).log_probability(text) == pytest.approx(np.log(total))
+
+
+def test_a_text_longer_than_its_frames_can_write_is_impossible():
+    log_probabilities = log_softmax(np.zeros((4, BLANK + 1)))
+    assert text_log_probability(log_probabilities, "4444") == -np.inf  # needs 7 frames
+    assert text_log_probability(log_probabilities, "4242") > -np.inf
 
 
 def test_a_letter_in_the_line_reads_as_x():
@@ -129,10 +135,21 @@ def doubting_2_and_7(doubt: float) -> LineReading:
     return decode(logits, strip)
 
 
+def unsure_7_surer_than_2() -> LineReading:
+    """A line read "47" whose 7 is its frame's likeliest output but only 14% likely, and a 2
+    there is 600 times less likely still."""
+    strip = Strip(np.zeros((STRIP_HEIGHT, FRAME * 3)), left=0, scale=1.0, rows=slice(0, 1))
+    logits = logits_of("4-")
+    logits = np.vstack([logits, np.zeros(BLANK + 1)])
+    logits[2, 7], logits[2, 2] = 0.5, -6.0
+    return decode(logits, strip)
+
+
 @pytest.mark.parametrize("segmented, line, wins", [
     ("42", line_reading("4-2"), False),  # the same reading: nothing to choose
     ("42", line_reading("4-7"), True),  # a number read otherwise, surely
-    ("42", line_reading("4-7", sure=2.0), False),  # ... not likely enough
+    ("42", line_reading("4-7", sure=2.0), False),  # ... neither likely nor far likelier
+    ("42", unsure_7_surer_than_2(), False),  # ... far likelier, but not likely enough
     ("42", doubting_2_and_7(0.95), False),  # ... the segmenter's reading almost as likely
     ("4", line_reading("4-2"), True),  # digits merged by the segmenter
     ("7", line_reading("-2-"), False),  # a lone digit is the digit model's (continental 7s)
@@ -263,8 +280,6 @@ def test_a_digit_written_with_a_pen_keeps_its_height_and_has_the_pens_width(mnis
             glyph = _pen_glyph(image, 40.0, pen, rng)
             assert abs(glyph.shape[0] - 40) <= 1 and set(np.unique(glyph)) == {0.0, 1.0}
             assert pen - 1 < stroke_width(glyph > 0) < pen + 1.5
-    assert _pen_glyph(np.zeros((28, 28), np.uint8), 40.0, 4.0, rng) is None  # no strokes:
-    # write_number scales the image itself
 
 
 def test_a_tiny_line_training_run_learns_and_reports_its_validation_figure(mnist_test):
