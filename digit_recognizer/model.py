@@ -102,8 +102,6 @@ def with_temperature(model: keras.Model, config: ModelConfig, temperature: float
     return calibrated
 
 
-
-
 @dataclass(frozen=True)
 class LineModelConfig:
     widths: tuple[int, ...] = (32, 64, 128)  # channels of each stage; each halves the height

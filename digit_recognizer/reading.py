@@ -99,15 +99,17 @@ def read_picture(ink: np.ndarray, classify: Classify,
     try:
         reading = assemble(pieces, not_a_digit_threshold)
     except NotADigitError as refusal:
-        line = read_line(ink) if read_line and refusal.may_be_digits else None
-        if line is None or not prefer_line(None, line):
+        if read_line is None or not refusal.may_be_digits:
             raise
-        return assemble(line_pieces(ink, line, len(pieces[0].probabilities)))
-    if read_line is None or (len(pieces) == 1 and not _wide(pieces[0])):
-        return reading  # (one digit no wider than tall: the line reader could only split it)
-    line = read_line(ink)
-    if not prefer_line(reading.text, line):
-        return reading
+        line = read_line(ink)
+        if not prefer_line(None, line):
+            raise
+    else:
+        if read_line is None or (len(pieces) == 1 and not _wide(pieces[0])):
+            return reading  # (one digit no wider than tall: the line reader could only split it)
+        line = read_line(ink)
+        if not prefer_line(reading.text, line):
+            return reading
     return assemble(line_pieces(ink, line, len(pieces[0].probabilities)))
 
 

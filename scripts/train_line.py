@@ -6,8 +6,9 @@
 Writes OUTPUT_DIR/line/line_reader.keras and line_reader.json (this command, the settings,
 the validation numbers read exactly, the time). The app's reader uses it when it is there
 (digit_recognizer.predict): a number it reads otherwise than the segmenter, and finds far
-likelier, is read its way (reading.prefer_line). Numbers are written from MNIST's training digits outside the validation split (the full
-preset's), and judged on numbers written from the validation split's digits.
+likelier, is read its way (reading.prefer_line). Numbers are written from MNIST's training
+digits outside the validation split (the full preset's), and judged on numbers written from
+the validation split's digits.
 
 Exit status: 0 done; 1 data problem (one line on stderr); 2 bad command line.
 """
@@ -80,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"validation numbers read exactly: {result.validation_exact:.1%} "
           f"({result.wall_time_s:.0f} s); line reader: {path}")
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -43,6 +43,18 @@ def logits_of(frames: str, sure: float = 8.0) -> np.ndarray:
     return logits
 
 
+def reading_of(logits: np.ndarray) -> LineReading:
+    """The line reading of these logits (frames, 12), on a strip FRAME columns a frame."""
+    strip = Strip(np.zeros((STRIP_HEIGHT, FRAME * len(logits))), left=0, scale=1.0,
+                  rows=slice(0, 1))
+    return decode(logits, strip)
+
+
+def line_reading(frames: str, sure: float = 8.0) -> LineReading:
+    """The line reading of logits whose likeliest output per frame is given (``logits_of``)."""
+    return reading_of(logits_of(frames, sure))
+
+
 # ----------------------------------------------------------------------------- the strip
 def test_the_strip_holds_the_lines_ink_at_a_fixed_height_and_maps_back_to_the_picture():
     strip = line_strip(two_bars())
@@ -73,8 +85,7 @@ def test_strips_of_different_widths_batch_padded_to_a_multiple_of_eight():
 
 # ----------------------------------------------------------------------------- decoding
 def test_decoding_merges_repeats_drops_blanks_and_keeps_a_doubled_digit():
-    strip = Strip(np.zeros((STRIP_HEIGHT, 2 * 10)), left=0, scale=1.0, rows=slice(0, 1))
-    line = decode(logits_of("-44-2-11-1"), strip)
+    line = line_reading("-44-2-11-1")
     assert line.text == "4211"
     assert line.probabilities.shape == (4, 10)
     assert np.allclose(line.probabilities.sum(axis=1), 1)  # over the digits alone
@@ -90,7 +101,6 @@ def test_decoding_merges_repeats_drops_blanks_and_keeps_a_doubled_digit():
 def test_a_texts_probability_sums_every_path_of_frames_that_writes_it(text):
     logits = np.random.default_rng(len(text)).normal(size=(4, BLANK + 1))
     log_probabilities = log_softmax(logits)
-    strip = Strip(np.zeros((STRIP_HEIGHT, 2 * 4)), left=0, scale=1.0, rows=slice(0, 1))
     total = 0.0
     for path in itertools.product(range(BLANK + 1), repeat=4):
         merged = [label for k, label in enumerate(path) if k == 0 or label != path[k - 1]]
@@ -98,7 +108,7 @@ def test_a_texts_probability_sums_every_path_of_frames_that_writes_it(text):
                           for label in merged if label != BLANK)
         if written == text:
             total += np.exp(log_probabilities[np.arange(4), path].sum())
-    assert decode(logits, strip).log_probability(text) == pytest.approx(np.log(total))
+    assert reading_of(logits).log_probability(text) == pytest.approx(np.log(total))
 
 
 def test_a_text_longer_than_its_frames_can_write_is_impossible():
@@ -108,41 +118,29 @@ def test_a_text_longer_than_its_frames_can_write_is_impossible():
 
 
 def test_a_letter_in_the_line_reads_as_x():
-    strip = Strip(np.zeros((STRIP_HEIGHT, 2 * 6)), left=0, scale=1.0, rows=slice(0, 1))
-    line = decode(logits_of("4-xx-2"), strip)
+    line = line_reading("4-xx-2")
     assert line.text == "4x2" and not line.digits_only
 
 
 def test_a_line_of_blanks_reads_nothing():
-    strip = Strip(np.zeros((STRIP_HEIGHT, 8)), left=0, scale=1.0, rows=slice(0, 1))
-    line = decode(logits_of("----"), strip)
+    line = line_reading("----")
     assert line.text == "" and line.columns == [] and not line.digits_only
 
 
 # ----------------------------------------------------------------------------- which reading
-def line_reading(frames: str, sure: float = 8.0) -> LineReading:
-    """The line reading of logits whose likeliest output per frame is given (``logits_of``)."""
-    strip = Strip(np.zeros((STRIP_HEIGHT, FRAME * len(frames))), left=0, scale=1.0,
-                  rows=slice(0, 1))
-    return decode(logits_of(frames, sure), strip)
-
-
 def doubting_2_and_7(doubt: float) -> LineReading:
     """A line read "47" whose second digit's frame is a 2 at ``doubt`` of the 7's logit."""
-    strip = Strip(np.zeros((STRIP_HEIGHT, FRAME * 3)), left=0, scale=1.0, rows=slice(0, 1))
     logits = logits_of("4-7")
     logits[2, 2] = doubt * logits[2, 7]
-    return decode(logits, strip)
+    return reading_of(logits)
 
 
 def unsure_7_surer_than_2() -> LineReading:
     """A line read "47" whose 7 is its frame's likeliest output but only 14% likely, and a 2
     there is 600 times less likely still."""
-    strip = Strip(np.zeros((STRIP_HEIGHT, FRAME * 3)), left=0, scale=1.0, rows=slice(0, 1))
-    logits = logits_of("4-")
-    logits = np.vstack([logits, np.zeros(BLANK + 1)])
+    logits = np.vstack([logits_of("4-"), np.zeros(BLANK + 1)])
     logits[2, 7], logits[2, 2] = 0.5, -6.0
-    return decode(logits, strip)
+    return reading_of(logits)
 
 
 @pytest.mark.parametrize("segmented, line, wins", [
