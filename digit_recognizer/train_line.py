@@ -40,7 +40,7 @@ from digit_recognizer.line import (BLANK, FRAME, NOT_A_DIGIT_MARK, NOT_A_DIGIT_T
                                    line_strip, padded_batch)
 from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
 from digit_recognizer.preprocess import ImageInputError
-from digit_recognizer.redraw import INK_LEVEL, centre_line, redraw_with_pen
+from digit_recognizer.redraw import INK_LEVEL, SCALE, centre_line, redraw_with_pen
 
 LENGTHS = tuple(range(1, 9))  # digits per training number
 LETTER_KINDS = ("letters (Hershey)", "printed letters", "other scripts (Hershey)")  # written
@@ -72,7 +72,7 @@ class LineTrainConfig:
     validation_numbers: int = 1_000  # written from the validation split's digits
     letter_share: float = 0.15  # numbers with a letter or sign in place of one digit
     letters: int = 4_000  # distinct letters and signs drawn for them
-    epochs: int = 10
+    epochs: int = 12
     batch_size: int = 64
     learning_rate: float = 1e-3  # Adam's peak; cosine decay to zero over the run
     seed: int = 0  # the numbers written, the weights and the batches' order
@@ -153,7 +153,9 @@ def _pen_glyph(image: np.ndarray, height: float, pen: float, rng: np.random.Gene
     cells = np.round(points * scale).astype(int) + pad
     centre = np.zeros(cells.max(axis=0) + pad + 1, bool)
     centre[cells[:, 0], cells[:, 1]] = True
-    glyph = ndimage.distance_transform_edt(~centre) <= max(pen / 2, 0.5)
+    # centre points are scale / SCALE apart once scaled: a fine pen on a much enlarged digit
+    # must still reach from one to the next
+    glyph = ndimage.distance_transform_edt(~centre) <= max(pen / 2, 0.5, scale / SCALE)
     rows, cols = np.nonzero(glyph)
     return glyph[rows.min():rows.max() + 1, cols.min():cols.max() + 1].astype(np.float32)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from digit_recognizer import model_folder
 from digit_recognizer.line import (BLANK, FRAME, INK_HEIGHT, MARGIN, NOT_A_DIGIT_MARK,
@@ -278,6 +279,15 @@ def test_a_digit_written_with_a_pen_keeps_its_height_and_has_the_pens_width(mnis
             glyph = _pen_glyph(image, 40.0, pen, rng)
             assert abs(glyph.shape[0] - 40) <= 1 and set(np.unique(glyph)) == {0.0, 1.0}
             assert pen - 1 < stroke_width(glyph > 0) < pen + 1.5
+
+
+def test_a_fine_pen_on_a_much_enlarged_digit_leaves_no_gaps():
+    # a flat stroke (a dash 3 rows tall) blown up to a digit's height spreads its centre line's
+    # points far apart: a 1-px pen must still draw one unbroken stroke
+    dash = np.zeros((28, 28), np.uint8)
+    dash[12:15, 4:24] = 255
+    glyph = _pen_glyph(dash, 40.0, 1.0, np.random.default_rng(0))
+    assert ndimage.label(glyph)[1] == 1
 
 
 def test_a_tiny_line_training_run_learns_and_reports_its_validation_figure(mnist_test):
