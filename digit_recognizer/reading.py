@@ -41,12 +41,15 @@ TOP_READINGS = 3
 # a refusal of digits that may touch where it finds it LINE_SURE probable. Chosen on numbers
 # built from training digits as the number benchmark builds them (benchmarks.numbers, split
 # "train": 350 of 2-6 digits gap by gap, 250 spaced as people space them, 200 with a letter
-# inside), each rule tried on the same readings of the shipped line reader: against the rule
-# before (its best path's probability at 0.9), 82.0% of the numbers read exactly against
-# 79.1%, 94.8% of those spaced as people against 93.6%, letters inside refused 96.0% either
-# way (the segmenter alone: 96.5%); a refusal replaced at 0.5 instead: 84.0%, 95.6%, but
-# letters 94.5%; odds of 10: 82.9%, 94.8%, 96.0% (but with the reader trained 8 epochs, 1 in
-# 30 fewer numbers of normal gaps read right than at 100)
+# inside), each rule tried on the same readings of the line reader of commit 56555aa: against
+# the rule before (its best path's probability at 0.9), 82.0% of the numbers read exactly
+# against 79.1%, 94.8% of those spaced as people against 93.6%, letters inside refused 96.0%
+# either way (the segmenter alone: 96.5%); a refusal replaced at 0.5 instead: 84.0%, 95.6%,
+# but letters 94.5%; odds of 10: 82.9%, 94.8%, 96.0% (but with the reader trained 8 epochs,
+# 1 in 30 fewer numbers of normal gaps read right than at 100). Kept for the shipped reader
+# after the same trial on numbers built from validation digits: 83.7% / 93.2% / 93.5% (a
+# refusal replaced at 0.5: 85.7% / 93.2% / 92.0%; the line model's probability of its
+# reading of a refused group does not tell numbers from letters between 0.5 and 0.95)
 LINE_LIKELY = 0.2
 LINE_ODDS = 100.0
 LINE_SURE = 0.7

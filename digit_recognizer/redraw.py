@@ -83,4 +83,9 @@ def _strokes(image: np.ndarray, ink_level: float) -> np.ndarray:
 def even_pen(mask: np.ndarray, radius: float) -> np.ndarray:
     """The strokes of ``mask`` drawn again along their centre lines with a round pen of
     ``radius`` pixels: one width everywhere."""
-    return ndimage.distance_transform_edt(~skeletonize(mask)) <= radius
+    return round_pen(skeletonize(mask), radius)
+
+
+def round_pen(centre: np.ndarray, radius: float) -> np.ndarray:
+    """A round pen of ``radius`` pixels drawn along the true cells of ``centre``."""
+    return ndimage.distance_transform_edt(~centre) <= radius

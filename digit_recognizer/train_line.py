@@ -40,7 +40,8 @@ from digit_recognizer.line import (BLANK, FRAME, NOT_A_DIGIT_MARK, NOT_A_DIGIT_T
                                    line_strip, padded_batch)
 from digit_recognizer.negatives import TRAIN_KINDS, make_negatives
 from digit_recognizer.preprocess import ImageInputError
-from digit_recognizer.redraw import INK_LEVEL, SCALE, centre_line, redraw_with_pen
+from digit_recognizer.redraw import (INK_LEVEL, SCALE, centre_line, redraw_with_pen,
+                                     round_pen)
 
 LENGTHS = tuple(range(1, 9))  # digits per training number
 LETTER_KINDS = ("letters (Hershey)", "printed letters", "other scripts (Hershey)")  # written
@@ -155,7 +156,7 @@ def _pen_glyph(image: np.ndarray, height: float, pen: float, rng: np.random.Gene
     centre[cells[:, 0], cells[:, 1]] = True
     # centre points are scale / SCALE apart once scaled: a fine pen on a much enlarged digit
     # must still reach from one to the next
-    glyph = ndimage.distance_transform_edt(~centre) <= max(pen / 2, 0.5, scale / SCALE)
+    glyph = round_pen(centre, max(pen / 2, 0.5, scale / SCALE))
     rows, cols = np.nonzero(glyph)
     return glyph[rows.min():rows.max() + 1, cols.min():cols.max() + 1].astype(np.float32)
 
