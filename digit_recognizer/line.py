@@ -64,6 +64,11 @@ class LineReading:
     log_probabilities: np.ndarray  # (frames, 12): each frame's, over all outputs
 
     @property
+    def not_a_digit_probability(self) -> float:
+        """The "not a digit" output's probability in the frame where it is highest."""
+        return float(np.exp(self.log_probabilities[:, NOT_A_DIGIT_MARK].max(initial=-np.inf)))
+
+    @property
     def digits_only(self) -> bool:
         return bool(self.text) and NOT_A_DIGIT_TEXT not in self.text
 

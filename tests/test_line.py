@@ -123,6 +123,11 @@ def test_a_letter_in_the_line_reads_as_x():
     assert line.text == "4x2" and not line.digits_only
 
 
+def test_the_not_a_digit_probability_is_that_of_the_frame_surest_of_it():
+    assert line_reading("4-xx-2").not_a_digit_probability > 0.99
+    assert line_reading("4-2").not_a_digit_probability < 0.001
+
+
 def test_a_line_of_blanks_reads_nothing():
     line = line_reading("----")
     assert line.text == "" and line.columns == [] and not line.digits_only
@@ -192,13 +197,48 @@ def test_a_number_read_otherwise_by_the_line_reader_is_read_its_way_with_its_dig
     assert left[3] <= right[1] + 1 and left[1] < right[1]
 
 
-def test_one_digit_no_wider_than_tall_is_the_digit_models_alone():
+def test_one_sure_digit_no_wider_than_tall_is_the_digit_models_alone():
     ink = ink_map(canvas_with([("7", 40, 100, 90, 160)]))
 
     def read_line(ink_map_: np.ndarray) -> LineReading:
         raise AssertionError("not asked: it could only split one narrow digit")
 
     assert read_picture(ink, classify_tall_as_sure_digit, read_line=read_line).text == "3"
+
+
+def classify_as_doubtful_3(batch: np.ndarray) -> np.ndarray:
+    """A stand-in digit model: a 3, 90% sure (a 7 the rest), whatever it is shown."""
+    out = np.zeros((len(batch), NOT_A_DIGIT + 1), np.float32)
+    out[:, 3], out[:, 7] = 0.9, 0.1
+    return out
+
+
+def line_reader_of(frames: str):
+    """A stand-in line reader whose likeliest output per frame is ``frames`` (``logits_of``),
+    stretched over the strip of whatever it is shown."""
+    def read_line(ink_map_: np.ndarray) -> LineReading:
+        strip = line_strip(ink_map_)
+        count = strip.pixels.shape[1] // FRAME
+        stretched = "".join(frames[i * len(frames) // count] for i in range(count))
+        return decode(logits_of(stretched), strip)
+    return read_line
+
+
+def test_a_doubtful_lone_digit_the_line_reader_finds_not_a_digit_is_refused():
+    ink = ink_map(canvas_with([("7", 40, 100, 90, 160)]))
+    with pytest.raises(NotADigitError, match="^Not a digit: ") as refusal:
+        read_picture(ink, classify_as_doubtful_3, read_line=line_reader_of("-xx-"))
+    assert (refusal.value.position, refusal.value.count) == (1, 1)
+    # read otherwise by the line reader, it stays the digit model's (it cannot be split)
+    assert read_picture(ink, classify_as_doubtful_3, read_line=line_reader_of("-4-2-")
+                        ).text == "3"
+
+
+def test_a_number_with_a_part_the_line_reader_finds_not_a_digit_is_refused_there():
+    ink = ink_map(canvas_with([("1", 40, 100, 90, 160), ("7", 200, 100, 90, 160)]))
+    with pytest.raises(NotADigitError, match="^Not a digit at position 2 of 2: ") as refusal:
+        read_picture(ink, classify_tall_as_sure_digit, read_line=line_reader_of("-1--xx-"))
+    assert not refusal.value.may_be_digits
 
 
 def test_a_refusal_of_parts_no_wider_than_a_digit_stands_whatever_the_line_reader_reads():
