@@ -13,7 +13,8 @@ A classifier with an 11th output ("not a digit", index 10, calibrated) refuses a
 that probability (plus a 12th output's, "several digits") reaches ``not_a_digit_threshold``
 (0.5 by default) at any position: NotADigitError, whose message starts "Not a digit" and says
 which position (and, for a refusal mostly as several digits, that they touch). A 10-output
-classifier reads whatever it is given (best effort, no refusals).
+classifier reads whatever it is given (best effort, no refusals). With a line reader, a
+picture is also refused where it finds "not a digit" in the line (``refuse_line_not_a_digit``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from digit_recognizer.calibration import mostly_several_digits, over_digits, refused
-from digit_recognizer.line import NOT_A_DIGIT_TEXT, LineReading, line_pieces
+from digit_recognizer.line import INK_HEIGHT, NOT_A_DIGIT_TEXT, LineReading, line_pieces
 from digit_recognizer.preprocess import ImageInputError
 from digit_recognizer.segment import Classify, Piece, segment
 
@@ -46,10 +47,11 @@ TOP_READINGS = 3
 # against 79.1%, 94.8% of those spaced as people against 93.6%, letters inside refused 96.0%
 # either way (the segmenter alone: 96.5%); a refusal replaced at 0.5 instead: 84.0%, 95.6%,
 # but letters 94.5%; odds of 10: 82.9%, 94.8%, 96.0% (but with the reader trained 8 epochs,
-# 1 in 30 fewer numbers of normal gaps read right than at 100). Kept for the shipped reader
-# after the same trial on numbers built from validation digits: 83.7% / 93.2% / 93.5% (a
-# refusal replaced at 0.5: 85.7% / 93.2% / 92.0%; the line model's probability of its
-# reading of a refused group does not tell numbers from letters between 0.5 and 0.95)
+# 1 in 30 fewer numbers of normal gaps read right than at 100). Kept for the readers after
+# the same trial on numbers built from validation digits: the shipped one (60,000 training
+# numbers) 85.4% / 93.6% / 95.5%, the one before (40,000) 83.7% / 93.2% / 93.5% (a refusal
+# replaced at 0.5: 85.7% / 93.2% / 92.0%; the line model's probability of its reading of a
+# refused group does not tell numbers from letters between 0.5 and 0.95)
 LINE_LIKELY = 0.2
 LINE_ODDS = 100.0
 LINE_SURE = 0.7
@@ -57,8 +59,17 @@ LINE_NOT_A_DIGIT = 0.5  # a reading is refused where the line reader's "not a di
 # reaches this in some frame (likelier than every digit and the blank together), and ...
 LINE_CHECK_BELOW = 0.99  # ... a lone digit no wider than tall is put to the line reader
 # only when the digit model's top output is under this (most lone digits skip its ~5 ms).
-# Chosen on the validation split's drawings (1,500 digits, 1,050 letters and marks of the
-# trained kinds, through the app's path, scratch harness): REPLACED_BY_FIGURES
+# Chosen on the validation split's drawings through the app's path (1,500 digits drawn
+# anywhere, 1,050 letters and marks of the trained kinds): refused 98.1% of Hershey letters
+# (94.9% without the check), printed 98.3% (97.2%), other scripts 96.0% (92.7%), marks 92.5%
+# (91.3%), the digits read right unchanged (1,470), none more refused; asking every lone
+# digit refused no more. On numbers built from validation digits (the rule above's trial):
+# letters inside refused 99.0% against 95.5%, numbers read 85.1% against 85.4%
+LINE_CHECK_ROWS = 2 * INK_HEIGHT  # ... and only where the line's ink is at least this tall in
+# the ink map: a smaller one is scaled up into the strip with strokes too coarse to thin (a
+# 28x28 MNIST file's 20 rows), which the line reader often takes for no digit (27 of the
+# 5,000 validation digits as pictures refused by the check, 25 of them read right without
+# it; drawn digits and numbers are 60 rows tall or more)
 TOUCHING_WIDE = 1.0  # a refused part at least this wide for its height may be digits that
 # touch (the splitter keeps a letter-wide group whole unless its parts are very sure): the
 # refusal then says how to write them
@@ -126,8 +137,10 @@ def read_picture(ink: np.ndarray, classify: Classify,
 
 def refuse_line_not_a_digit(line: LineReading) -> None:
     """Raise NotADigitError where the line reader finds "not a digit" more likely than not
-    (LINE_NOT_A_DIGIT) in some frame: a letter or mark the digit model took for digits."""
-    if line.not_a_digit_probability < LINE_NOT_A_DIGIT:
+    (LINE_NOT_A_DIGIT) in some frame of a line at least LINE_CHECK_ROWS tall: a letter or
+    mark the digit model took for digits."""
+    if (line.not_a_digit_probability < LINE_NOT_A_DIGIT
+            or line.rows.stop - line.rows.start < LINE_CHECK_ROWS):
         return
     count = len(line.text)
     if count == 1:

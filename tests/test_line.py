@@ -234,6 +234,13 @@ def test_a_doubtful_lone_digit_the_line_reader_finds_not_a_digit_is_refused():
                         ).text == "3"
 
 
+def test_a_line_too_small_for_the_line_readers_strip_is_not_refused_by_it():
+    # a digit 20 rows tall, as in a 28x28 MNIST file: too coarse for the strip to be faithful
+    small = ink_map(canvas_with([("7", 4, 4, 12, 20)], width=28, height=28, pen=2))
+    assert read_picture(small, classify_as_doubtful_3, read_line=line_reader_of("-xx-")
+                        ).text == "3"
+
+
 def test_a_number_with_a_part_the_line_reader_finds_not_a_digit_is_refused_there():
     ink = ink_map(canvas_with([("1", 40, 100, 90, 160), ("7", 200, 100, 90, 160)]))
     with pytest.raises(NotADigitError, match="^Not a digit at position 2 of 2: ") as refusal:
