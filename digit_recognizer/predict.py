@@ -9,7 +9,8 @@ The whole pipeline in one place: decode and find the ink (preprocess), split it 
 (segment), normalise each (preprocess), classify them in one batched model call, and assemble
 the reading (reading), which refuses a picture that is not digits ("Not a digit ..."). Where
 the model folder has a line reader (line.py), it reads the whole line too, and reading.py
-takes its reading of a number it reads otherwise and finds far likelier.
+takes its reading of a number it reads otherwise and finds far likelier, and refuses a
+picture in which it finds "not a digit".
 """
 
 from __future__ import annotations

@@ -114,7 +114,8 @@ def read_picture(ink: np.ndarray, classify: Classify,
 
     With a line reader (``read_line``: ink map -> line.LineReading), a number it reads
     otherwise, and finds far likelier than the segmenter's reading, is read its way (see
-    ``prefer_line``)."""
+    ``prefer_line``), and a picture in which it finds "not a digit" is refused (see
+    ``refuse_line_not_a_digit``; a lone digit the digit model is sure of is not asked)."""
     pieces = segment(ink, classify, not_a_digit_threshold)
     try:
         reading = assemble(pieces, not_a_digit_threshold)
