@@ -140,9 +140,9 @@ def refuse_line_not_a_digit(line: LineReading) -> None:
     """Raise NotADigitError where the line reader finds "not a digit" more likely than not
     (LINE_NOT_A_DIGIT) in some frame of a line at least LINE_CHECK_ROWS tall: a letter or
     mark the digit model took for digits."""
-    if (line.not_a_digit_probability < LINE_NOT_A_DIGIT
+    if (line.not_a_digit_probability < LINE_NOT_A_DIGIT or NOT_A_DIGIT_TEXT not in line.text
             or line.rows.stop - line.rows.start < LINE_CHECK_ROWS):
-        return
+        return  # (over 0.5 in a frame, "not a digit" is that frame's reading: in the text)
     count = len(line.text)
     if count == 1:
         raise NotADigitError("Not a digit: the picture does not look like a handwritten digit.",
