@@ -20,7 +20,7 @@ picture is also refused where it finds "not a digit" in the line (``refuse_line_
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,13 +143,7 @@ def refuse_line_not_a_digit(line: LineReading) -> None:
     if (line.not_a_digit_probability < LINE_NOT_A_DIGIT or NOT_A_DIGIT_TEXT not in line.text
             or line.rows.stop - line.rows.start < LINE_CHECK_ROWS):
         return  # (over 0.5 in a frame, "not a digit" is that frame's reading: in the text)
-    count = len(line.text)
-    if count == 1:
-        raise NotADigitError("Not a digit: the picture does not look like a handwritten digit.",
-                             1, 1)
-    position = line.text.index(NOT_A_DIGIT_TEXT) + 1
-    raise NotADigitError(f"Not a digit at position {position} of {count}: write digits only "
-                         "(letters and signs are not read).", position, count)
+    raise _letters_refusal([line.text.index(NOT_A_DIGIT_TEXT)], len(line.text))
 
 
 def prefer_line(segmented: str | None, line: LineReading) -> bool:
@@ -207,19 +201,32 @@ def refuse_not_a_digit(probabilities: np.ndarray, threshold: float = NOT_A_DIGIT
     positions = np.flatnonzero(refused(probabilities, threshold))  # none for 10 outputs
     if not len(positions):
         return
+    if mostly_several_digits(probabilities[positions]).all():  # a 12-output model says so
+        raise NotADigitError(_refusal_prefix(positions, count) + TOUCHING,
+                             int(positions[0]) + 1, count, True)
+    raise _letters_refusal(positions, count, bool(wide and any(wide[i] for i in positions)))
+
+
+def _refusal_prefix(positions: Sequence[int], count: int) -> str:
+    """How a refusal of the parts at ``positions`` (from 0) of ``count`` begins."""
     where = ", ".join(str(i + 1) for i in positions)
     plural = "s" if len(positions) > 1 else ""
-    prefix = (f"Not a digit at position{plural} {where} of {count}: " if count > 1
-              else "Not a digit: ")
-    if mostly_several_digits(probabilities[positions]).all():  # a 12-output model says so
-        raise NotADigitError(prefix + TOUCHING, int(positions[0]) + 1, count, True)
-    touching = bool(wide and any(wide[i] for i in positions))
+    return (f"Not a digit at position{plural} {where} of {count}: " if count > 1
+            else "Not a digit: ")
+
+
+def _letters_refusal(positions: Sequence[int], count: int, touching: bool = False
+                     ) -> NotADigitError:
+    """The refusal of parts that are not digits (letters, signs, marks); ``touching``: one
+    of them may be digits that touch, and it says how to write them."""
     hint = TOUCHING_HINT if touching else ""
     if count == 1:
-        raise NotADigitError(prefix + "the picture does not look like a handwritten digit."
-                             + hint, 1, 1, touching)
-    raise NotADigitError(prefix + "write digits only (letters and signs are not read)." + hint,
-                         int(positions[0]) + 1, count, touching)
+        return NotADigitError(_refusal_prefix(positions, count)
+                              + "the picture does not look like a handwritten digit." + hint,
+                              1, 1, touching)
+    return NotADigitError(_refusal_prefix(positions, count)
+                          + "write digits only (letters and signs are not read)." + hint,
+                          int(positions[0]) + 1, count, touching)
 
 
 def top_readings(digits: np.ndarray, k: int = TOP_READINGS) -> dict[str, float]:

@@ -167,6 +167,17 @@ def test_the_line_readers_reading_wins_for_a_number_it_finds_far_likelier(
     assert prefer_line(segmented, line) is wins
 
 
+def line_reader_of(frames: str):
+    """A stand-in line reader whose likeliest output per frame is ``frames`` (``logits_of``),
+    stretched over the strip of whatever it is shown."""
+    def read_line(ink_map_: np.ndarray) -> LineReading:
+        strip = line_strip(ink_map_)
+        count = strip.pixels.shape[1] // FRAME
+        stretched = "".join(frames[i * len(frames) // count] for i in range(count))
+        return decode(logits_of(stretched), strip)
+    return read_line
+
+
 def classify_tall_as_sure_digit(batch: np.ndarray) -> np.ndarray:
     """A stand-in digit model: a 3 for anything, sure, and "not a digit" for a wide crop."""
     out = np.zeros((len(batch), NOT_A_DIGIT + 1), np.float32)
@@ -183,10 +194,7 @@ def test_a_number_read_otherwise_by_the_line_reader_is_read_its_way_with_its_dig
 
     def read_line(ink_map_: np.ndarray) -> LineReading:
         seen.append(ink_map_.shape)
-        strip = line_strip(ink_map_)
-        frames = strip.pixels.shape[1] // FRAME
-        half = frames // 2
-        return decode(logits_of("1" * half + "7" * (frames - half)), strip)
+        return line_reader_of("17")(ink_map_)  # a 1 over the strip's left half, a 7 right
 
     assert read_picture(ink, classify_tall_as_sure_digit).text == "33"
     reading = read_picture(ink, classify_tall_as_sure_digit, read_line=read_line)
@@ -211,17 +219,6 @@ def classify_as_doubtful_3(batch: np.ndarray) -> np.ndarray:
     out = np.zeros((len(batch), NOT_A_DIGIT + 1), np.float32)
     out[:, 3], out[:, 7] = 0.9, 0.1
     return out
-
-
-def line_reader_of(frames: str):
-    """A stand-in line reader whose likeliest output per frame is ``frames`` (``logits_of``),
-    stretched over the strip of whatever it is shown."""
-    def read_line(ink_map_: np.ndarray) -> LineReading:
-        strip = line_strip(ink_map_)
-        count = strip.pixels.shape[1] // FRAME
-        stretched = "".join(frames[i * len(frames) // count] for i in range(count))
-        return decode(logits_of(stretched), strip)
-    return read_line
 
 
 def test_a_doubtful_lone_digit_the_line_reader_finds_not_a_digit_is_refused():
