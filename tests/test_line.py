@@ -149,32 +149,36 @@ def unsure_7_surer_than_2() -> LineReading:
     return reading_of(logits)
 
 
-@pytest.mark.parametrize("segmented, line, wins", [
-    ("42", line_reading("4-2"), False),  # the same reading: nothing to choose
-    ("42", line_reading("4-7"), True),  # a number read otherwise, surely
-    ("42", line_reading("4-7", sure=2.0), False),  # ... neither likely nor far likelier
-    ("42", unsure_7_surer_than_2(), False),  # ... far likelier, but not likely enough
-    ("42", doubting_2_and_7(0.95), False),  # ... the segmenter's reading almost as likely
-    ("4", line_reading("4-2"), True),  # digits merged by the segmenter
-    ("7", line_reading("-2-"), False),  # a lone digit is the digit model's (continental 7s)
-    (None, line_reading("4-2"), True),  # refused as digits that may touch
-    (None, line_reading("4-2", sure=3.5), False),  # ... by a reading not sure enough
-    ("412", line_reading("4-x-2"), False),  # a letter inside
-    ("42", line_reading("---"), False),
+@pytest.mark.parametrize("segmented, line, parts, wins", [
+    ("42", line_reading("4-2"), 2, False),  # the same reading: nothing to choose
+    ("42", line_reading("4-7"), 2, True),  # a number read otherwise, surely
+    ("42", line_reading("4-7", sure=2.0), 2, False),  # ... neither likely nor far likelier
+    ("42", unsure_7_surer_than_2(), 2, False),  # ... far likelier, but not likely enough
+    ("42", doubting_2_and_7(0.95), 2, False),  # ... the segmenter's reading almost as likely
+    ("4", line_reading("4-2"), 1, True),  # digits merged by the segmenter
+    ("7", line_reading("-2-"), 1, False),  # a lone digit is the digit model's (continental 7s)
+    (None, line_reading("4-2"), 1, True),  # refused as digits that may touch
+    (None, line_reading("4-2", sure=3.5), 1, False),  # ... by a reading not sure enough
+    (None, line_reading("4-2-7", sure=4.5), 1, True),  # ... 59% sure of three digits in one
+    # refused part: digits run together
+    (None, line_reading("4-2-7", sure=4.5), 2, False),  # ... but in two parts: not sure enough
+    (None, line_reading("4-2-7", sure=3.5), 1, False),  # ... 27% sure: not even then
+    ("412", line_reading("4-x-2"), 3, False),  # a letter inside
+    ("42", line_reading("---"), 2, False),
 ])
 def test_the_line_readers_reading_wins_for_a_number_it_finds_far_likelier(
-        segmented, line, wins):
-    assert prefer_line(segmented, line) is wins
+        segmented, line, parts, wins):
+    assert prefer_line(segmented, line, parts) is wins
 
 
-def line_reader_of(frames: str):
+def line_reader_of(frames: str, sure: float = 8.0):
     """A stand-in line reader whose likeliest output per frame is ``frames`` (``logits_of``),
     stretched over the strip of whatever it is shown."""
     def read_line(ink_map_: np.ndarray) -> LineReading:
         strip = line_strip(ink_map_)
         count = strip.pixels.shape[1] // FRAME
         stretched = "".join(frames[i * len(frames) // count] for i in range(count))
-        return decode(logits_of(stretched), strip)
+        return decode(logits_of(stretched, sure), strip)
     return read_line
 
 
@@ -245,13 +249,15 @@ def test_a_number_with_a_part_the_line_reader_finds_not_a_digit_is_refused_there
     assert not refusal.value.may_be_digits
 
 
+def nothing_is_a_digit(batch: np.ndarray) -> np.ndarray:
+    """A stand-in digit model: "not a digit" for anything (letters, as the model sees them)."""
+    out = np.zeros((len(batch), NOT_A_DIGIT + 1), np.float32)
+    out[:, NOT_A_DIGIT] = 1.0
+    return out
+
+
 def test_a_refusal_of_parts_no_wider_than_a_digit_stands_whatever_the_line_reader_reads():
     ink = ink_map(canvas_with([("1", 40, 100, 90, 160), ("7", 200, 100, 90, 160)]))
-
-    def nothing_is_a_digit(batch: np.ndarray) -> np.ndarray:  # letters, as the model sees them
-        out = np.zeros((len(batch), NOT_A_DIGIT + 1), np.float32)
-        out[:, NOT_A_DIGIT] = 1.0
-        return out
 
     def read_line(ink_map_: np.ndarray) -> LineReading:
         raise AssertionError("not asked: a refusal that is no digits touching stands")
@@ -355,3 +361,16 @@ def test_the_line_training_command_writes_the_reader_and_its_record(tmp_path):
     assert record["command"].startswith("python scripts/train_line.py --numbers 24")
     assert record["fit_digits"] == 200 and record["config"]["epochs"] == 1
     assert model_folder.load_line_model(tmp_path) is not None
+
+
+def test_digits_run_together_into_one_refused_part_are_read_by_a_less_sure_line_reader():
+    # three digits overlapping into one wide blob, which the digit model refuses
+    ink = ink_map(canvas_with([("4", 40, 100, 90, 160), ("2", 100, 100, 90, 160),
+                               ("7", 160, 100, 90, 160)]))
+    with pytest.raises(NotADigitError) as refusal:
+        read_picture(ink, nothing_is_a_digit)
+    assert refusal.value.count == 1 and refusal.value.may_be_digits
+    read_line = line_reader_of("-4-2-7-", sure=6.0)
+    line = read_line(ink)
+    assert line.text == "427" and 0.4 <= np.exp(line.log_probability("427")) < 0.7
+    assert read_picture(ink, nothing_is_a_digit, read_line=read_line).text == "427"
