@@ -149,26 +149,32 @@ def unsure_7_surer_than_2() -> LineReading:
     return reading_of(logits)
 
 
-@pytest.mark.parametrize("segmented, line, parts, wins", [
-    ("42", line_reading("4-2"), 2, False),  # the same reading: nothing to choose
-    ("42", line_reading("4-7"), 2, True),  # a number read otherwise, surely
-    ("42", line_reading("4-7", sure=2.0), 2, False),  # ... neither likely nor far likelier
-    ("42", unsure_7_surer_than_2(), 2, False),  # ... far likelier, but not likely enough
-    ("42", doubting_2_and_7(0.95), 2, False),  # ... the segmenter's reading almost as likely
-    ("4", line_reading("4-2"), 1, True),  # digits merged by the segmenter
-    ("7", line_reading("-2-"), 1, False),  # a lone digit is the digit model's (continental 7s)
-    (None, line_reading("4-2"), 1, True),  # refused as digits that may touch
-    (None, line_reading("4-2", sure=3.5), 1, False),  # ... by a reading not sure enough
-    (None, line_reading("4-2-7", sure=4.5), 1, True),  # ... 59% sure of three digits in one
-    # refused part: digits run together
-    (None, line_reading("4-2-7", sure=4.5), 2, False),  # ... but in two parts: not sure enough
-    (None, line_reading("4-2-7", sure=3.5), 1, False),  # ... 27% sure: not even then
-    ("412", line_reading("4-x-2"), 3, False),  # a letter inside
-    ("42", line_reading("---"), 2, False),
+WIDE = [(0, 0, 100, 200)]  # one refused part twice as wide as tall
+
+
+@pytest.mark.parametrize("segmented, line, part_boxes, wins", [
+    ("42", line_reading("4-2"), (), False),  # the same reading: nothing to choose
+    ("42", line_reading("4-7"), (), True),  # a number read otherwise, surely
+    ("42", line_reading("4-7", sure=2.0), (), False),  # ... neither likely nor far likelier
+    ("42", unsure_7_surer_than_2(), (), False),  # ... far likelier, but not likely enough
+    ("42", doubting_2_and_7(0.95), (), False),  # ... the segmenter's reading almost as likely
+    ("4", line_reading("4-2"), (), True),  # digits merged by the segmenter
+    ("7", line_reading("-2-"), (), False),  # a lone digit is the digit model's (continental 7s)
+    (None, line_reading("4-2"), WIDE, True),  # refused as digits that may touch
+    (None, line_reading("4-2", sure=3.5), WIDE, False),  # ... by a reading not sure enough
+    (None, line_reading("4-2-7", sure=4.5), WIDE, True),  # ... 59% sure of three digits in
+    # one wide part: digits run together
+    (None, line_reading("4-2-7", sure=4.5), [(0, 0, 100, 100), (0, 100, 100, 200)], False),
+    # ... in two parts, not sure enough
+    (None, line_reading("4-2-7", sure=4.5), [(0, 0, 100, 110)], False),  # ... in a part too
+    # narrow for three digits (a letter read "111")
+    (None, line_reading("4-2-7", sure=3.5), WIDE, False),  # ... 27% sure: not even then
+    ("412", line_reading("4-x-2"), (), False),  # a letter inside
+    ("42", line_reading("---"), (), False),
 ])
 def test_the_line_readers_reading_wins_for_a_number_it_finds_far_likelier(
-        segmented, line, parts, wins):
-    assert prefer_line(segmented, line, parts) is wins
+        segmented, line, part_boxes, wins):
+    assert prefer_line(segmented, line, part_boxes) is wins
 
 
 def line_reader_of(frames: str, sure: float = 8.0):
