@@ -55,18 +55,22 @@ TOP_READINGS = 3
 LINE_LIKELY = 0.2
 LINE_ODDS = 100.0
 LINE_SURE = 0.7
-LINE_RUN_TOGETHER = 2  # ... or LINE_RUN_TOGETHER_SURE probable where it reads at least this
-LINE_RUN_TOGETHER_SURE = 0.4  # many digits more than the segmenter found parts, in a line
-LINE_DIGIT_WIDTH = 0.4  # at least this wide for its height per digit read: the refused part
-# is then digits run together (overlapping neighbours merged into one wide blob), which the
-# segmenter could not cut and the line reader reads. Chosen on the same trial's numbers built
+# A refusal of parts that may be digits touching is replaced at LINE_RUN_TOGETHER_SURE where
+# the line reader reads at least LINE_RUN_TOGETHER_EXTRA_DIGITS digits more than there are
+# parts, in ink (the parts' together) at least LINE_RUN_TOGETHER_WIDTH of its height wide per
+# digit read: overlapping neighbours run together into one wide blob, which no cut separates
+# and the line reader reads, though seldom 70% sure. Chosen on the same trial's numbers built
 # from training digits (the shipped reader): 88.0% read exactly against 85.7% (overlapping
-# ones 74.4% against 67.8%), letters inside refused 97.5% either way; one more digit than
-# parts (a letter read as "11") or 0.2-0.3 probable lost letters; the width (the narrowest
-# gain: 0.41 of the height per digit) keeps most lone letters and marks the digit model
-# refuses from being read as "111" or "181": of the validation split's 1,050 drawn ones
-# (through the app), 1 mark is read so (3 without the width; none before the rule). On
-# numbers built from validation digits: 88.3% against 85.1%, letters 99.0% either way
+# ones 74.4% against 67.8%), letters inside refused 97.5% either way; one extra digit (a
+# letter read as "11") or 0.2-0.3 lost letters. The width (the narrowest gain: 0.41 of the
+# height per digit) keeps most lone letters and marks the digit model refuses from being read
+# as "111" or "181": of the validation split's 1,050 drawn ones (through the app), 1 mark is
+# read so (3 without the width; none without the rule). On numbers built from validation
+# digits: 88.3% against 85.1% (the shipped code before the rule, with the check below: the
+# 85.4% above less one number), letters 99.0% either way
+LINE_RUN_TOGETHER_SURE = 0.4
+LINE_RUN_TOGETHER_EXTRA_DIGITS = 2
+LINE_RUN_TOGETHER_WIDTH = 0.4
 LINE_NOT_A_DIGIT = 0.5  # a reading is refused where the line reader's "not a digit" output
 # reaches this in some frame (likelier than every digit and the blank together), and ...
 LINE_CHECK_BELOW = 0.99  # ... a lone digit no wider than tall is put to the line reader
@@ -180,13 +184,13 @@ def prefer_line(segmented: str | None, line: LineReading,
 
 def _run_together(text: str, boxes: Sequence[tuple[int, int, int, int]]) -> bool:
     """Whether the digits ``text`` may have run together in the segmenter's parts ``boxes``:
-    LINE_RUN_TOGETHER digits more than parts, in ink at least LINE_DIGIT_WIDTH of its height
-    wide per digit."""
-    if not boxes or len(text) < len(boxes) + LINE_RUN_TOGETHER:
+    at least LINE_RUN_TOGETHER_EXTRA_DIGITS digits more than parts, in ink (the parts'
+    together) at least LINE_RUN_TOGETHER_WIDTH of its height wide per digit."""
+    if not boxes or len(text) < len(boxes) + LINE_RUN_TOGETHER_EXTRA_DIGITS:
         return False
     tops, lefts, bottoms, rights = np.array(boxes).T
     return bool(rights.max() - lefts.min()
-                >= LINE_DIGIT_WIDTH * len(text) * (bottoms.max() - tops.min()))
+                >= LINE_RUN_TOGETHER_WIDTH * len(text) * (bottoms.max() - tops.min()))
 
 
 def assemble(pieces: list[Piece],
