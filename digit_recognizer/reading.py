@@ -188,9 +188,7 @@ def _run_together(text: str, boxes: Sequence[tuple[int, int, int, int]]) -> bool
     together) at least LINE_RUN_TOGETHER_WIDTH of its height wide per digit."""
     if not boxes or len(text) < len(boxes) + LINE_RUN_TOGETHER_EXTRA_DIGITS:
         return False
-    tops, lefts, bottoms, rights = np.array(boxes).T
-    return bool(rights.max() - lefts.min()
-                >= LINE_RUN_TOGETHER_WIDTH * len(text) * (bottoms.max() - tops.min()))
+    return _width_for_height(boxes) >= LINE_RUN_TOGETHER_WIDTH * len(text)
 
 
 def assemble(pieces: list[Piece],
@@ -217,8 +215,13 @@ def assemble(pieces: list[Piece],
 
 def _wide(piece: Piece) -> bool:
     """Whether a piece is wide enough for its height to be digits that touch."""
-    top, left, bottom, right = piece.box
-    return right - left >= TOUCHING_WIDE * (bottom - top)
+    return _width_for_height([piece.box]) >= TOUCHING_WIDE
+
+
+def _width_for_height(boxes: Sequence[tuple[int, int, int, int]]) -> float:
+    """The width of the box around ``boxes`` (top, left, bottom, right) over its height."""
+    tops, lefts, bottoms, rights = np.array(boxes).T
+    return float((rights.max() - lefts.min()) / (bottoms.max() - tops.min()))
 
 
 def refuse_not_a_digit(probabilities: np.ndarray, threshold: float = NOT_A_DIGIT_THRESHOLD,
