@@ -66,8 +66,8 @@ LINE_SURE = 0.7
 # height per digit) keeps most lone letters and marks the digit model refuses from being read
 # as "111" or "181": of the validation split's 1,050 drawn ones (through the app), 1 mark is
 # read so (3 without the width; none without the rule). On numbers built from validation
-# digits: 88.3% against 85.1% (the shipped code before the rule, with the check below: the
-# 85.4% above less one number), letters 99.0% either way
+# digits: 88.3% against 85.1% (the code before the rule; 85.1% rather than the 85.4% above
+# because LINE_CHECK_BELOW's check, added since, costs one number), letters 99.0% either way
 LINE_RUN_TOGETHER_SURE = 0.4
 LINE_RUN_TOGETHER_EXTRA_DIGITS = 2
 LINE_RUN_TOGETHER_WIDTH = 0.4
