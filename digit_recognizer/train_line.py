@@ -12,9 +12,9 @@ marker-wide, as a sketchpad or a pen writes: strokes of neighbours that overlap 
 fat pen joins digits that nearly touch. The others keep MNIST's own strokes, scaled, at times
 a little bolder or finer. The digits come from the fit split, with their continental
 variants (``continental``) and a quarter of them redrawn with a pen (``redraw``), as the
-digit model's training set has them. Some numbers have a letter or sign (the trained kinds
-of ``negatives``) in place of a digit, which the model learns to read as "not a digit"
-(line.NOT_A_DIGIT_MARK). Each is turned into the app's strip (``line.line_strip``).
+digit model's training set has them. Some numbers have a letter, sign or mark (the trained
+kinds of ``negatives``) in place of a digit, or are one alone, which the model learns to read
+as "not a digit" (line.NOT_A_DIGIT_MARK). Each is turned into the app's strip (``line.line_strip``).
 
 This is not the number benchmark's generator (``benchmarks.numbers`` traces digits into line
 segments with its own tracer and redraws them with a brush on a large canvas, as sketches and
@@ -44,9 +44,9 @@ from digit_recognizer.redraw import (INK_LEVEL, SCALE, centre_line, redraw_with_
                                      round_pen)
 
 LENGTHS = tuple(range(1, 9))  # digits per training number
-LETTER_KINDS = ("letters (Hershey)", "printed letters", "other scripts (Hershey)")  # written
-# into numbers as "not a digit" (negatives' trained kinds that are as tall as a digit: marks
-# such as a dash would be blown up to a digit's height)
+LETTER_KINDS = ("letters (Hershey)", "printed letters", "other scripts (Hershey)", "marks")  #
+# written into numbers, or alone, as "not a digit" (negatives' trained kinds not made of
+# digits), each fitted into a digit's box by its longer side: a dash stays a dash
 WRITE_HEIGHT = 40  # px: a digit's height as written (the strip then scales the line)
 SIZE = (0.85, 1.15)  # each digit's height, of WRITE_HEIGHT
 BASELINE = 0.06  # each digit's baseline moves up to this share of the height
@@ -71,8 +71,8 @@ PEN_WIDTH = (0.03, 0.2)  # that pen's width, of WRITE_HEIGHT: a fine pen .. a ma
 class LineTrainConfig:
     numbers: int = 60_000  # synthetic training numbers (about 4.5 digits each), written once
     validation_numbers: int = 1_000  # written from the validation split's digits
-    letter_share: float = 0.15  # numbers with a letter or sign in place of one digit
-    letters: int = 4_000  # distinct letters and signs drawn for them
+    letter_share: float = 0.22  # numbers with a letter, sign or mark in place of one digit (letters: about 0.15, as before marks)
+    letters: int = 6_000  # distinct letters, signs and marks drawn for them
     epochs: int = 8  # (12 over 40,000 numbers: the same steps, but it read fewer validation
     # numbers: more numbers seen fewer times generalise better)
     batch_size: int = 64
@@ -94,16 +94,20 @@ class LineTrainResult:
     wall_time_s: float = 0.0  # writing the numbers and training
 
 
-def write_number(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def write_number(images: np.ndarray, rng: np.random.Generator,
+                 boxed: np.ndarray | None = None) -> np.ndarray:
     """MNIST-form digits (uint8 (n, 28, 28)) written as one line of ink, float32 in [0, 1]:
     a PEN_WRITTEN share along their centre lines with one pen, the rest in MNIST's own
-    strokes, scaled."""
+    strokes, scaled. Each digit is a digit's height tall; those ``boxed`` (letters, marks)
+    fit a digit's box by their longer side instead, centred on the digits' middle."""
     pen = rng.uniform(*PEN_WIDTH) * WRITE_HEIGHT if rng.random() < PEN_WRITTEN else None
-    crops = []
-    for image in images:
+    boxed = np.zeros(len(images), bool) if boxed is None else boxed
+    crops, lifts = [], []
+    for image, in_box in zip(images, boxed):
         height = WRITE_HEIGHT * rng.uniform(*SIZE)
-        crops.append(_scaled_glyph(image, height) if pen is None else
-                     _pen_glyph(image, height, pen, rng))
+        crops.append(_scaled_glyph(image, height, in_box) if pen is None else
+                     _pen_glyph(image, height, pen, rng, in_box))
+        lifts.append(round((height - crops[-1].shape[0]) / 2) if in_box else 0)
     one_kind = rng.random() < ONE_KIND
     kind = rng.choice(len(GAPS), p=GAP_SHARES)
     lefts = [0]
@@ -117,8 +121,8 @@ def write_number(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     line = np.zeros((3 * WRITE_HEIGHT, int(lefts[-1] + crops[-1].shape[1] + 2 * margin)),
                     np.float32)
     baseline = 2 * WRITE_HEIGHT
-    for crop, left in zip(crops, lefts):
-        bottom = baseline + round(rng.uniform(-BASELINE, BASELINE) * WRITE_HEIGHT)
+    for crop, left, lift in zip(crops, lefts, lifts):
+        bottom = baseline - lift + round(rng.uniform(-BASELINE, BASELINE) * WRITE_HEIGHT)
         top, left = bottom - crop.shape[0], margin + round(left)
         np.maximum(line[top:bottom, left:left + crop.shape[1]], crop,
                    out=line[top:bottom, left:left + crop.shape[1]])
@@ -134,23 +138,26 @@ def write_number(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(sheared)
 
 
-def _scaled_glyph(image: np.ndarray, height: float) -> np.ndarray:
-    """A digit's own strokes (an image with ink) cropped and scaled to ``height`` rows,
-    float32 in [0, 1]."""
+def _scaled_glyph(image: np.ndarray, height: float, boxed: bool = False) -> np.ndarray:
+    """A digit's own strokes (an image with ink) cropped and scaled to ``height`` rows (if
+    ``boxed``: its longer side to ``height``), float32 in [0, 1]."""
     rows, cols = np.nonzero(image)
     crop = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    width = max(1, round(crop.shape[1] * height / crop.shape[0]))
-    scaled = Image.fromarray(crop).resize((width, round(height)), Image.Resampling.BILINEAR)
+    scale = height / (max(crop.shape) if boxed else crop.shape[0])
+    size = [max(1, round(side * scale)) for side in crop.shape[::-1]]
+    scaled = Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR)
     return np.asarray(scaled, np.float32) / 255
 
 
-def _pen_glyph(image: np.ndarray, height: float, pen: float, rng: np.random.Generator
-               ) -> np.ndarray:
+def _pen_glyph(image: np.ndarray, height: float, pen: float, rng: np.random.Generator,
+               boxed: bool = False) -> np.ndarray:
     """A digit (an image with ink) drawn along its centre line (``redraw.centre_line``) with a
-    round pen ``pen`` pixels wide, its ink ``height`` rows tall, float32 0/1."""
+    round pen ``pen`` pixels wide, its ink ``height`` rows tall (if ``boxed``: its longer
+    side), float32 0/1."""
     points = centre_line(image, rng.uniform(*INK_LEVEL))
     points = points - points.min(axis=0)
-    scale = max(height - pen, 1.0) / max(points[:, 0].max(), 1.0)
+    longest = points.max() if boxed else points[:, 0].max()
+    scale = max(height - pen, 1.0) / max(longest, 1.0)
     pad = int(np.ceil(pen / 2)) + 1
     cells = np.round(points * scale).astype(int) + pad
     centre = np.zeros(cells.max(axis=0) + pad + 1, bool)
@@ -165,21 +172,22 @@ def _pen_glyph(image: np.ndarray, height: float, pen: float, rng: np.random.Gene
 def write_lines(images: np.ndarray, labels: np.ndarray, n: int, seed: int,
                 letters: np.ndarray | None = None, letter_share: float = 0.0) -> Lines:
     """``n`` numbers written from these MNIST-form digits, as strips; a ``letter_share`` of
-    them (of two or more symbols) with one of ``letters`` (MNIST-form, uint8) in place of a
-    digit, written "x" in the text."""
+    them with one of ``letters`` (MNIST-form, uint8: letters, marks) in place of a digit
+    (alone, in a number of one), written "x" in the text."""
     rng = np.random.default_rng([seed, 3])
     strips, texts = [], []
     while len(texts) < n:
         length = int(rng.choice(LENGTHS))
         index = rng.integers(len(images), size=length)
         written, symbols = images[index], [str(v) for v in labels[index]]
-        if letters is not None and length > 1 and rng.random() < letter_share:
+        if letters is not None and rng.random() < letter_share:
             place = int(rng.integers(length))
             written = written.copy()
             written[place] = letters[rng.integers(len(letters))]
             symbols[place] = NOT_A_DIGIT_TEXT
         try:
-            strip = line_strip(write_number(written, rng)).pixels
+            strip = line_strip(write_number(written, rng, np.array(symbols) == NOT_A_DIGIT_TEXT)
+                               ).pixels
         except ImageInputError:  # (a faint digit's ink the app would refuse: write another)
             continue
         strips.append((strip * 255).round().astype(np.uint8))
