@@ -20,8 +20,9 @@ from digit_recognizer.model import NOT_A_DIGIT, build_line_model
 from digit_recognizer.model_folder import ModelLoadError
 from digit_recognizer.preprocess import ImageInputError, ink_map, stroke_width
 from digit_recognizer.reading import NotADigitError, prefer_line, read_picture
-from digit_recognizer.train_line import (WRITE_HEIGHT, LineTrainConfig, _pen_glyph, batches,
-                                         train_line_model, write_lines, write_number)
+from digit_recognizer.train_line import (WRITE_HEIGHT, LineTrainConfig, _pen_glyph,
+                                         _scaled_glyph, batches, train_line_model, write_lines,
+                                         write_number)
 from test_segment import canvas_with
 
 REPO = Path(__file__).resolve().parents[1]
@@ -305,7 +306,7 @@ def test_training_numbers_are_strips_labelled_with_their_digits(mnist_test):
     assert len(lines.strips) == len(lines.texts) == 12
     assert any(NOT_A_DIGIT_TEXT in t for t in lines.texts)  # a "letter" in place of a digit
     assert all(s.shape[0] == STRIP_HEIGHT and s.dtype == np.uint8 for s in lines.strips)
-    assert all(t.replace(NOT_A_DIGIT_TEXT, "").isdigit() and 1 <= len(t) <= 8
+    assert all(set(t) <= set("0123456789" + NOT_A_DIGIT_TEXT) and 1 <= len(t) <= 8
                for t in lines.texts)
     batch = list(batches(lines, 5, np.random.default_rng(0)))
     assert sum(len(b[0]) for b in batch) == len(lines.texts)
@@ -344,6 +345,28 @@ def test_a_fine_pen_on_a_much_enlarged_digit_leaves_no_gaps():
     dash[12:15, 4:24] = 255
     glyph = _pen_glyph(dash, 40.0, 1.0, np.random.default_rng(0))
     assert ndimage.label(glyph)[1] == 1
+
+
+def test_a_mark_in_a_line_fits_a_digits_box_by_its_longer_side(mnist_test):
+    # a dash blown up to a digit's height would be a block, not a dash
+    dash = np.zeros((28, 28), np.uint8)
+    dash[12:15, 4:24] = 255
+    rng = np.random.default_rng(0)
+    for glyph in (_scaled_glyph(dash, 40.0, boxed=True),
+                  _pen_glyph(dash, 40.0, 3.0, rng, boxed=True)):
+        assert abs(glyph.shape[1] - 40) <= 4 and glyph.shape[0] < 12
+    assert abs(_scaled_glyph(dash, 40.0).shape[0] - 40) <= 1  # a digit: its height
+    x, _ = mnist_test
+    ink = write_number(np.stack([x[0], dash, x[1]]), rng, boxed=np.array([False, True, False]))
+    rows = np.flatnonzero(ink.max(axis=1) > 0.5)
+    assert rows[-1] - rows[0] < 1.5 * WRITE_HEIGHT  # the dash sits within the digits' line
+
+
+def test_a_mark_is_also_written_alone_as_a_line_of_one_not_a_digit(mnist_test):
+    x, y = mnist_test
+    lines = write_lines(x[:200], y[:200], 40, seed=0, letters=x[200:210], letter_share=1.0)
+    assert NOT_A_DIGIT_TEXT in lines.texts  # a lone "x"
+    assert all(t.count(NOT_A_DIGIT_TEXT) == 1 for t in lines.texts)
 
 
 def test_a_tiny_line_training_run_learns_and_reports_its_validation_figure(mnist_test):
