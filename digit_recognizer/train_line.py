@@ -45,9 +45,9 @@ from digit_recognizer.redraw import (INK_LEVEL, SCALE, centre_line, redraw_with_
                                      round_pen)
 
 LENGTHS = tuple(range(1, 9))  # digits per training number
-LETTER_KINDS = ("letters (Hershey)", "printed letters", "other scripts (Hershey)", "marks")  #
-# written into numbers, or alone, as "not a digit" (negatives' trained kinds not made of
-# digits), each fitted into a digit's box by its longer side: a dash stays a dash
+NOT_A_DIGIT_KINDS = ("letters (Hershey)", "printed letters", "other scripts (Hershey)",
+                     "marks")  # written into numbers, or alone, as "not a digit" (negatives'
+# trained kinds not made of digits), each fitted into a digit's box by its longer side
 WRITE_HEIGHT = 40  # px: a digit's height as written (the strip then scales the line)
 SIZE = (0.85, 1.15)  # each digit's height, of WRITE_HEIGHT
 BASELINE = 0.06  # each digit's baseline moves up to this share of the height
@@ -249,7 +249,7 @@ def train_line_model(config: LineTrainConfig, fit_data: tuple[np.ndarray, np.nda
     labels = np.concatenate([fit_data[1], y_extra])
     pen = rng.random(len(images)) < PEN_SHARE
     images[pen] = redraw_with_pen(images[pen], rng)
-    letters, _ = make_negatives({kind: TRAIN_KINDS[kind] for kind in LETTER_KINDS},
+    letters, _ = make_negatives({kind: TRAIN_KINDS[kind] for kind in NOT_A_DIGIT_KINDS},
                                 config.letters, rng)
     train = write_lines(images, labels, config.numbers, config.seed, letters,
                         config.letter_share)

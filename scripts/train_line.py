@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the model folder the line reader goes into (default: models)")
     for name, help_text in (("numbers", "synthetic training numbers"),
                             ("validation_numbers", "numbers judged on"),
-                            ("letters", "letters and signs drawn to write into numbers"),
+                            ("letters", "letters, signs and marks drawn to write into numbers"),
                             ("epochs", "passes over the training numbers"),
                             ("seed", "numbers written, weights, batch order")):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, metavar="N",
