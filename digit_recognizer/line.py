@@ -10,7 +10,8 @@ it cannot cut apart strokes that cross (a 5's bar through the 3 beside it), and 
 touch are its commonest failure. The line reader is a small CRNN trained with CTC on whole
 synthetic numbers (``digit_recognizer.train_line``): it reads the line of ink as a sequence of
 frames, two strip columns each, and never cuts. ``reading.prefer_line`` decides between
-the two readings.
+the two readings; a lone digit the digit model doubts is read by both
+(``reading.with_line_opinion``).
 
 The strip is the line's ink in the form MNIST gives a digit, for a whole line: cropped to the
 ink, strokes redrawn at a usual width for the line's height, the ink box scaled to INK_HEIGHT
@@ -76,6 +77,14 @@ class LineReading:
         """log P(``text``) as the line model reads this line: its CTC probability, summed
         over every path of frames that writes ``text`` (``text_log_probability``)."""
         return text_log_probability(self.log_probabilities, text)
+
+    def one_digit_probabilities(self) -> np.ndarray:
+        """(10,): each digit's probability as the line's one and only symbol, renormalised
+        over the ten (``log_probability`` of "0" .. "9"); even where frames are too few."""
+        logp = np.array([self.log_probability(str(digit)) for digit in range(10)])
+        if not np.isfinite(logp.max()):
+            return np.full(10, 0.1)
+        return np.exp(logp - np.logaddexp.reduce(logp))
 
 
 def line_strip(ink: np.ndarray) -> Strip:

@@ -242,6 +242,31 @@ def test_a_doubtful_lone_digit_the_line_reader_finds_not_a_digit_is_refused():
                         ).text == "3"
 
 
+def test_a_doubtful_lone_digit_is_read_by_both_models_together():
+    ink = ink_map(canvas_with([("7", 40, 100, 90, 160)]))
+    # 90% a 3 to the digit model; the line reader sure of a 7 outweighs it, and of a 3 agrees
+    reading = read_picture(ink, classify_as_doubtful_3, read_line=line_reader_of("-7-"))
+    assert reading.text == "7" and list(reading.digits[0])[:2] == ["7", "3"]
+    assert sum(reading.digits[0].values()) == pytest.approx(1.0)
+    agreed = read_picture(ink, classify_as_doubtful_3, read_line=line_reader_of("-3-"))
+    assert agreed.text == "3" and agreed.digits[0]["3"] > 0.99
+    # a digit the digit model gives no chance stays out, however sure the line reader is
+    assert read_picture(ink, classify_as_doubtful_3, read_line=line_reader_of("-5-")
+                        ).text == "3"
+    # ... and a line too small for a faithful strip is the digit model's alone
+    small = ink_map(canvas_with([("7", 4, 4, 12, 20)], width=28, height=28, pen=2))
+    assert read_picture(small, classify_as_doubtful_3, read_line=line_reader_of("-7-")
+                        ).text == "3"
+
+
+def test_the_line_read_as_one_digit_gives_each_digit_a_probability():
+    sure_7 = reading_of(logits_of("--7-", sure=4.0)).one_digit_probabilities()
+    assert sure_7.shape == (10,) and sure_7.sum() == pytest.approx(1.0)
+    assert sure_7.argmax() == 7 and sure_7[7] > 0.8
+    two_digits = reading_of(logits_of("4--2", sure=4.0)).one_digit_probabilities()
+    assert two_digits.sum() == pytest.approx(1.0) and set(np.argsort(two_digits)[-2:]) == {2, 4}
+
+
 def test_a_line_too_small_for_the_line_readers_strip_is_not_refused_by_it():
     # a digit 20 rows tall, as in a 28x28 MNIST file: too coarse for the strip to be faithful
     small = ink_map(canvas_with([("7", 4, 4, 12, 20)], width=28, height=28, pen=2))
