@@ -52,6 +52,13 @@ MAX_MARKS = 40  # more separate marks than this (specks dropped) is no digit or 
 MIN_DIGIT_FRACTION = 0.04  # a digit smaller than this share of the picture is a speck
 HOT_PIXELS = 10  # this many stray pixels (dead sensor pixels, JPEG ringing) set no extremes
 SPECK_FRACTION = 0.03  # components smaller than this share of the largest are dust
+RULING_SPAN = 0.9  # the printed lines of ruled or squared paper: ink along this share of
+RULING_TILT = 0.06  # the picture's width (or height), allowing this slope (~3.4 degrees) ...
+RULING_COVER = 0.3  # ... in lines all over the page: their bands (a line and its tilt) at
+# least this share of the rows (columns), where one stroke across a tight crop makes one band ...
+RULING_FAINT = (0.12, 0.6)  # ... each between these shares of the ink's peak: a photo's
+# paper grain and noise stay under the first (up to ~0.09 measured), a pen's stroke across a
+# tight crop (a 1's stem, a 7's bar) is as dark as the rest of the writing
 
 # PIL refuses images over twice this limit at open time, before decoding a single pixel;
 # that holds for Gradio's own decoding of uploads too.
@@ -189,7 +196,27 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
     else:
         background = ndimage.grey_opening(flat, size=window)
         ink = flat - background
-    return np.clip(ink, 0.0, 1.0)
+    return _without_ruling(np.clip(ink, 0.0, 1.0))
+
+
+def _without_ruling(ink: np.ndarray) -> np.ndarray:
+    """Ink without the lines of ruled or squared paper: along each axis, the ink present in
+    RULING_SPAN of every row (column), a little tilt allowed, is taken away where it is faint
+    and all over the page (RULING_FAINT, RULING_COVER); otherwise the ink is untouched."""
+    peak = _extremes(ink)[1]
+    lines = np.zeros_like(ink)
+    for axis in (0, 1):  # horizontal lines (a profile over rows), then vertical ones
+        across = ink if axis == 0 else ink.T
+        reach = max(1, round(RULING_TILT * across.shape[1]))
+        spread = ndimage.maximum_filter1d(across, reach, axis=0)  # a tilted line in its band
+        nth = int((1 - RULING_SPAN) * spread.shape[1])  # the ink in RULING_SPAN of the row
+        profile = np.partition(spread, nth, axis=1)[:, nth]
+        strongest = float(profile.max())
+        if (not RULING_FAINT[0] * peak <= strongest < RULING_FAINT[1] * peak
+                or float(np.mean(profile >= strongest / 2)) < RULING_COVER):
+            continue
+        lines = np.maximum(lines, profile[:, None] if axis == 0 else profile[None, :])
+    return np.clip(ink - lines, 0.0, 1.0)
 
 
 def _lighting(grey: np.ndarray) -> np.ndarray:
