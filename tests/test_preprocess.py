@@ -21,8 +21,8 @@ from scipy import ndimage
 from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, change_stroke_width,
-                                         find_digit, image_to_input, stroke_mask, stroke_ratio,
-                                         to_mnist)
+                                         find_digit, image_to_input, ink_map, ink_mask,
+                                         stroke_mask, stroke_ratio, to_mnist)
 from helpers import write_huge_blank_png
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,6 +141,8 @@ STYLES = {
     "opaque white RGBA canvas": lambda d, s: np.dstack(
         [on_paper(drawn(d, s)), np.full((CANVAS, CANVAS), 255, np.uint8)]),
     "photo of paper (JPEG bytes)": lambda d, s: as_photo(drawn(d, s), np.random.default_rng(s)),
+    "photo of squared paper (JPEG bytes)": lambda d, s: as_photo(
+        drawn(d, s), np.random.default_rng(s), squared=True),
     "dim photo lit from a corner": lambda d, s: lit_from_corner(
         move_to(drawn(d, s, height=(0.3, 0.4)), "bottom-right", margin=60)),
 }
@@ -247,6 +249,41 @@ def test_mnist_digit_pasted_small_round_trips(mnist_test):
         difference.append(np.abs(out - digit).mean())
     assert np.median(similarity) > 0.93 and min(similarity) > 0.6
     assert np.median(difference) < 12  # of 255
+
+
+def paper_with_lines(every: int | None, tilt: float = 2.0, line: float = 0.75,
+                     side: int = 256) -> np.ndarray:
+    """Grey paper (0.9) with a dark digit-like ring in the middle and, ``every`` px, faint
+    lines of grey ``line`` across it both ways, turned by ``tilt`` degrees (None: no lines)."""
+    paper = np.full((side, side), 0.9, np.float32)
+    if every is not None:
+        grid = np.zeros((side, side), np.uint8)
+        grid[::every, :] = grid[:, ::every] = 255
+        turned = np.asarray(Image.fromarray(grid).rotate(tilt, resample=Image.Resampling.BILINEAR))
+        paper -= (0.9 - line) * turned / 255
+    yy, xx = np.mgrid[0:side, 0:side] - side / 2
+    ring = np.abs(np.hypot(yy, xx * 1.5) - side / 5) < side / 40
+    paper[ring] = 0.15
+    return (paper * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("tilt", [0.0, 2.5])
+def test_the_lines_of_squared_paper_are_not_taken_for_ink(tilt):
+    _, mask = ink_mask(ink_map(paper_with_lines(every=16, tilt=tilt, line=0.5)))
+    _, plain = ink_mask(ink_map(paper_with_lines(every=None)))
+    assert (mask & ~plain).mean() < 0.002  # the ring, without the grid
+    assert (plain & ~mask).mean() < 0.002
+
+
+def test_one_faint_line_and_dark_strokes_across_a_tight_crop_are_kept():
+    underlined = paper_with_lines(every=None)
+    underlined[200:202, :] = 190  # one faint line across: an underline, not ruled paper
+    ink = ink_map(underlined)
+    assert ink[200:202, 20:236].min() > 0.15 * ink.max()
+    stems = np.full((256, 256), 230, np.uint8)
+    stems[:, 40:52] = stems[:, 120:132] = stems[:, 200:212] = 30  # "111" cropped to its height
+    kept = ink_map(stems)
+    assert kept[:, 40:52].mean() > 0.9 * kept.max()
 
 
 # ------------------------------------------------------------------------- files and formats
