@@ -80,7 +80,7 @@ class LineReading:
 
     def one_digit_probabilities(self) -> np.ndarray:
         """(10,): each digit's probability as the line's one and only symbol, renormalised
-        over the ten (``log_probability`` of "0" .. "9"); even where frames are too few."""
+        over the ten (``log_probability`` of "0" .. "9"); uniform if no frames."""
         logp = np.array([self.log_probability(str(digit)) for digit in range(10)])
         if not np.isfinite(logp.max()):
             return np.full(10, 0.1)

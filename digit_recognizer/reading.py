@@ -14,7 +14,8 @@ that probability (plus a 12th output's, "several digits") reaches ``not_a_digit_
 (0.5 by default) at any position: NotADigitError, whose message starts "Not a digit" and says
 which position (and, for a refusal mostly as several digits, that they touch). A 10-output
 classifier reads whatever it is given (best effort, no refusals). With a line reader, a
-picture is also refused where it finds "not a digit" in the line (``refuse_line_not_a_digit``).
+picture is also refused where it finds "not a digit" in the line (``refuse_line_not_a_digit``),
+and a lone digit the digit model doubts is read by both models (``with_line_opinion``).
 """
 
 from __future__ import annotations
@@ -184,9 +185,11 @@ def with_line_opinion(piece: Piece, line: LineReading) -> Piece:
     reader's reading of the line as one digit (to the power LINE_OPINION, renormalised to
     the digits' share); its "not a digit" outputs as they were. A line under LINE_CHECK_ROWS
     tall is left to the digit model."""
+    if not _tall_enough(line):
+        return piece
     own = piece.probabilities.astype(np.float64)
     weighed = own[:10] * line.one_digit_probabilities() ** LINE_OPINION
-    if not _tall_enough(line) or weighed.sum() <= 0:
+    if weighed.sum() <= 0:
         return piece
     probabilities = np.concatenate([weighed / weighed.sum() * own[:10].sum(), own[10:]])
     return replace(piece, probabilities=probabilities.astype(piece.probabilities.dtype))
