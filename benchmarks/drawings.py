@@ -95,15 +95,21 @@ def grey_on_white(picture) -> Image.Image:
 
 def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640,
              squared: bool = False) -> bytes:
-    """A drawing as a JPEG photo of paper: dark ink, uneven light, blur, sensor noise; on
-    ``squared`` paper (a printed grid, as school maths paper in much of Europe), the grid's
-    faint lines a little tilted."""
-    ink = np.asarray(Image.fromarray(drawing[..., 3]).resize((side, side)), np.float32) / 255
-    yy, xx = np.mgrid[0:side, 0:side] / side
+    """A drawing (an RGBA canvas) as a JPEG photo of paper ``side`` px square (``photo``)."""
+    return photo(np.asarray(Image.fromarray(drawing[..., 3]).resize((side, side))), rng, squared)
+
+
+def photo(alpha: np.ndarray, rng: np.random.Generator, squared: bool = False) -> bytes:
+    """Ink (uint8 alpha, any shape) as a JPEG photo of paper: dark ink, uneven light, blur,
+    sensor noise; on ``squared`` paper (a printed grid, as school maths paper in much of
+    Europe), the grid's faint lines a little tilted."""
+    h, w = alpha.shape
+    ink = alpha.astype(np.float32) / 255
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     light = rng.uniform(0.7, 0.95) - rng.uniform(0.0, 0.25) * (xx * rng.uniform(-1, 1) + yy)
     ink_tone = rng.uniform(0.05, 0.3)
-    paper = light * (1 - _grid(rng, side) * rng.uniform(0.2, 0.4)) if squared else light
-    grey = paper * (1 - ink) + ink_tone * ink + rng.normal(0, 0.02, (side, side))
+    paper = light * (1 - _grid(rng, h, w) * rng.uniform(0.2, 0.4)) if squared else light
+    grey = paper * (1 - ink) + ink_tone * ink + rng.normal(0, 0.02, (h, w))
     tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])  # warm paper
     rgb = np.clip(grey[..., None] * tint * 255, 0, 255).astype(np.uint8)
     image = Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
@@ -112,16 +118,18 @@ def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640,
     return buffer.getvalue()
 
 
-def _grid(rng: np.random.Generator, side: int) -> np.ndarray:
-    """A printed grid's lines (float, 1 on a line) on a ``side`` square: squares 5-10% of the
-    side (a 5 mm grid photographed from 5-10 cm), lines 2 px wide, turned up to 3 degrees."""
+def _grid(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A printed grid's lines (float, 1 on a line) on an ``h`` x ``w`` page: squares 5-10% of
+    its longer side (a 5 mm grid photographed from 5-10 cm), lines 2 px wide, turned up to 3
+    degrees."""
+    side = max(h, w)
     step = rng.uniform(0.05, 0.1) * side
     offset = rng.uniform(0, step, size=2)
     on_line = (((np.arange(side)[:, None] + offset[0]) % step < 2)
                | ((np.arange(side)[None, :] + offset[1]) % step < 2))
     turned = Image.fromarray(on_line.astype(np.uint8) * 255).rotate(
         rng.uniform(-3.0, 3.0), resample=Image.Resampling.BILINEAR, fillcolor=0)
-    return np.asarray(turned, np.float32) / 255
+    return np.asarray(turned, np.float32)[:h, :w] / 255
 
 
 def as_light_on_dark(drawing: np.ndarray, rng: np.random.Generator) -> np.ndarray:

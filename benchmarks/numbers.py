@@ -23,13 +23,12 @@ the digits' height, as pens and markers are).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
-from benchmarks.drawings import trace_strokes
+from benchmarks.drawings import photo, trace_strokes
 
 GAPS = {"overlap": (-0.20, -0.05), "touching": (-0.05, 0.04), "normal": (0.04, 0.30),
         "wide": (0.30, 0.80)}
@@ -157,20 +156,3 @@ def render_number(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generat
     picture = rgba if style == "sketch" else photo(alpha, rng)
     return NumberSample(picture, "".join(str(int(v)) for v in labels), gap, style, brush,
                         touching, digits)
-
-
-def photo(alpha: np.ndarray, rng: np.random.Generator) -> bytes:
-    """Ink (uint8 alpha) as a JPEG photo of paper: dark ink, uneven light, blur, noise.
-    (benchmarks.drawings.as_photo's recipe, for a canvas of any shape.)"""
-    h, w = alpha.shape
-    ink = alpha.astype(np.float32) / 255
-    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
-    light = rng.uniform(0.7, 0.95) - rng.uniform(0.0, 0.25) * (xx * rng.uniform(-1, 1) + yy)
-    ink_tone = rng.uniform(0.05, 0.3)
-    grey = light * (1 - ink) + ink_tone * ink + rng.normal(0, 0.02, (h, w))
-    tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])
-    rgb = np.clip(grey[..., None] * tint * 255, 0, 255).astype(np.uint8)
-    image = Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=int(rng.integers(60, 95)))
-    return buffer.getvalue()
