@@ -80,10 +80,8 @@ class LineReading:
 
     def one_digit_probabilities(self) -> np.ndarray:
         """(10,): each digit's probability as the line's one and only symbol, renormalised
-        over the ten (``log_probability`` of "0" .. "9"); uniform if no frames."""
+        over the ten (``log_probability`` of "0" .. "9"; a strip has frames enough for one)."""
         logp = np.array([self.log_probability(str(digit)) for digit in range(10)])
-        if not np.isfinite(logp.max()):
-            return np.full(10, 0.1)
         return np.exp(logp - np.logaddexp.reduce(logp))
 
 
