@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,16 +41,27 @@ def test_benchmarks_that_do_not_read_pictures_have_no_threshold_flag():
         parsed(["--threshold", "0.7"], threshold=False)
 
 
-def number_benchmark():
+def benchmark_script(name: str):
+    """A script of scripts/ as a module (they are run as commands, not imported)."""
     spec = importlib.util.spec_from_file_location(
-        "benchmark_numbers", Path(__file__).parents[1] / "scripts" / "benchmark_numbers.py")
+        name, Path(__file__).parents[1] / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # (dataclasses look their module up there)
     spec.loader.exec_module(module)
     return module
 
 
+def test_the_drawn_digit_benchmark_reports_each_digit_and_the_weakest():
+    module = benchmark_script("benchmark_drawings")
+    styles = [{"labels": np.array([1, 1, 2, 7]), "pred": ["1", "7", "2", "refused"]},
+              {"labels": np.array([1, 2]), "pred": ["1", "2"]}]
+    assert module.per_digit_line(styles) == (
+        "Per digit over the drawn styles: 1 66.7%, 2 100.0%, 7 0.0%; weakest digit: 7 at "
+        "0.00% (target 97%).")
+
+
 def test_the_number_benchmark_draws_its_misreads_a_row_per_gap():
-    module = number_benchmark()
+    module = benchmark_script("benchmark_numbers")
     sketch = np.zeros((100, 300, 4), np.uint8)
     sketch[20:80, 40:60, 3] = 255  # a black stroke on a transparent canvas
     grid = module.misread_grid({"touching": [(sketch, "42 > refused")] * 2,
@@ -62,7 +74,7 @@ def test_the_number_benchmark_draws_its_misreads_a_row_per_gap():
 
 
 def test_the_number_benchmark_sorts_a_miss_by_where_it_went_wrong():
-    module = number_benchmark()
+    module = benchmark_script("benchmark_numbers")
     refused, merged, split, misread = module.MISS_KINDS
     assert module.miss_kind("1594", "1594") is None
     assert module.miss_kind("1594", None) == refused
@@ -86,7 +98,7 @@ class _ReaderOf:
 
 
 def test_the_number_benchmark_writes_a_missed_digit_alone_in_the_numbers_style(mnist_test):
-    module = number_benchmark()
+    module = benchmark_script("benchmark_numbers")
     x, y = mnist_test
     seven, one = np.flatnonzero(y == 7)[0], np.flatnonzero(y == 1)[0]
     rng = np.random.default_rng(0)
@@ -100,7 +112,7 @@ def test_the_number_benchmark_writes_a_missed_digit_alone_in_the_numbers_style(m
 
 
 def test_the_number_benchmark_finds_the_digits_missed_in_a_number_cut_into_the_right_count():
-    module = number_benchmark()
+    module = benchmark_script("benchmark_numbers")
     assert module.missed_digits("1594", "1574", None) == [2]
     assert module.missed_digits("1594", "7574", None) == [0, 2]
     assert module.missed_digits("1594", "1594", None) == []
