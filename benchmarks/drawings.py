@@ -94,15 +94,18 @@ def grey_on_white(picture) -> Image.Image:
 
 
 def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640,
-             squared: bool = False) -> bytes:
+             squared: bool = False, on_desk: bool = False) -> bytes:
     """A drawing (an RGBA canvas) as a JPEG photo of paper ``side`` px square (``photo``)."""
-    return photo(np.asarray(Image.fromarray(drawing[..., 3]).resize((side, side))), rng, squared)
+    return photo(np.asarray(Image.fromarray(drawing[..., 3]).resize((side, side))), rng, squared,
+                 on_desk)
 
 
-def photo(alpha: np.ndarray, rng: np.random.Generator, squared: bool = False) -> bytes:
+def photo(alpha: np.ndarray, rng: np.random.Generator, squared: bool = False,
+          on_desk: bool = False) -> bytes:
     """Ink (uint8 alpha, any shape) as a JPEG photo of paper: dark ink, uneven light, blur,
     sensor noise; on ``squared`` paper (a printed grid, as school maths paper in much of
-    Europe), the grid's faint lines a little tilted."""
+    Europe), the grid's faint lines a little tilted; ``on_desk``: the sheet lying on a darker
+    desk that shows around it (``desk_around``)."""
     h, w = alpha.shape
     ink = alpha.astype(np.float32) / 255
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
@@ -112,10 +115,28 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, squared: bool = False) ->
     grey = paper * (1 - ink) + ink_tone * ink + rng.normal(0, 0.02, (h, w))
     tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])  # warm paper
     rgb = np.clip(grey[..., None] * tint * 255, 0, 255).astype(np.uint8)
-    image = Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
+    image = desk_around(Image.fromarray(rgb), rng) if on_desk else Image.fromarray(rgb)
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=int(rng.integers(60, 95)))
     return buffer.getvalue()
+
+
+def desk_around(sheet: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A photo of a ``sheet`` (RGB) lying on a desk: the sheet turned up to 10 degrees, its
+    longer side 50-90% of the photo's, somewhere inside it, on a wooden tone 15-55% as bright
+    as white, a little grainy."""
+    angle = rng.uniform(-10.0, 10.0)
+    turned = sheet.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
+    shape = Image.new("L", sheet.size, 255).rotate(angle, expand=True)  # where the sheet is
+    width = int(turned.width / rng.uniform(0.5, 0.9))
+    height = max(turned.height, int(width * sheet.height / sheet.width))
+    tone = rng.uniform(0.15, 0.55) + rng.normal(0, 0.03, (height, width))
+    wood = np.clip(tone[..., None] * np.array([1.0, 0.8, 0.6]) * 255, 0, 255).astype(np.uint8)
+    desk = Image.fromarray(wood)
+    desk.paste(turned, (int(rng.uniform(0, width - turned.width + 1)),
+                        int(rng.uniform(0, height - turned.height + 1))), shape)
+    return desk
 
 
 def _grid(rng: np.random.Generator, h: int, w: int) -> np.ndarray:

@@ -25,8 +25,9 @@ import os
 from typing import Union
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
 
 MNIST_SIZE = 28  # side of an MNIST image
 MNIST_BOX = 20  # the digit's longer side in MNIST
@@ -42,6 +43,18 @@ MNIST_STROKE_RATIO = 0.124
 MNIST_STROKE_RANGE = (0.105, 0.146)
 MAX_ASPECT = 30  # pictures longer than this many times their width hold no readable number
 # (12 digits with their gaps and margins: about 15:1); reduced, their digits would be dust
+SHEET_SHARE = 0.1  # a photo of a sheet of paper on a darker surface (_sheet_only): the sheet
+# covers at least this share of the picture, ...
+SHEET_THICK = 0.1  # ... is this thick somewhere (a circle this share of the picture's shorter
+# side fits in it), ...
+SHEET_SOLID = 0.85  # ... nearly convex (this share of its convex hull), ...
+SHEET_WRITING = 0.3  # ... its writing (what is dark inside it) at most this share of it ...
+SHEET_PEN = 0.2  # ... in strokes no wider than this share of that circle's radius (the loops
+# of a light digit on a dark ground, taken for a sheet's writing, are blobs, not strokes)
+SURFACE_EDGE = 0.3  # ... the surface at least this share of the picture's edge, ...
+SURFACE_CONTRAST = 0.15  # ... this much darker than the sheet (medians, grey in [0, 1]); ...
+SHEET_MARGIN = 0.02  # ... and the sheet's edge (a shadow, a curl) this share of the picture's
+# side is painted over with the surface
 MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
 MIN_CONTRAST = 0.12  # weaker ink than this (0..1) is an empty or uniform picture
 MAX_INK_FRACTION = 0.35  # more ink than this share of the picture is noise if fine-grained:
@@ -175,7 +188,55 @@ def ink_map(image: np.ndarray) -> np.ndarray:
             return alpha
         grey = 0.299 * array[..., 0] + 0.587 * array[..., 1] + 0.114 * array[..., 2]
         array = grey * alpha + (1.0 - alpha)  # translucent parts over white paper
-    return _ink_from_grey(array)
+    return _ink_from_grey(_sheet_only(array))
+
+
+def _sheet_only(grey: np.ndarray) -> np.ndarray:
+    """A photo of a sheet of paper on a darker surface (a note on a desk) with the surface
+    painted over in the sheet's tone (its light's slope carried on), and the sheet's edge
+    with it (SHEET_MARGIN), so that only what is written on the sheet is ink; any other
+    picture as it is. The sheet is the largest bright region (Otsu) with its holes (the
+    writing) filled, if it is shaped like a sheet (SHEET_SHARE, SHEET_THICK, SHEET_SOLID)
+    and written on in strokes (SHEET_WRITING, SHEET_PEN); the surface is the rest, if it is
+    SURFACE_CONTRAST darker than the sheet and covers SURFACE_EDGE of the picture's edge (a
+    stroke that runs off a tightly cropped picture covers little of it)."""
+    if float(np.ptp(grey)) < SURFACE_CONTRAST:  # (a blank picture: nothing to tell apart)
+        return grey
+    bright = grey > _otsu_threshold(grey, floor=0.0)
+    labels, count = ndimage.label(bright)
+    if count == 0:
+        return grey
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    paper = labels == sizes.argmax()
+    sheet = ndimage.binary_fill_holes(paper)
+    surface = ~sheet
+    writing = sheet & ~bright
+    edge = np.concatenate([surface[0], surface[-1], surface[1:-1, 0], surface[1:-1, -1]])
+    if (not SHEET_SHARE <= sheet.mean() < 1.0 or edge.mean() < SURFACE_EDGE
+            or not 0 < writing.sum() <= SHEET_WRITING * sheet.sum()
+            or np.median(grey[paper]) - np.median(grey[surface]) < SURFACE_CONTRAST):
+        return grey
+    thickness = ndimage.distance_transform_edt(sheet).max()  # the widest circle's radius
+    if (thickness < SHEET_THICK * min(grey.shape)
+            or sheet.sum() < SHEET_SOLID * _convex_hull(sheet).sum()
+            or stroke_width(writing) > SHEET_PEN * thickness):
+        return grey
+    margin = max(1, round(SHEET_MARGIN * max(grey.shape)))
+    surface = ndimage.binary_dilation(surface, iterations=margin)
+    return np.where(surface, _plane(grey, paper), grey).astype(np.float32)  # the sheet's light
+
+
+def _convex_hull(mask: np.ndarray) -> np.ndarray:
+    """The convex hull of a mask's pixels, as a mask (empty if they lie on a line)."""
+    points = np.argwhere(mask)
+    try:
+        corners = points[ConvexHull(points).vertices]
+    except QhullError:
+        return np.zeros(mask.shape, bool)
+    outline = Image.new("1", mask.shape[::-1], 0)
+    ImageDraw.Draw(outline).polygon([(int(c), int(r)) for r, c in corners], fill=1, outline=1)
+    return np.asarray(outline, bool)
 
 
 def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
@@ -227,17 +288,27 @@ def _lighting(grey: np.ndarray) -> np.ndarray:
     """The brightness's overall slope (light falling from one side): a plane fitted by least
     squares, refitted to the middle half of the residuals so that ink does not pull it.
     (Not a curved surface: on a small picture filled by its digit, that bends to the digit.)"""
+    residual = grey - _plane(grey)
+    low, high = np.percentile(residual.ravel()[_plane_sample(grey)], [25, 75])
+    return _plane(grey, (residual >= low) & (residual <= high))
+
+
+def _plane(grey: np.ndarray, chosen: np.ndarray | None = None) -> np.ndarray:
+    """The least-squares plane through the picture's values (those ``chosen``, a mask), over
+    the whole picture."""
     h, w = grey.shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
     terms = np.stack([np.ones_like(yy), yy, xx], axis=-1).reshape(-1, 3)
-    sample = slice(None, None, 7) if grey.size > 7000 else slice(None)  # a sample is plenty
+    sample = _plane_sample(grey)
     a, b = terms[sample], grey.ravel()[sample]
+    if chosen is not None:
+        a, b = a[chosen.ravel()[sample]], b[chosen.ravel()[sample]]
     coef = np.linalg.lstsq(a, b, rcond=None)[0]
-    residual = b - a @ coef
-    low, high = np.percentile(residual, [25, 75])
-    ground = (residual >= low) & (residual <= high)
-    coef = np.linalg.lstsq(a[ground], b[ground], rcond=None)[0]
     return (terms @ coef).reshape(h, w).astype(np.float32)
+
+
+def _plane_sample(grey: np.ndarray) -> slice:
+    return slice(None, None, 7) if grey.size > 7000 else slice(None)  # a sample is plenty
 
 
 def _extremes(values: np.ndarray) -> tuple[float, float]:

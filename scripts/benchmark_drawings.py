@@ -11,7 +11,8 @@ and how well it refuses what is not a digit.
 MNIST *test* digits (writers the model never saw; training only ever uses the training set)
 are redrawn as brush strokes on an 800x800 canvas (benchmarks.drawings) in several
 styles: small and large on the canvas, thin and fat brushes, anything anywhere, photos of
-paper (plain, and squared with a printed grid), light ink on a dark ground; plus the
+paper (plain, squared with a printed grid, and a note lying on a darker desk that shows
+around it), light ink on a dark ground; plus the
 untouched MNIST images as a control. Every style
 uses the same digits. A reference row redraws each digit at its own MNIST stroke width and
 a middling size: what tracing alone loses, the ceiling for the sketch rows. For each style it
@@ -115,6 +116,8 @@ STYLES = (
           lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng)),
     Style("photo of squared paper (JPEG, grid tilted)",
           lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, squared=True)),
+    Style("photo of a note on a desk (JPEG)",
+          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, on_desk=True)),
     Style("light on dark (grey)",
           lambda digit, label, rng: as_light_on_dark(_sketch()(digit, label, rng), rng)),
     Style("continental 1, 4, 7, 9 (sketch, anywhere)", _continental, digits=(1, 4, 7, 9)),

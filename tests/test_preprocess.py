@@ -19,6 +19,7 @@ from PIL import Image, ImageFile
 from scipy import ndimage
 
 from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
+from digit_recognizer import preprocess
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, change_stroke_width,
                                          find_digit, image_to_input, ink_map, ink_mask,
@@ -284,6 +285,47 @@ def test_one_faint_line_and_dark_strokes_across_a_tight_crop_are_kept():
     stems[:, 40:52] = stems[:, 120:132] = stems[:, 200:212] = 30  # "111" cropped to its height
     kept = ink_map(stems)
     assert kept[:, 40:52].mean() > 0.9 * kept.max()
+
+
+def on_a_desk(picture: np.ndarray, desk: float = 0.35, turn: float = 6.0) -> np.ndarray:
+    """A grey picture of paper as a sheet lying on a desk of grey ``desk``, turned ``turn``
+    degrees, its side 70% of the photo's."""
+    sheet = Image.fromarray(picture)
+    turned = sheet.rotate(turn, resample=Image.Resampling.BILINEAR, expand=True)
+    shape = Image.new("L", sheet.size, 255).rotate(turn, expand=True)
+    side = int(turned.width / 0.7)
+    photo = Image.new("L", (side, side), int(desk * 255))
+    photo.paste(turned, ((side - turned.width) // 2, (side - turned.height) // 2), shape)
+    return np.asarray(photo)
+
+
+def test_only_what_is_written_on_a_sheet_lying_on_a_desk_is_ink(monkeypatch):
+    _, mask = ink_mask(ink_map(on_a_desk(paper_with_lines(every=None))))
+    rows, cols = np.nonzero(mask)  # the ring in the middle (28% of the photo's height)
+    assert 0.2 < np.ptp(rows) / mask.shape[0] < 0.35 and 0.15 < np.ptp(cols) / mask.shape[1] < 0.3
+    monkeypatch.setattr(preprocess, "_sheet_only", lambda grey: grey)
+    _, unruled = ink_mask(ink_map(on_a_desk(paper_with_lines(every=None))))
+    assert unruled.sum() > 3 * mask.sum()  # without it, the desk (or the sheet) is "ink"
+
+
+def test_reads_digits_on_a_note_photographed_on_a_desk(reader, sample, monkeypatch):
+    digits, labels = sample
+    pictures = [as_photo(drawn(digit, seed), np.random.default_rng(seed), on_desk=True)
+                for seed, digit in enumerate(digits)]
+    # (a lower bar than the other styles': the benchmark's 1,000 a style measure how far)
+    assert (read(reader, pictures) == labels).mean() >= 0.8
+    monkeypatch.setattr(preprocess, "_sheet_only", lambda grey: grey)
+    assert (read(reader, pictures) == labels).mean() <= 0.2  # the desk taken for ink
+
+
+def test_a_light_digit_on_a_dark_ground_or_one_cropped_tightly_is_no_sheet():
+    yy, xx = np.mgrid[0:112, 0:112] - 56
+    zero = np.where(np.abs(np.hypot(yy, xx * 1.4) - 28) < 9, 0.95, 0.05).astype(np.float32)
+    assert preprocess._sheet_only(zero) is zero  # a fat light 0: its loop is no writing
+    bold = np.full((112, 112), 0.9, np.float32)
+    bold[:, 30:50] = bold[40:60, :] = 0.1  # dark strokes running off a tight crop, ...
+    bold[80:90, 70:100] = 0.1  # ... and one inside the paper
+    assert preprocess._sheet_only(bold) is bold
 
 
 # ------------------------------------------------------------------------- files and formats
