@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageFile
 from scipy import ndimage
 
-from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit
+from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, desk_around, draw_digit
 from digit_recognizer import preprocess
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, change_stroke_width,
@@ -287,24 +287,17 @@ def test_one_faint_line_and_dark_strokes_across_a_tight_crop_are_kept():
     assert kept[:, 40:52].mean() > 0.9 * kept.max()
 
 
-def on_a_desk(picture: np.ndarray, desk: float = 0.35, turn: float = 6.0) -> np.ndarray:
-    """A grey picture of paper as a sheet lying on a desk of grey ``desk``, turned ``turn``
-    degrees, its side 70% of the photo's."""
-    sheet = Image.fromarray(picture)
-    turned = sheet.rotate(turn, resample=Image.Resampling.BILINEAR, expand=True)
-    shape = Image.new("L", sheet.size, 255).rotate(turn, expand=True)
-    side = int(turned.width / 0.7)
-    photo = Image.new("L", (side, side), int(desk * 255))
-    photo.paste(turned, ((side - turned.width) // 2, (side - turned.height) // 2), shape)
-    return np.asarray(photo)
-
-
 def test_only_what_is_written_on_a_sheet_lying_on_a_desk_is_ink(monkeypatch):
-    _, mask = ink_mask(ink_map(on_a_desk(paper_with_lines(every=None))))
-    rows, cols = np.nonzero(mask)  # the ring in the middle (28% of the photo's height)
-    assert 0.2 < np.ptp(rows) / mask.shape[0] < 0.35 and 0.15 < np.ptp(cols) / mask.shape[1] < 0.3
+    sheet = Image.fromarray(paper_with_lines(every=None)).convert("RGB")  # a ring on paper
+    photo = np.asarray(desk_around(sheet, np.random.default_rng(0)).convert("L"))
+    _, mask = ink_mask(ink_map(photo))
+    rows, cols = np.nonzero(mask)  # the ring (1.5 times as tall as wide), none of the desk
+    assert 0.6 < np.ptp(cols) / np.ptp(rows) < 0.75
+    border = 0.05 * max(mask.shape)
+    assert min(rows.min(), cols.min()) > border
+    assert rows.max() < mask.shape[0] - border and cols.max() < mask.shape[1] - border
     monkeypatch.setattr(preprocess, "_sheet_only", lambda grey: grey)
-    _, unruled = ink_mask(ink_map(on_a_desk(paper_with_lines(every=None))))
+    _, unruled = ink_mask(ink_map(photo))
     assert unruled.sum() > 3 * mask.sum()  # without it, the desk (or the sheet) is "ink"
 
 
