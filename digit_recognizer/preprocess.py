@@ -43,8 +43,11 @@ MNIST_STROKE_RATIO = 0.124
 MNIST_STROKE_RANGE = (0.105, 0.146)
 MAX_ASPECT = 30  # pictures longer than this many times their width hold no readable number
 # (12 digits with their gaps and margins: about 15:1); reduced, their digits would be dust
-SHEET_SHARE = 0.1  # a photo of a sheet of paper on a darker surface (_sheet_only): the sheet
-# covers at least this share of the picture, ...
+SHEET_MIN_SIDE = 64  # a photo of a sheet of paper on a darker surface (_sheet_only) is at
+# least this many pixels on its shorter side (smaller pictures are digits, not photos); ...
+SHEET_NOTCH = 0.02  # ... writing that runs to the sheet's edge is bridged there (a closing of
+# this share of the picture's longer side), and some of it lies twice that deep inside; ...
+SHEET_SHARE = 0.1  # ... the sheet covers at least this share of the picture, ...
 SHEET_THICK = 0.1  # ... is this thick somewhere (a circle this share of the picture's shorter
 # side fits in it), ...
 SHEET_SOLID = 0.85  # ... nearly convex (this share of its convex hull), ...
@@ -196,20 +199,24 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     painted over in the sheet's tone (its light's slope carried on), and the sheet's edge
     with it (SHEET_MARGIN), so that only what is written on the sheet is ink; any other
     picture as it is. The sheet is the largest bright region (Otsu) with its holes (the
-    writing) filled, if it is shaped like a sheet (SHEET_SHARE, SHEET_THICK, SHEET_SOLID)
-    and written on in strokes (SHEET_WRITING, SHEET_PEN); the surface is the rest, if it is
-    SURFACE_CONTRAST darker than the sheet and covers SURFACE_EDGE of the picture's edge (a
-    stroke that runs off a tightly cropped picture covers little of it)."""
-    if float(np.ptp(grey)) < SURFACE_CONTRAST:  # (a blank picture: nothing to tell apart)
+    writing) filled, and the notches where writing runs to its edge (SHEET_NOTCH), if the
+    picture is not tiny (SHEET_MIN_SIDE), the region is shaped like a sheet (SHEET_SHARE,
+    SHEET_THICK, SHEET_SOLID) and written on in strokes (SHEET_WRITING, SHEET_PEN; and not
+    only in dents of its outline, which is how a light digit's stroke looks); the surface
+    is the rest, if it is SURFACE_CONTRAST darker than the sheet and covers SURFACE_EDGE of
+    the picture's edge (a stroke that runs off a tightly cropped picture covers little of it)."""
+    if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < SHEET_MIN_SIDE:
         return grey
     bright = grey > _otsu_threshold(grey, floor=0.0)
-    labels, count = ndimage.label(bright)
+    reach = max(1, round(SHEET_NOTCH * max(grey.shape)))
+    closed = bright | ndimage.binary_closing(bright, iterations=reach)
+    labels, count = ndimage.label(ndimage.binary_fill_holes(closed))
     if count == 0:
         return grey
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
-    paper = labels == sizes.argmax()
-    sheet = ndimage.binary_fill_holes(paper)
+    sheet = labels == sizes.argmax()
+    paper = sheet & bright
     surface = ~sheet
     writing = sheet & ~bright
     edge = np.concatenate([surface[0], surface[-1], surface[1:-1, 0], surface[1:-1, -1]])
@@ -217,8 +224,10 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
             or not 0 < writing.sum() <= SHEET_WRITING * sheet.sum()
             or np.median(grey[paper]) - np.median(grey[surface]) < SURFACE_CONTRAST):
         return grey
-    thickness = ndimage.distance_transform_edt(sheet).max()  # the widest circle's radius
+    inside = ndimage.distance_transform_edt(sheet)
+    thickness = inside.max()  # the widest circle's radius
     if (thickness < SHEET_THICK * min(grey.shape)
+            or inside[writing].max() <= 2 * reach  # only the outline's dents: no writing
             or sheet.sum() < SHEET_SOLID * _convex_hull(sheet).sum()
             or stroke_width(writing) > SHEET_PEN * thickness):
         return grey

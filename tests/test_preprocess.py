@@ -301,6 +301,21 @@ def test_only_what_is_written_on_a_sheet_lying_on_a_desk_is_ink(monkeypatch):
     assert unruled.sum() > 3 * mask.sum()  # without it, the desk (or the sheet) is "ink"
 
 
+@pytest.mark.parametrize("ring", ["running to the sheet's edge", "a loop filling the sheet"])
+def test_a_sheet_on_a_desk_is_found_when_its_writing_runs_to_its_edge_or_fills_it(ring):
+    side = 256
+    yy, xx = np.mgrid[0:side, 0:side]
+    centre, radius = ((side - 52, 52) if ring == "running to the sheet's edge" else (side / 2, 110))
+    on_ring = np.abs(np.hypot(yy - side / 2, xx - centre) - radius) < 6
+    sheet = np.where(on_ring, 38, 230).astype(np.uint8)
+    photo = np.asarray(desk_around(Image.fromarray(sheet).convert("RGB"),
+                                   np.random.default_rng(0)).convert("L"))
+    grey = photo.astype(np.float32) / 255
+    assert preprocess._sheet_only(grey) is not grey
+    _, mask = ink_mask(ink_map(photo))
+    assert mask.mean() < 1.5 * on_ring.sum() / photo.size  # the ring, none of the desk
+
+
 def test_reads_digits_on_a_note_photographed_on_a_desk(reader, sample, monkeypatch):
     digits, labels = sample
     pictures = [as_photo(drawn(digit, seed), np.random.default_rng(seed), on_desk=True)
@@ -319,6 +334,15 @@ def test_a_light_digit_on_a_dark_ground_or_one_cropped_tightly_is_no_sheet():
     bold[:, 30:50] = bold[40:60, :] = 0.1  # dark strokes running off a tight crop, ...
     bold[80:90, 70:100] = 0.1  # ... and one inside the paper
     assert preprocess._sheet_only(bold) is bold
+    yy, xx = np.mgrid[0:112, 0:112]
+    one = np.where((np.abs(xx - 56) < 14) & (np.abs(yy - 56) < 44), 0.95, 0.05).astype(np.float32)
+    one[50:52, 42:48] = 0.05  # a fat light 1 with a slit in its side: a dent, no writing
+    assert preprocess._sheet_only(one) is one
+
+
+def test_no_mnist_digit_is_taken_for_a_sheet_on_a_desk(mnist_test):
+    digits = mnist_test[0][:1000].astype(np.float32) / 255  # light on dark, 28 px: no photo
+    assert all(preprocess._sheet_only(digit) is digit for digit in digits)
 
 
 # ------------------------------------------------------------------------- files and formats
