@@ -276,9 +276,10 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
 def _without_ruling(ink: np.ndarray) -> np.ndarray:
     """Ink without the lines of ruled or squared paper: along each axis, the ink present in
     RULING_SPAN of every row (column), a little tilt allowed, is taken away where it is faint
-    and all over the page (RULING_FAINT, RULING_COVER); otherwise the ink is untouched."""
+    and all over the page (RULING_FAINT, RULING_COVER), or faint across a page ruled the
+    other way (a notebook's margin line); otherwise the ink is untouched."""
     peak = _extremes(ink)[1]
-    lines = np.zeros_like(ink)
+    profiles, faint, ruled = [], [], []
     for axis in (0, 1):  # horizontal lines (a profile over rows), then vertical ones
         across = ink if axis == 0 else ink.T
         reach = max(1, round(RULING_TILT * across.shape[1]))
@@ -286,10 +287,13 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
         nth = int((1 - RULING_SPAN) * spread.shape[1])  # the ink in RULING_SPAN of the row
         profile = np.partition(spread, nth, axis=1)[:, nth]
         strongest = float(profile.max())
-        if (not RULING_FAINT[0] * peak <= strongest < RULING_FAINT[1] * peak
-                or float(np.mean(profile >= strongest / 2)) < RULING_COVER):
-            continue
-        lines = np.maximum(lines, profile[:, None] if axis == 0 else profile[None, :])
+        profiles.append(profile[:, None] if axis == 0 else profile[None, :])
+        faint.append(RULING_FAINT[0] * peak <= strongest < RULING_FAINT[1] * peak)
+        ruled.append(faint[-1] and float(np.mean(profile >= strongest / 2)) >= RULING_COVER)
+    lines = np.zeros_like(ink)
+    for axis in (0, 1):  # on a ruled page, one faint line across the ruling is its margin
+        if ruled[axis] or (faint[axis] and ruled[1 - axis]):
+            lines = np.maximum(lines, profiles[axis])
     return np.clip(ink - lines, 0.0, 1.0)
 
 

@@ -276,6 +276,14 @@ def test_the_lines_of_squared_paper_are_not_taken_for_ink(tilt):
     assert (plain & ~mask).mean() < 0.002
 
 
+def test_the_lines_of_ruled_paper_and_its_margin_are_not_taken_for_ink():
+    ruled = paper_with_lines(every=None)
+    ruled[::16, :] = np.minimum(ruled[::16, :], 190)  # faint printed lines across, ...
+    ruled[:, 30:32] = np.minimum(ruled[:, 30:32], 120)  # ... and a margin down the page
+    ink = ink_map(ruled)
+    assert ink[:, 20:40].max() < 0.1 * ink.max()  # lines and margin (the ring lies further right)
+
+
 def test_one_faint_line_and_dark_strokes_across_a_tight_crop_are_kept():
     underlined = paper_with_lines(every=None)
     underlined[200:202, :] = 190  # one faint line across: an underline, not ruled paper
