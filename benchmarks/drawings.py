@@ -93,28 +93,34 @@ def grey_on_white(picture) -> Image.Image:
     return pil.convert("L")
 
 
-def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640,
-             squared: bool = False, on_desk: bool = False) -> bytes:
-    """A drawing (an RGBA canvas) as a JPEG photo of paper ``side`` px square (``photo``)."""
-    return photo(np.asarray(Image.fromarray(drawing[..., 3]).resize((side, side))), rng, squared,
-                 on_desk)
+def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640, **kind) -> bytes:
+    """A drawing (an RGBA canvas) as a JPEG photo of paper ``side`` px square (``photo``, of
+    that ``kind``)."""
+    return photo(np.asarray(Image.fromarray(drawing[..., 3]).resize((side, side))), rng, **kind)
 
 
-def photo(alpha: np.ndarray, rng: np.random.Generator, squared: bool = False,
-          on_desk: bool = False) -> bytes:
+def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
+          on_desk: bool = False, shadow: bool = False) -> bytes:
     """Ink (uint8 alpha, any shape) as a JPEG photo of paper: dark ink, uneven light, blur,
-    sensor noise; on ``squared`` paper (a printed grid, as school maths paper in much of
-    Europe), the grid's faint lines a little tilted; ``on_desk``: the sheet lying on a darker
-    desk that shows around it (``desk_around``)."""
+    sensor noise. ``paper``: "plain"; "squared" (a printed grid, as school maths paper in
+    much of Europe), the grid's faint lines a little tilted; or "ruled" (a notebook's faint
+    lines across, a little tilted, and in half the photos its pink margin line). ``on_desk``:
+    the sheet lying on a darker desk that shows around it (``desk_around``); ``shadow``: a
+    hard shadow (the phone's, a hand's) across part of the page."""
     h, w = alpha.shape
     ink = alpha.astype(np.float32) / 255
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     light = rng.uniform(0.7, 0.95) - rng.uniform(0.0, 0.25) * (xx * rng.uniform(-1, 1) + yy)
     ink_tone = rng.uniform(0.05, 0.3)
-    paper = light * (1 - _grid(rng, h, w) * rng.uniform(0.2, 0.4)) if squared else light
-    grey = paper * (1 - ink) + ink_tone * ink + rng.normal(0, 0.02, (h, w))
+    lines = {"plain": None, "squared": _grid, "ruled": _rules}[paper]
+    sheet = light if lines is None else light * (1 - lines(rng, h, w) * rng.uniform(0.2, 0.4))
+    grey = sheet * (1 - ink) + ink_tone * ink + rng.normal(0, 0.02, (h, w))
+    if shadow:
+        grey = grey * (1 - _shade(rng, h, w) * rng.uniform(0.3, 0.5))
     tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])  # warm paper
     rgb = np.clip(grey[..., None] * tint * 255, 0, 255).astype(np.uint8)
+    if paper == "ruled" and rng.random() < 0.5:
+        _margin(rgb, rng, light)
     image = desk_around(Image.fromarray(rgb), rng) if on_desk else Image.fromarray(rgb)
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
     buffer = io.BytesIO()
@@ -151,6 +157,34 @@ def _grid(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     turned = Image.fromarray(on_line.astype(np.uint8) * 255).rotate(
         rng.uniform(-3.0, 3.0), resample=Image.Resampling.BILINEAR, fillcolor=0)
     return np.asarray(turned, np.float32)[:h, :w] / 255
+
+
+def _rules(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A notebook's printed lines (float, 1 on a line) across an ``h`` x ``w`` page: 5-9% of
+    its height apart, 2 px wide, turned up to 3 degrees."""
+    step = rng.uniform(0.05, 0.09) * h
+    on_line = ((np.arange(h) + rng.uniform(0, step)) % step < 2)[:, None] & np.ones((1, w), bool)
+    turned = Image.fromarray(on_line.astype(np.uint8) * 255).rotate(
+        rng.uniform(-3.0, 3.0), resample=Image.Resampling.BILINEAR, fillcolor=0)
+    return np.asarray(turned, np.float32) / 255
+
+
+def _margin(rgb: np.ndarray, rng: np.random.Generator, light: np.ndarray) -> None:
+    """A notebook's pink margin line, 2 px wide, down ``rgb`` 5-15% of its width in."""
+    column = int(rng.uniform(0.05, 0.15) * rgb.shape[1])
+    pink = np.array([rng.uniform(210, 240), rng.uniform(90, 150), rng.uniform(100, 160)])
+    rgb[:, column:column + 2] = (pink * light[:, column:column + 2, None]).astype(np.uint8)
+
+
+def _shade(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Where a hard shadow falls (float, 1 in it): one side of a straight edge at any angle
+    through the middle 60% of the page, softened over 2-8 px."""
+    angle = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    beyond = (xx - 0.5) * np.cos(angle) + (yy - 0.5) * np.sin(angle) > rng.uniform(-0.3, 0.3)
+    soft = Image.fromarray(beyond.astype(np.uint8) * 255).filter(
+        ImageFilter.GaussianBlur(rng.uniform(2.0, 8.0)))
+    return np.asarray(soft, np.float32) / 255
 
 
 def as_light_on_dark(drawing: np.ndarray, rng: np.random.Generator) -> np.ndarray:

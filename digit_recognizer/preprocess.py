@@ -56,8 +56,19 @@ SHEET_PEN = 0.2  # ... in strokes no wider than this share of that circle's radi
 # of a light digit on a dark ground, taken for a sheet's writing, are blobs, not strokes)
 SURFACE_EDGE = 0.3  # ... the surface at least this share of the picture's edge, ...
 SURFACE_CONTRAST = 0.15  # ... this much darker than the sheet (medians, grey in [0, 1]); ...
+SURFACE_INK = 0.4  # ... and it holds no strokes of this share of the writing's contrast ...
+SURFACE_WRITTEN = 0.002  # ... on this share of the picture (writing that goes on from the
+# sheet into a darker region: a shadow across the page, not a desk); ...
 SHEET_MARGIN = 0.02  # ... and the sheet's edge (a shadow, a curl) this share of the picture's
 # side is painted over with the surface
+INK_WINDOWS = (1 / 16, 1 / 8, 1 / 4)  # the ground's level is taken half the picture around,
+# or, where that sees a hard shadow (a quarter of its ink's peak or more on INK_SHADOW of the
+# picture, which a window of one of these shares of its longer side clears), the narrowest
+# such window that keeps INK_KEPT of the strongest ink (INK_CORE of the peak) at half its
+# strength or more: a fat marker's stroke, or where an 8's strokes cross, stays ink
+INK_SHADOW = 0.01
+INK_CORE = 0.75
+INK_KEPT = 0.97
 MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
 MIN_CONTRAST = 0.12  # weaker ink than this (0..1) is an empty or uniform picture
 MAX_INK_FRACTION = 0.35  # more ink than this share of the picture is noise if fine-grained:
@@ -232,8 +243,22 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
             or stroke_width(writing) > SHEET_PEN * thickness):
         return grey
     margin = max(1, round(SHEET_MARGIN * max(grey.shape)))
+    if _written_on(grey, surface & ~ndimage.binary_dilation(sheet, iterations=margin),
+                   float(np.median(grey[paper]) - np.median(grey[writing]))):
+        return grey  # the writing goes on in the "surface": a shadow across the page
     surface = ndimage.binary_dilation(surface, iterations=margin)
     return np.where(surface, _plane(grey, paper), grey).astype(np.float32)  # the sheet's light
+
+
+def _written_on(grey: np.ndarray, where: np.ndarray, pen: float) -> bool:
+    """Are there strokes (SURFACE_INK of the ``pen``'s contrast, on SURFACE_WRITTEN of the
+    picture) in the region ``where``, away from the picture's edge (a sliver of desk between
+    the sheet and the edge is as narrow as a stroke)?"""
+    window = max(1, round(INK_WINDOWS[0] * max(grey.shape)))
+    inside = np.zeros_like(where)
+    inside[window:-window, window:-window] = True
+    strokes = _ink_against(grey, True, window) > SURFACE_INK * pen
+    return int((strokes & where & inside).sum()) > SURFACE_WRITTEN * grey.size
 
 
 def _convex_hull(mask: np.ndarray) -> np.ndarray:
@@ -260,17 +285,33 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
     ground = float(np.median(flat))
     light_ground = ground - darkest >= brightest - ground
     # A morphological closing (opening) wipes out strokes thinner than the window and leaves
-    # what unevenness of the paper (or board) the trend missed, such as shadows.
-    # The window must be wider than the fattest stroke (a marker digit filling a small
-    # picture, or MNIST itself).
-    window = max(3, (max(grey.shape) // 2) | 1)
+    # what unevenness of the paper (or board) the trend missed, such as shadows. The window
+    # must be wider than the fattest stroke (a marker digit filling a small picture, or MNIST
+    # itself), but a hard shadow narrower than the window is taken for ink: where there is
+    # one, the narrowest window that clears it and keeps the strokes (INK_WINDOWS).
+    ink = _ink_against(flat, light_ground, max(grey.shape) // 2)
+    peak = _extremes(ink)[1]
+    core = ink >= INK_CORE * peak
+    for share in INK_WINDOWS:
+        window = round(share * max(grey.shape))
+        nearer = _ink_against(flat, light_ground, window)
+        cleared = (ink >= peak / 4) & (nearer < 0.5 * ink)
+        if (np.mean(nearer[core] >= 0.5 * ink[core]) >= INK_KEPT
+                and cleared.mean() >= INK_SHADOW):
+            ink = nearer
+            break
+    return _without_ruling(ink)
+
+
+def _ink_against(flat: np.ndarray, light_ground: bool, window: int) -> np.ndarray:
+    """Ink as what is darker (``light_ground``) or lighter than the ground's level within a
+    ``window`` (px, square) around: a morphological closing (opening)."""
+    window = max(3, window | 1)
     if light_ground:
-        background = ndimage.grey_closing(flat, size=window)
-        ink = background - flat
+        ink = ndimage.grey_closing(flat, size=window) - flat
     else:
-        background = ndimage.grey_opening(flat, size=window)
-        ink = flat - background
-    return _without_ruling(np.clip(ink, 0.0, 1.0))
+        ink = flat - ndimage.grey_opening(flat, size=window)
+    return np.clip(ink, 0.0, 1.0)
 
 
 def _without_ruling(ink: np.ndarray) -> np.ndarray:

@@ -11,8 +11,9 @@ and how well it refuses what is not a digit.
 MNIST *test* digits (writers the model never saw; training only ever uses the training set)
 are redrawn as brush strokes on an 800x800 canvas (benchmarks.drawings) in several
 styles: small and large on the canvas, thin and fat brushes, anything anywhere, photos of
-paper (plain, squared with a printed grid, and a note lying on a darker desk that shows
-around it), light ink on a dark ground; plus the
+paper (plain, squared with a printed grid, ruled with a margin line, a note lying on a
+darker desk that shows around it, and a page with a hard shadow across it), light ink on a
+dark ground; plus the
 untouched MNIST images as a control. Every style
 uses the same digits. A reference row redraws each digit at its own MNIST stroke width and
 a middling size: what tracing alone loses, the ceiling for the sketch rows. For each style it
@@ -115,9 +116,13 @@ STYLES = (
     Style("photo of paper (JPEG)",
           lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng)),
     Style("photo of squared paper (JPEG, grid tilted)",
-          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, squared=True)),
+          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, paper="squared")),
+    Style("photo of ruled paper (JPEG, half with a margin line)",
+          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, paper="ruled")),
     Style("photo of a note on a desk (JPEG)",
           lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, on_desk=True)),
+    Style("photo with a hard shadow across it (JPEG)",
+          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, shadow=True)),
     Style("light on dark (grey)",
           lambda digit, label, rng: as_light_on_dark(_sketch()(digit, label, rng), rng)),
     Style("continental 1, 4, 7, 9 (sketch, anywhere)", _continental, digits=(1, 4, 7, 9)),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageFilter
 from scipy import ndimage
 
 from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, desk_around, draw_digit
@@ -143,7 +143,11 @@ STYLES = {
         [on_paper(drawn(d, s)), np.full((CANVAS, CANVAS), 255, np.uint8)]),
     "photo of paper (JPEG bytes)": lambda d, s: as_photo(drawn(d, s), np.random.default_rng(s)),
     "photo of squared paper (JPEG bytes)": lambda d, s: as_photo(
-        drawn(d, s), np.random.default_rng(s), squared=True),
+        drawn(d, s), np.random.default_rng(s), paper="squared"),
+    "photo of ruled paper (JPEG bytes)": lambda d, s: as_photo(
+        drawn(d, s), np.random.default_rng(s), paper="ruled"),
+    "photo with a hard shadow across it (JPEG bytes)": lambda d, s: as_photo(
+        drawn(d, s), np.random.default_rng(s), shadow=True),
     "dim photo lit from a corner": lambda d, s: lit_from_corner(
         move_to(drawn(d, s, height=(0.3, 0.4)), "bottom-right", margin=60)),
 }
@@ -293,6 +297,27 @@ def test_one_faint_line_and_dark_strokes_across_a_tight_crop_are_kept():
     stems[:, 40:52] = stems[:, 120:132] = stems[:, 200:212] = 30  # "111" cropped to its height
     kept = ink_map(stems)
     assert kept[:, 40:52].mean() > 0.9 * kept.max()
+
+
+def test_a_hard_shadow_across_the_page_is_not_ink():
+    paper = paper_with_lines(every=None).astype(np.float32)  # a ring on paper, ...
+    yy, xx = np.mgrid[0:256, 0:256]
+    edge = Image.fromarray(np.where(xx + 0.5 * yy > 192, 255, 0).astype(np.uint8))
+    shade = np.asarray(edge.filter(ImageFilter.GaussianBlur(3)), np.float32) / 255
+    shadowed = (paper * (1 - 0.5 * shade)).astype(np.uint8)  # ... a third of it in a shadow
+    grey = shadowed.astype(np.float32) / 255
+    assert preprocess._sheet_only(grey) is grey  # the ring goes on into it: no desk
+    _, mask = ink_mask(ink_map(shadowed))
+    _, plain = ink_mask(ink_map(paper_with_lines(every=None)))
+    assert (mask & ~plain).mean() < 0.002  # the ring, without the shadow's corner
+    assert (plain & ~mask).mean() < 0.002
+
+
+def test_a_marker_stroke_wider_than_a_hard_shadows_window_stays_whole_ink():
+    yy, xx = np.mgrid[0:256, 0:256] - 128
+    ring = np.abs(np.hypot(yy, xx * 1.5) - 51) < 20  # strokes 40 px wide
+    _, mask = ink_mask(ink_map(np.where(ring, 50, 220).astype(np.uint8)))
+    assert (mask & ring).sum() > 0.97 * ring.sum() and not (mask & ~ring).any()
 
 
 def test_only_what_is_written_on_a_sheet_lying_on_a_desk_is_ink(monkeypatch):
