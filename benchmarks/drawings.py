@@ -120,7 +120,7 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])  # warm paper
     rgb = np.clip(grey[..., None] * tint * 255, 0, 255).astype(np.uint8)
     if paper == "ruled" and rng.random() < 0.5:
-        _margin(rgb, rng, light)
+        _margin(rgb, rng)
     image = desk_around(Image.fromarray(rgb), rng) if on_desk else Image.fromarray(rgb)
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
     buffer = io.BytesIO()
@@ -169,16 +169,17 @@ def _rules(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return np.asarray(turned, np.float32) / 255
 
 
-def _margin(rgb: np.ndarray, rng: np.random.Generator, light: np.ndarray) -> None:
-    """A notebook's pink margin line, 2 px wide, down ``rgb`` 5-15% of its width in."""
+def _margin(rgb: np.ndarray, rng: np.random.Generator) -> None:
+    """A notebook's pink margin line, 2 px wide, printed down the photo ``rgb`` 5-15% of its
+    width in (under the ink, the light and the noise: it tints what is there)."""
     column = int(rng.uniform(0.05, 0.15) * rgb.shape[1])
-    pink = np.array([rng.uniform(210, 240), rng.uniform(90, 150), rng.uniform(100, 160)])
-    rgb[:, column:column + 2] = (pink * light[:, column:column + 2, None]).astype(np.uint8)
+    pink = np.array([rng.uniform(210, 240), rng.uniform(90, 150), rng.uniform(100, 160)]) / 255
+    rgb[:, column:column + 2] = (rgb[:, column:column + 2] * pink).astype(np.uint8)
 
 
 def _shade(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    """Where a hard shadow falls (float, 1 in it): one side of a straight edge at any angle
-    through the middle 60% of the page, softened over 2-8 px."""
+    """Where a hard shadow falls (float, 1 in it): one side of a straight edge at any angle,
+    up to 0.3 of the page's longer side from its middle, softened over 2-8 px."""
     angle = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     beyond = (xx - 0.5) * np.cos(angle) + (yy - 0.5) * np.sin(angle) > rng.uniform(-0.3, 0.3)

@@ -43,10 +43,11 @@ MNIST_STROKE_RATIO = 0.124
 MNIST_STROKE_RANGE = (0.105, 0.146)
 MAX_ASPECT = 30  # pictures longer than this many times their width hold no readable number
 # (12 digits with their gaps and margins: about 15:1); reduced, their digits would be dust
-SHEET_MIN_SIDE = 64  # a photo of a sheet of paper on a darker surface (_sheet_only) is at
-# least this many pixels on its shorter side (smaller pictures are digits, not photos); ...
-SHEET_NOTCH = 0.02  # ... writing that runs to the sheet's edge is bridged there (a closing of
-# this share of the picture's longer side), and some of it lies twice that deep inside; ...
+PHOTO_MIN_SIDE = 64  # pictures smaller than this on their shorter side are digits, not photos
+# (no desk around a sheet, no shadow across a page is looked for in them)
+SHEET_NOTCH = 0.02  # a photo of a sheet of paper on a darker surface (_sheet_only): writing
+# that runs to the sheet's edge is bridged there (a closing that reaches this share of the
+# picture's longer side), and some of it lies more than twice that reach inside; ...
 SHEET_SHARE = 0.1  # ... the sheet covers at least this share of the picture, ...
 SHEET_THICK = 0.1  # ... is this thick somewhere (a circle this share of the picture's shorter
 # side fits in it), ...
@@ -58,7 +59,9 @@ SURFACE_EDGE = 0.3  # ... the surface at least this share of the picture's edge,
 SURFACE_CONTRAST = 0.15  # ... this much darker than the sheet (medians, grey in [0, 1]); ...
 SURFACE_INK = 0.4  # ... and it holds no strokes of this share of the writing's contrast ...
 SURFACE_WRITTEN = 0.002  # ... on this share of the picture (writing that goes on from the
-# sheet into a darker region: a shadow across the page, not a desk); ...
+# sheet into a darker region: a shadow across the page, not a desk), ...
+SURFACE_WINDOW = 1 / 16  # ... as seen in a window of this share of the picture's longer side
+# (wider than a stroke, narrower than a desk); ...
 SHEET_MARGIN = 0.02  # ... and the sheet's edge (a shadow, a curl) this share of the picture's
 # side is painted over with the surface
 INK_WINDOWS = (1 / 16, 1 / 8, 1 / 4)  # the ground's level is taken half the picture around,
@@ -210,13 +213,14 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     painted over in the sheet's tone (its light's slope carried on), and the sheet's edge
     with it (SHEET_MARGIN), so that only what is written on the sheet is ink; any other
     picture as it is. The sheet is the largest bright region (Otsu) with its holes (the
-    writing) filled, and the notches where writing runs to its edge (SHEET_NOTCH), if the
-    picture is not tiny (SHEET_MIN_SIDE), the region is shaped like a sheet (SHEET_SHARE,
+    writing) filled and the notches where writing runs to its edge bridged (SHEET_NOTCH), if
+    the picture is no tiny digit (PHOTO_MIN_SIDE), the region is shaped like a sheet (SHEET_SHARE,
     SHEET_THICK, SHEET_SOLID) and written on in strokes (SHEET_WRITING, SHEET_PEN; and not
     only in dents of its outline, which is how a light digit's stroke looks); the surface
     is the rest, if it is SURFACE_CONTRAST darker than the sheet and covers SURFACE_EDGE of
-    the picture's edge (a stroke that runs off a tightly cropped picture covers little of it)."""
-    if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < SHEET_MIN_SIDE:
+    the picture's edge (a stroke that runs off a tightly cropped picture covers little of it)
+    and holds no writing (SURFACE_*: then it is a shadow across the page)."""
+    if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < PHOTO_MIN_SIDE:
         return grey
     bright = grey > _otsu_threshold(grey, floor=0.0)
     reach = max(1, round(SHEET_NOTCH * max(grey.shape)))
@@ -231,20 +235,21 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     surface = ~sheet
     writing = sheet & ~bright
     edge = np.concatenate([surface[0], surface[-1], surface[1:-1, 0], surface[1:-1, -1]])
+    light = float(np.median(grey[paper]))
     if (not SHEET_SHARE <= sheet.mean() < 1.0 or edge.mean() < SURFACE_EDGE
             or not 0 < writing.sum() <= SHEET_WRITING * sheet.sum()
-            or np.median(grey[paper]) - np.median(grey[surface]) < SURFACE_CONTRAST):
+            or light - np.median(grey[surface]) < SURFACE_CONTRAST):
         return grey
     inside = ndimage.distance_transform_edt(sheet)
     thickness = inside.max()  # the widest circle's radius
     if (thickness < SHEET_THICK * min(grey.shape)
-            or inside[writing].max() <= 2 * reach  # only the outline's dents: no writing
+            or inside[writing].max() <= 2 * reach  # only dents in its outline: no writing
             or sheet.sum() < SHEET_SOLID * _convex_hull(sheet).sum()
             or stroke_width(writing) > SHEET_PEN * thickness):
         return grey
     margin = max(1, round(SHEET_MARGIN * max(grey.shape)))
     if _written_on(grey, surface & ~ndimage.binary_dilation(sheet, iterations=margin),
-                   float(np.median(grey[paper]) - np.median(grey[writing]))):
+                   light - float(np.median(grey[writing]))):
         return grey  # the writing goes on in the "surface": a shadow across the page
     surface = ndimage.binary_dilation(surface, iterations=margin)
     return np.where(surface, _plane(grey, paper), grey).astype(np.float32)  # the sheet's light
@@ -254,11 +259,12 @@ def _written_on(grey: np.ndarray, where: np.ndarray, pen: float) -> bool:
     """Are there strokes (SURFACE_INK of the ``pen``'s contrast, on SURFACE_WRITTEN of the
     picture) in the region ``where``, away from the picture's edge (a sliver of desk between
     the sheet and the edge is as narrow as a stroke)?"""
-    window = max(1, round(INK_WINDOWS[0] * max(grey.shape)))
-    inside = np.zeros_like(where)
-    inside[window:-window, window:-window] = True
+    window = max(1, round(SURFACE_WINDOW * max(grey.shape)))
+    away_from_edge = np.zeros_like(where)
+    rows, cols = (min(window, side // 4) for side in grey.shape)
+    away_from_edge[rows:grey.shape[0] - rows, cols:grey.shape[1] - cols] = True
     strokes = _ink_against(grey, True, window) > SURFACE_INK * pen
-    return int((strokes & where & inside).sum()) > SURFACE_WRITTEN * grey.size
+    return int((strokes & where & away_from_edge).sum()) > SURFACE_WRITTEN * grey.size
 
 
 def _convex_hull(mask: np.ndarray) -> np.ndarray:
@@ -292,12 +298,11 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
     ink = _ink_against(flat, light_ground, max(grey.shape) // 2)
     peak = _extremes(ink)[1]
     core = ink >= INK_CORE * peak
-    for share in INK_WINDOWS:
-        window = round(share * max(grey.shape))
-        nearer = _ink_against(flat, light_ground, window)
-        cleared = (ink >= peak / 4) & (nearer < 0.5 * ink)
-        if (np.mean(nearer[core] >= 0.5 * ink[core]) >= INK_KEPT
-                and cleared.mean() >= INK_SHADOW):
+    for share in INK_WINDOWS if min(grey.shape) >= PHOTO_MIN_SIDE else ():
+        nearer = _ink_against(flat, light_ground, round(share * max(grey.shape)))
+        if np.mean((ink >= peak / 4) & (nearer < 0.5 * ink)) < INK_SHADOW:
+            break  # no shadow that this window (or a wider one) clears
+        if np.mean(nearer[core] >= 0.5 * ink[core]) >= INK_KEPT:
             ink = nearer
             break
     return _without_ruling(ink)
@@ -332,7 +337,7 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
         faint.append(RULING_FAINT[0] * peak <= strongest < RULING_FAINT[1] * peak)
         ruled.append(faint[-1] and float(np.mean(profile >= strongest / 2)) >= RULING_COVER)
     lines = np.zeros_like(ink)
-    for axis in (0, 1):  # on a ruled page, one faint line across the ruling is its margin
+    for axis in (0, 1):  # on a ruled page, faint ink along the other axis too: its margin line
         if ruled[axis] or (faint[axis] and ruled[1 - axis]):
             lines = np.maximum(lines, profiles[axis])
     return np.clip(ink - lines, 0.0, 1.0)

@@ -11,7 +11,7 @@ and how well it refuses what is not a digit.
 MNIST *test* digits (writers the model never saw; training only ever uses the training set)
 are redrawn as brush strokes on an 800x800 canvas (benchmarks.drawings) in several
 styles: small and large on the canvas, thin and fat brushes, anything anywhere, photos of
-paper (plain, squared with a printed grid, ruled with a margin line, a note lying on a
+paper (plain, squared with a printed grid, ruled (half with a margin line), a note lying on a
 darker desk that shows around it, and a page with a hard shadow across it), light ink on a
 dark ground; plus the
 untouched MNIST images as a control. Every style
