@@ -260,11 +260,10 @@ def _written_on(grey: np.ndarray, where: np.ndarray, pen: float) -> bool:
     picture) in the region ``where``, away from the picture's edge (a sliver of desk between
     the sheet and the edge is as narrow as a stroke)?"""
     window = max(1, round(SURFACE_WINDOW * max(grey.shape)))
-    away_from_edge = np.zeros_like(where)
-    rows, cols = (min(window, side // 4) for side in grey.shape)
-    away_from_edge[rows:grey.shape[0] - rows, cols:grey.shape[1] - cols] = True
-    strokes = _ink_against(grey, True, window) > SURFACE_INK * pen
-    return int((strokes & where & away_from_edge).sum()) > SURFACE_WRITTEN * grey.size
+    strokes = (_ink_against(grey, True, window) > SURFACE_INK * pen) & where
+    rows, cols = (min(window, side // 4) for side in grey.shape)  # the band along the edge
+    away_from_edge = strokes[rows:grey.shape[0] - rows, cols:grey.shape[1] - cols]
+    return int(away_from_edge.sum()) > SURFACE_WRITTEN * grey.size
 
 
 def _convex_hull(mask: np.ndarray) -> np.ndarray:

@@ -90,6 +90,11 @@ def _sketch(height=FULL_HEIGHT, brush=FULL_BRUSH):
     return lambda digit, label, rng: draw_digit(digit, rng, height_range=height, brush_range=brush)
 
 
+def _photo(**kind):
+    """A sketch anywhere, photographed (``benchmarks.drawings.photo``, of that ``kind``)."""
+    return lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, **kind)
+
+
 def _traced_as_it_was(digit: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
     """The digit redrawn at half the canvas height with a brush as wide, relative to its
     size, as its own MNIST strokes: what tracing alone loses (a filled loop, pen pressure),
@@ -113,16 +118,11 @@ STYLES = (
     Style("sketch, thin brush (3-8 px)", _sketch(brush=(3.0, 8.0))),
     Style("sketch, fat brush (28-44 px)", _sketch(brush=(28.0, 44.0))),
     Style("sketch, anywhere (all sizes, brushes)", _sketch()),
-    Style("photo of paper (JPEG)",
-          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng)),
-    Style("photo of squared paper (JPEG, grid tilted)",
-          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, paper="squared")),
-    Style("photo of ruled paper (JPEG, half with a margin line)",
-          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, paper="ruled")),
-    Style("photo of a note on a desk (JPEG)",
-          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, on_desk=True)),
-    Style("photo with a hard shadow across it (JPEG)",
-          lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, shadow=True)),
+    Style("photo of paper (JPEG)", _photo()),
+    Style("photo of squared paper (JPEG, grid tilted)", _photo(paper="squared")),
+    Style("photo of ruled paper (JPEG, half with a margin line)", _photo(paper="ruled")),
+    Style("photo of a note on a desk (JPEG)", _photo(on_desk=True)),
+    Style("photo with a hard shadow across it (JPEG)", _photo(shadow=True)),
     Style("light on dark (grey)",
           lambda digit, label, rng: as_light_on_dark(_sketch()(digit, label, rng), rng)),
     Style("continental 1, 4, 7, 9 (sketch, anywhere)", _continental, digits=(1, 4, 7, 9)),
