@@ -100,15 +100,18 @@ def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640, **k
 
 
 def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
-          on_desk: bool = False, shadow: bool = False) -> bytes:
+          on_desk: bool = False, shadow: bool = False, pencil: bool = False) -> bytes:
     """Ink (uint8 alpha, any shape) as a JPEG photo of paper: dark ink, uneven light, blur,
     sensor noise. ``paper``: "plain"; "squared" (a printed grid, as school maths paper in
     much of Europe), the grid's faint lines a little tilted; or "ruled" (a notebook's faint
     lines across, a little tilted, and in half the photos its pink margin line). ``on_desk``:
     the sheet lying on a darker desk that shows around it (``desk_around``); ``shadow``: a
-    hard shadow (the phone's, a hand's) across part of the page."""
+    hard shadow (the phone's, a hand's) across part of the page; ``pencil``: the strokes in
+    graphite (``_graphite``), grainy and pale."""
     h, w = alpha.shape
     ink = alpha.astype(np.float32) / 255
+    if pencil:
+        ink = ink * _graphite(rng, h, w)
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     light = rng.uniform(0.7, 0.95) - rng.uniform(0.0, 0.25) * (xx * rng.uniform(-1, 1) + yy)
     ink_tone = rng.uniform(0.05, 0.3)
@@ -126,6 +129,14 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=int(rng.integers(60, 95)))
     return buffer.getvalue()
+
+
+def _graphite(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """How much of the paper a pencil's graphite covers (float, ``h`` x ``w``): a light to firm
+    hand (0.2-0.6) times the paper's grain (0.4-1, random from pixel to pixel)."""
+    noise = Image.fromarray((rng.uniform(0, 1, (h, w)) * 255).astype(np.uint8))
+    grain = np.asarray(noise.filter(ImageFilter.GaussianBlur(0.7)), np.float32) / 255
+    return rng.uniform(0.2, 0.6) * np.clip(0.4 + 1.2 * grain, 0.4, 1.0)
 
 
 def desk_around(sheet: Image.Image, rng: np.random.Generator) -> Image.Image:

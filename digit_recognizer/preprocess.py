@@ -73,7 +73,9 @@ INK_SHADOW = 0.01
 INK_CORE = 0.75
 INK_KEPT = 0.97
 MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
-MIN_CONTRAST = 0.12  # weaker ink than this (0..1) is an empty or uniform picture
+MIN_CONTRAST = 0.05  # weaker ink than this (0..1) is an empty or uniform picture (a blank
+# page photographed reaches 0.03-0.07 in its noise and JPEG blocks; a pale pencil digit's
+# strokes 0.06-0.12, which 0.12 refused as "empty")
 MAX_INK_FRACTION = 0.35  # more ink than this share of the picture is noise if fine-grained:
 NOISE_STROKE_FRACTION = 0.02  # "strokes" this thin (of the longer side): pixel noise ~0.006,
 #                               a bold tightly cropped 8 ~0.085

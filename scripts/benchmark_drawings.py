@@ -76,6 +76,7 @@ DIGIT_KINDS = (TWO_DIGITS, "straddles")  # negatives made of digits: a picture o
 NEGATIVE_KINDS = {"test": HELD_OUT_KINDS, "validation": TRAIN_KINDS}  # by --split
 FULL_HEIGHT = (0.25, 0.8)  # a quarter to four fifths of the canvas height
 FULL_BRUSH = (3.0, 44.0)  # thin pen to fat marker, in pixels on 800x800
+PENCIL_BRUSH = (3.0, 14.0)  # a pencil's line, 1/30 of a digit's height or less
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,10 @@ def _sketch(height=FULL_HEIGHT, brush=FULL_BRUSH):
     return lambda digit, label, rng: draw_digit(digit, rng, height_range=height, brush_range=brush)
 
 
-def _photo(**kind):
+def _photo(brush=FULL_BRUSH, **kind):
     """A sketch anywhere, photographed (``benchmarks.drawings.photo``, of that ``kind``)."""
-    return lambda digit, label, rng: as_photo(_sketch()(digit, label, rng), rng, **kind)
+    return lambda digit, label, rng: as_photo(_sketch(brush=brush)(digit, label, rng), rng,
+                                              **kind)
 
 
 def _traced_as_it_was(digit: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
@@ -123,6 +125,8 @@ STYLES = (
     Style("photo of ruled paper (JPEG, half with a margin line)", _photo(paper="ruled")),
     Style("photo of a note on a desk (JPEG)", _photo(on_desk=True)),
     Style("photo with a hard shadow across it (JPEG)", _photo(shadow=True)),
+    Style("photo of pencil writing (JPEG, pale grainy strokes)",
+          _photo(brush=PENCIL_BRUSH, pencil=True)),
     Style("light on dark (grey)",
           lambda digit, label, rng: as_light_on_dark(_sketch()(digit, label, rng), rng)),
     Style("continental 1, 4, 7, 9 (sketch, anywhere)", _continental, digits=(1, 4, 7, 9)),

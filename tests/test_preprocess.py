@@ -84,6 +84,15 @@ def lit_from_corner(rgba: np.ndarray) -> np.ndarray:
     return (grey * 255).round().astype(np.uint8)
 
 
+def pale_photo(rgba: np.ndarray, seed: int, darker: float = 0.08) -> bytes:
+    """A JPEG photo of grey paper (0.8 of white) on which the drawing's strokes are only
+    ``darker`` darker: light pencil, with the sensor's noise, a little blur."""
+    rng = np.random.default_rng(seed)
+    grey = 0.8 - darker * rgba[..., 3] / 255 + rng.normal(0, 0.02, rgba.shape[:2])
+    image = Image.fromarray(np.clip(grey * 255, 0, 255).astype(np.uint8))
+    return encode(image.filter(ImageFilter.GaussianBlur(1.0)), "JPEG", quality=75)
+
+
 def encode(array_or_image, fmt: str = "PNG", **params) -> bytes:
     image = (array_or_image if isinstance(array_or_image, Image.Image)
              else Image.fromarray(array_or_image))
@@ -148,6 +157,8 @@ STYLES = {
         drawn(d, s), np.random.default_rng(s), paper="ruled"),
     "photo with a hard shadow across it (JPEG bytes)": lambda d, s: as_photo(
         drawn(d, s), np.random.default_rng(s), shadow=True),
+    "photo of pale pencil writing (JPEG bytes)": lambda d, s: as_photo(
+        drawn(d, s, brush=(3.0, 14.0)), np.random.default_rng(s), pencil=True),
     "dim photo lit from a corner": lambda d, s: lit_from_corner(
         move_to(drawn(d, s, height=(0.3, 0.4)), "bottom-right", margin=60)),
 }
@@ -163,6 +174,21 @@ def test_reads_drawn_digits(reader, sample, style):
 def test_reads_mnist_itself(reader, sample):
     digits, labels = sample
     assert_reads(reader, list(digits), labels, "MNIST digits as uploads")
+
+
+def test_reads_pale_pencil_strokes(reader, sample):
+    """Strokes a tenth darker than the paper, as light pencil photographs: ink, not an empty
+    picture (which a contrast floor of 0.12 said of every one of them)."""
+    digits, labels = sample
+    pictures = [pale_photo(drawn(digit, seed, brush=(6.0, 12.0)), seed)
+                for seed, digit in enumerate(digits)]
+    assert_reads(reader, pictures, labels, "pale pencil")
+
+
+def test_a_blank_page_photographed_is_empty():
+    """The same photo without writing: its noise and JPEG blocks are no ink."""
+    for seed in range(10):
+        assert "empty" in refusal(pale_photo(np.zeros((CANVAS, CANVAS, 4), np.uint8), seed))
 
 
 def test_same_seven_in_every_corner(reader, seven):
