@@ -12,8 +12,8 @@ MNIST *test* digits (writers the model never saw; training only ever uses the tr
 are redrawn as brush strokes on an 800x800 canvas (benchmarks.drawings) in several
 styles: small and large on the canvas, thin and fat brushes, anything anywhere, photos of
 paper (plain, squared with a printed grid, ruled (half with a margin line), a note lying on a
-darker desk that shows around it, and a page with a hard shadow across it), light ink on a
-dark ground; plus the
+darker desk that shows around it, and a page with a hard shadow across it; in pencil on
+plain, squared and ruled paper), light ink on a dark ground; plus the
 untouched MNIST images as a control. Every style
 uses the same digits. A reference row redraws each digit at its own MNIST stroke width and
 a middling size: what tracing alone loses, the ceiling for the sketch rows. For each style it
@@ -127,6 +127,10 @@ STYLES = (
     Style("photo with a hard shadow across it (JPEG)", _photo(shadow=True)),
     Style("photo of pencil writing (JPEG, pale grainy strokes)",
           _photo(brush=PENCIL_BRUSH, pencil=True)),
+    Style("photo of pencil on squared paper (JPEG)",
+          _photo(brush=PENCIL_BRUSH, pencil=True, paper="squared")),
+    Style("photo of pencil on ruled paper (JPEG, half with a margin line)",
+          _photo(brush=PENCIL_BRUSH, pencil=True, paper="ruled")),
     Style("light on dark (grey)",
           lambda digit, label, rng: as_light_on_dark(_sketch()(digit, label, rng), rng)),
     Style("continental 1, 4, 7, 9 (sketch, anywhere)", _continental, digits=(1, 4, 7, 9)),

@@ -325,6 +325,18 @@ def test_one_faint_line_and_dark_strokes_across_a_tight_crop_are_kept():
     assert kept[:, 40:52].mean() > 0.9 * kept.max()
 
 
+def test_reads_pencil_on_squared_and_ruled_paper(reader, sample):
+    """Pencil about as dark as the paper's printed lines: each line is taken away where it
+    lies and as dark as it is there, or dashes of it stay, and the digit is refused as too
+    many marks (15 and 12 of these 20 were read when each row lost one level)."""
+    digits, labels = sample
+    for paper in ("squared", "ruled"):
+        pictures = [as_photo(drawn(digit, seed, brush=(3.0, 14.0)), np.random.default_rng(seed),
+                             paper=paper, pencil=True) for seed, digit in enumerate(digits)]
+        right = read(reader, pictures) == labels
+        assert right.mean() >= 0.85, f"{paper}: read {right.sum()} of {len(labels)}"
+
+
 def test_a_hard_shadow_across_the_page_is_not_ink():
     paper = paper_with_lines(every=None).astype(np.float32)  # a ring on paper, ...
     yy, xx = np.mgrid[0:256, 0:256]
