@@ -102,6 +102,8 @@ RULING_LEVEL = 1.5  # a printed line's ink varies along it with how it falls on 
 RULING_BRIDGE = 5  # px: a stroke cut where it crosses a line is bridged over this
 RULING_LINES = 2.0  # printed lines stand out: their level at least this many times the median
 # level over the rows (a faint photo's grain and noise is "ink" in every row alike)
+RULING_MANY = 5  # ... or, printed lines as dark as the writing (pencil), at least this many
+# of them (where strokes across a tight crop make one to three: "111")
 RULING_BIN = 8  # px: columns averaged together to find the tilt (a line moves by at most
 # half a pixel across a bin)
 RULING_SLOPES = 41  # tilts tried for the lines, -RULING_TILT to RULING_TILT (steps of 0.003:
@@ -349,7 +351,10 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
         profile = np.partition(spread, nth, axis=1)[:, nth]
         strongest = float(profile.max())
         faint.append(RULING_FAINT[0] * peak <= strongest < RULING_FAINT[1] * peak)
-        ruled.append(faint[-1] and float(np.mean(profile >= strongest / 2)) >= RULING_COVER)
+        all_over = float(np.mean(profile >= strongest / 2)) >= RULING_COVER
+        ruled.append(all_over and (faint[-1] or (  # or as dark as the writing, but many
+            strongest >= RULING_FAINT[1] * peak
+            and _line_count(_printed_lines(across)) >= RULING_MANY)))
     lines, grain = np.zeros_like(ink), np.zeros_like(ink)
     for axis in (0, 1):  # on a ruled page, faint ink along the other axis too: its margin line
         if ruled[axis] or (faint[axis] and ruled[1 - axis]):
@@ -363,14 +368,21 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
         return ink
     # A line's ink varies along it (with how it falls on the pixels): RULING_LEVEL times its
     # level is taken away. That cuts a stroke where it crosses a line, unless the stroke is
-    # much darker: the cut is bridged from the stroke on either side, with what the stroke
-    # has above the line.
+    # much darker: on the lines, the cut is bridged from the stroke on either side.
     cleaned = np.clip(ink - np.maximum(grain, RULING_LEVEL * lines), 0.0, 1.0)
     if not lines.any():
         return cleaned
     on_line = lines >= 0.5 * float(lines.max())
-    bridged = np.minimum(ndimage.grey_closing(cleaned, size=RULING_BRIDGE), ink - lines)
+    bridged = ndimage.grey_closing(cleaned, size=RULING_BRIDGE)
     return np.where(on_line, np.maximum(cleaned, bridged), cleaned)
+
+
+def _line_count(lines: np.ndarray) -> int:
+    """How many separate lines ``_printed_lines`` found (runs of rows at half the strongest's
+    level or more, in the middle column)."""
+    level = lines[:, lines.shape[1] // 2]
+    on = level >= 0.5 * float(level.max())
+    return int(np.count_nonzero(on[1:] & ~on[:-1]) + on[0])
 
 
 def _printed_lines(across: np.ndarray) -> np.ndarray:

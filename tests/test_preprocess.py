@@ -283,9 +283,10 @@ def test_mnist_digit_pasted_small_round_trips(mnist_test):
 
 
 def paper_with_lines(every: int | None, tilt: float = 2.0, line: float = 0.75,
-                     side: int = 256) -> np.ndarray:
-    """Grey paper (0.9) with a dark digit-like ring in the middle and, ``every`` px, faint
-    lines of grey ``line`` across it both ways, turned by ``tilt`` degrees (None: no lines)."""
+                     side: int = 256, ring_grey: float = 0.15) -> np.ndarray:
+    """Grey paper (0.9) with a digit-like ring (grey ``ring_grey``) in the middle and, ``every``
+    px, lines of grey ``line`` across it both ways, turned by ``tilt`` degrees (None: no
+    lines)."""
     paper = np.full((side, side), 0.9, np.float32)
     if every is not None:
         grid = np.zeros((side, side), np.uint8)
@@ -294,7 +295,7 @@ def paper_with_lines(every: int | None, tilt: float = 2.0, line: float = 0.75,
         paper -= (0.9 - line) * turned / 255
     yy, xx = np.mgrid[0:side, 0:side] - side / 2
     ring = np.abs(np.hypot(yy, xx * 1.5) - side / 5) < side / 40
-    paper[ring] = 0.15
+    paper[ring] = ring_grey
     return (paper * 255).astype(np.uint8)
 
 
@@ -304,6 +305,15 @@ def test_the_lines_of_squared_paper_are_not_taken_for_ink(tilt):
     _, plain = ink_mask(ink_map(paper_with_lines(every=None)))
     assert (mask & ~plain).mean() < 0.002  # the ring, without the grid
     assert (plain & ~mask).mean() < 0.002
+
+
+def test_many_lines_as_dark_as_the_writing_are_not_taken_for_ink():
+    """A grid as dark as the ring (pencil on squared paper): its many lines are taken out,
+    and the ring is bridged where it crosses them (the grid stayed ink before)."""
+    _, mask = ink_mask(ink_map(paper_with_lines(every=16, tilt=2.5, line=0.5, ring_grey=0.5)))
+    _, plain = ink_mask(ink_map(paper_with_lines(every=None, ring_grey=0.5)))
+    assert (mask & ~plain).mean() < 0.002
+    assert (plain & ~mask).sum() < 0.05 * plain.sum()
 
 
 def test_the_lines_of_ruled_paper_and_its_margin_are_not_taken_for_ink():
