@@ -73,9 +73,10 @@ INK_SHADOW = 0.01
 INK_CORE = 0.75
 INK_KEPT = 0.97
 MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
-MIN_CONTRAST = 0.05  # weaker ink than this (0..1) is an empty or uniform picture (a blank
-# page photographed reaches 0.03-0.07 in its noise and JPEG blocks; a pale pencil digit's
-# strokes 0.06-0.12, which 0.12 refused as "empty")
+MIN_CONTRAST = 0.05  # weaker ink than this (0..1) is an empty or uniform picture: a blank
+# plain page photographed (benchmarks.drawings.photo) reaches 0.02-0.07 in its noise and JPEG
+# blocks, mostly under it, and what is over it is refused as too small or too many marks; a
+# pale pencil digit's strokes reach 0.06-0.12, which 0.12 refused as "empty"
 MAX_INK_FRACTION = 0.35  # more ink than this share of the picture is noise if fine-grained:
 NOISE_STROKE_FRACTION = 0.02  # "strokes" this thin (of the longer side): pixel noise ~0.006,
 #                               a bold tightly cropped 8 ~0.085
@@ -90,7 +91,8 @@ RULING_COVER = 0.3  # ... in lines all over the page: their bands (a line and it
 # least this share of the rows (columns), where one stroke across a tight crop makes one band ...
 RULING_FAINT = (0.12, 0.6)  # ... each between these shares of the ink's peak: a photo's
 # paper grain and noise stay under the first (up to ~0.09 measured), a pen's stroke across a
-# tight crop (a 1's stem, a 7's bar) is as dark as the rest of the writing.
+# tight crop (a 1's stem, a 7's bar) is as dark as the rest of the writing (but see
+# RULING_MANY).
 # Chosen on the validation split's digits photographed on squared paper
 # (benchmark_drawings' style, 1,000 digits): 97.1% read at a span of 0.8 (and 0.7), 95.9% at
 # 0.9, 83.0% without; a cover of 0.5 93.2%; a faint bound of 0.8 as 0.6; plain photos and
@@ -102,12 +104,17 @@ RULING_LEVEL = 1.5  # a printed line's ink varies along it with how it falls on 
 RULING_BRIDGE = 5  # px: a stroke cut where it crosses a line is bridged over this
 RULING_LINES = 2.0  # printed lines stand out: their level at least this many times the median
 # level over the rows (a faint photo's grain and noise is "ink" in every row alike)
+RULING_EDGE = 0.97  # a notebook's margin line runs off the photo at both ends: ink along this
+# share of every column (row) across a ruled page, however dark (a written stroke ends inside)
 RULING_MANY = 5  # ... or, printed lines as dark as the writing (pencil), at least this many
-# of them (where strokes across a tight crop make one to three: "111")
+# of them, ...
+RULING_WRITING = 0.25  # ... if without them some ink is left at this share of the peak or
+# more: bold 1s in a tight crop ("11111") are as many lines, and all the writing
 RULING_BIN = 8  # px: columns averaged together to find the tilt (a line moves by at most
 # half a pixel across a bin)
 RULING_SLOPES = 41  # tilts tried for the lines, -RULING_TILT to RULING_TILT (steps of 0.003:
-# a line moves by less than half a pixel at the sides of a 256 px picture between two)
+# a line moves by less than half a pixel at the sides of a 256 px picture between two, 0.8
+# px on a 512 px wide number)
 
 # PIL refuses images over twice this limit at open time, before decoding a single pixel;
 # that holds for Gradio's own decoding of uploads too.
@@ -334,36 +341,56 @@ def _ink_against(flat: np.ndarray, light_ground: bool, window: int) -> np.ndarra
 
 
 def _without_ruling(ink: np.ndarray) -> np.ndarray:
-    """Ink without the lines of ruled or squared paper: along each axis, the ink present in
-    RULING_SPAN of every row (column), a little tilt allowed, is taken to be printed lines
-    where it is faint and all over the page (RULING_FAINT, RULING_COVER), or faint across a
-    page ruled the other way (a notebook's margin line), and those lines are taken away
-    where each lies (``_printed_lines``), strokes across them bridged; where no line stands
-    out (RULING_LINES), that "ink" is a faint photo's grain, and is taken away as it is;
+    """Ink without the lines of ruled or squared paper. Along each axis, the ink present in
+    RULING_SPAN of every row (column), a little tilt allowed, all over the page
+    (RULING_COVER), is taken to be printed lines where it is faint (RULING_FAINT), or as
+    dark as the writing but in many lines (RULING_MANY: pencil) if writing is left without
+    them (RULING_WRITING); on a page ruled one way, faint ink along the other axis, or ink
+    of any strength from edge to edge (RULING_EDGE), is its margin line. Those lines are taken away where each lies (``_lines_taken_out``);
     otherwise the ink is untouched."""
     peak = _extremes(ink)[1]
-    faint, ruled = [], []
+    faint, edge_to_edge, lined, dark, found = [], [], [], [], {}
     for axis in (0, 1):  # horizontal lines (a profile over rows), then vertical ones
         across = ink if axis == 0 else ink.T
         reach = max(1, round(RULING_TILT * across.shape[1]))
         spread = ndimage.maximum_filter1d(across, reach, axis=0)  # a tilted line in its band
         nth = int((1 - RULING_SPAN) * spread.shape[1])  # the ink in RULING_SPAN of the row
+        edge = int((1 - RULING_EDGE) * spread.shape[1])  # ... and in RULING_EDGE of it
         profile = np.partition(spread, nth, axis=1)[:, nth]
         strongest = float(profile.max())
-        faint.append(RULING_FAINT[0] * peak <= strongest < RULING_FAINT[1] * peak)
         all_over = float(np.mean(profile >= strongest / 2)) >= RULING_COVER
-        ruled.append(all_over and (faint[-1] or (  # or as dark as the writing, but many
-            strongest >= RULING_FAINT[1] * peak
-            and _line_count(_printed_lines(across)) >= RULING_MANY)))
+        faint.append(RULING_FAINT[0] * peak <= strongest < RULING_FAINT[1] * peak)
+        edge_to_edge.append(float(np.partition(spread, edge, axis=1)[:, edge].max())
+                            >= RULING_FAINT[0] * peak)
+        lined.append(all_over and faint[-1])
+        if all_over and strongest >= RULING_FAINT[1] * peak:
+            found[axis] = _printed_lines(across)
+        dark.append(axis in found and _line_count(found[axis]) >= RULING_MANY)
+
+    def taken_out(ruled: list[bool]) -> np.ndarray:
+        return _lines_taken_out(ink, [axis for axis in (0, 1) if ruled[axis] or (
+            (faint[axis] or edge_to_edge[axis]) and ruled[1 - axis])], found)
+
+    cleaned = taken_out([lined[axis] or dark[axis] for axis in (0, 1)])
+    if any(dark) and _extremes(cleaned)[1] < RULING_WRITING * peak:
+        cleaned = taken_out(lined)  # nothing written is left: the "lines" were the writing
+    return cleaned
+
+
+def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarray]
+                     ) -> np.ndarray:
+    """``ink`` without the printed lines along these ``axes`` (0: lines across the rows; the
+    lines already ``found`` along an axis, as ``_printed_lines`` gives them, are reused).
+    Where no line stands out (RULING_LINES), that "ink" is a faint photo's grain, taken away
+    as it is."""
     lines, grain = np.zeros_like(ink), np.zeros_like(ink)
-    for axis in (0, 1):  # on a ruled page, faint ink along the other axis too: its margin line
-        if ruled[axis] or (faint[axis] and ruled[1 - axis]):
-            along = _printed_lines(ink if axis == 0 else ink.T)
-            along = along if axis == 0 else along.T
-            if float(along.max()) >= RULING_LINES * float(np.median(along)):
-                lines = np.maximum(lines, along)
-            else:  # no line stands out: the paper's grain or noise, all over a faint photo
-                grain = np.maximum(grain, along)
+    for axis in axes:
+        along = found[axis] if axis in found else _printed_lines(ink if axis == 0 else ink.T)
+        along = along if axis == 0 else along.T
+        if float(along.max()) >= RULING_LINES * float(np.median(along)):
+            lines = np.maximum(lines, along)
+        else:  # no line stands out: the paper's grain or noise, all over a faint photo
+            grain = np.maximum(grain, along)
     if not (lines.any() or grain.any()):
         return ink
     # A line's ink varies along it (with how it falls on the pixels): RULING_LEVEL times its
@@ -381,6 +408,8 @@ def _line_count(lines: np.ndarray) -> int:
     """How many separate lines ``_printed_lines`` found (runs of rows at half the strongest's
     level or more, in the middle column)."""
     level = lines[:, lines.shape[1] // 2]
+    if float(level.max()) <= 0:
+        return 0
     on = level >= 0.5 * float(level.max())
     return int(np.count_nonzero(on[1:] & ~on[:-1]) + on[0])
 

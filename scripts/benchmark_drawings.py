@@ -76,7 +76,7 @@ DIGIT_KINDS = (TWO_DIGITS, "straddles")  # negatives made of digits: a picture o
 NEGATIVE_KINDS = {"test": HELD_OUT_KINDS, "validation": TRAIN_KINDS}  # by --split
 FULL_HEIGHT = (0.25, 0.8)  # a quarter to four fifths of the canvas height
 FULL_BRUSH = (3.0, 44.0)  # thin pen to fat marker, in pixels on 800x800
-PENCIL_BRUSH = (3.0, 14.0)  # a pencil's line, 1/30 of a digit's height or less
+PENCIL_BRUSH = (3.0, 14.0)  # a pencil's line, in pixels on 800x800
 
 
 @dataclass(frozen=True)
