@@ -346,8 +346,8 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     (RULING_COVER), is taken to be printed lines where it is faint (RULING_FAINT), or as
     dark as the writing but in many lines (RULING_MANY: pencil) if writing is left without
     them (RULING_WRITING); on a page ruled one way, faint ink along the other axis, or ink
-    of any strength from edge to edge (RULING_EDGE), is its margin line. Those lines are taken away where each lies (``_lines_taken_out``);
-    otherwise the ink is untouched."""
+    of any strength from edge to edge (RULING_EDGE), is its margin line. Those lines are
+    taken away where each lies (``_lines_taken_out``); otherwise the ink is untouched."""
     peak = _extremes(ink)[1]
     faint, edge_to_edge, lined, dark, found = [], [], [], [], {}
     for axis in (0, 1):  # horizontal lines (a profile over rows), then vertical ones
@@ -421,12 +421,13 @@ def _printed_lines(across: np.ndarray) -> np.ndarray:
     over the columns (a stroke crosses a row in few of them), put back at that tilt."""
     h, w = across.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
+    row_index = np.arange(h)[:, None]
     bins = max(1, w // RULING_BIN)  # the tilt is sought on columns averaged in bins: quick
     binned = across[:, :bins * (w // bins)].reshape(h, bins, -1).mean(axis=2)
     at = ((np.arange(bins) + 0.5) * (w // bins) - w / 2)[None, :]  # the bins' centres
 
     def unevenness(slope: float) -> float:
-        shift = np.clip(rows.astype(int) + np.round(slope * at).astype(int), 0, h - 1)
+        shift = np.clip(row_index + np.round(slope * at).astype(int), 0, h - 1)
         return float(np.var(np.take_along_axis(binned, shift, axis=0).mean(axis=1)))
 
     slope = max(np.linspace(-RULING_TILT, RULING_TILT, RULING_SLOPES), key=unevenness)
