@@ -417,18 +417,23 @@ def _line_count(lines: np.ndarray) -> int:
 def _printed_lines(across: np.ndarray) -> np.ndarray:
     """The printed lines that run along the rows of ``across`` (the ink of a ruled page), as
     ink, each where it lies in every column: the rows lined up at the tilt (within
-    RULING_TILT) that makes their mean levels most uneven, each lined-up row's median level
-    over the columns (a stroke crosses a row in few of them), put back at that tilt."""
+    RULING_TILT) that makes the levels they reach in RULING_SPAN of the columns most uneven
+    (then their mean levels: a long stroke nearly along the rows lifts a row's mean, not
+    what most of it reaches), each lined-up row's median level over the columns (a stroke
+    crosses a row in few of them), put back at that tilt."""
     h, w = across.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
     row_index = np.arange(h)[:, None]
     bins = max(1, w // RULING_BIN)  # the tilt is sought on columns averaged in bins: quick
     binned = across[:, :bins * (w // bins)].reshape(h, bins, -1).mean(axis=2)
     at = ((np.arange(bins) + 0.5) * (w // bins) - w / 2)[None, :]  # the bins' centres
+    reach = int((1 - RULING_SPAN) * bins)  # a row's level: what RULING_SPAN of its bins reach
 
-    def unevenness(slope: float) -> float:
+    def unevenness(slope: float) -> tuple[float, float]:
         shift = np.clip(row_index + np.round(slope * at).astype(int), 0, h - 1)
-        return float(np.var(np.take_along_axis(binned, shift, axis=0).mean(axis=1)))
+        lined = np.take_along_axis(binned, shift, axis=0)
+        return (float(np.var(np.partition(lined, reach, axis=1)[:, reach])),
+                float(np.var(lined.mean(axis=1))))
 
     slope = max(np.linspace(-RULING_TILT, RULING_TILT, RULING_SLOPES), key=unevenness)
     centred = (np.arange(w, dtype=np.float32) - w / 2)[None, :]
