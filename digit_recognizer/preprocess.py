@@ -102,6 +102,12 @@ RULING_LEVEL = 1.5  # a printed line's ink varies along it with how it falls on 
 # validation digits on squared paper read 77, 88 and 77 at 1.3, 1.5 and 1.7: more of the
 # lines left as dashes, or more of the strokes cut where they cross them)
 RULING_BRIDGE = 5  # px: a stroke cut where it crosses a line is bridged over this
+RULING_JOINED = 0.25  # ink left on a line at this share of the peak that joins no such ink off
+# the lines is the line's own residue, ...
+RULING_BESIDE = 5  # px: ... cut down to the ink within this square around it, off the lines
+# (300 validation pencil photos on squared paper read 258 without, 274 with this cut alone,
+# 279 sparing what joins ink off the lines; on ruled paper 264 and 278; a 7 px square read
+# as 5 on 100 of each)
 RULING_LINES = 2.0  # printed lines stand out: their level at least this many times the median
 # level over the rows (a faint photo's grain and noise is "ink" in every row alike)
 RULING_EDGE = 0.97  # a notebook's margin line runs off the photo at both ends: ink along this
@@ -401,7 +407,15 @@ def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarr
         return cleaned
     on_line = lines >= 0.5 * float(lines.max())
     bridged = ndimage.grey_closing(cleaned, size=RULING_BRIDGE)
-    return np.where(on_line, np.maximum(cleaned, bridged), cleaned)
+    cleaned = np.where(on_line, np.maximum(cleaned, bridged), cleaned)
+    # What is left of a line where it was darkest (dashes, crossings) joins no ink off the
+    # lines; there, no more ink than beside the line is kept. A stroke that crosses a line,
+    # or runs along it for a while, joins its own ink off the line and stays whole.
+    strong = cleaned >= RULING_JOINED * _extremes(cleaned)[1]
+    joined = ndimage.binary_propagation(strong & ~on_line, structure=np.ones((3, 3)),
+                                        mask=strong)
+    beside = ndimage.grey_dilation(np.where(on_line, 0.0, cleaned), size=RULING_BESIDE)
+    return np.where(on_line & ~joined, np.minimum(cleaned, beside), cleaned)
 
 
 def _line_count(lines: np.ndarray) -> int:
