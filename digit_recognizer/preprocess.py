@@ -444,8 +444,12 @@ def _printed_lines(across: np.ndarray) -> np.ndarray:
     reach = int((1 - RULING_SPAN) * bins)  # a row's level: what RULING_SPAN of its bins reach
 
     def unevenness(slope: float) -> tuple[float, float]:
-        shift = np.clip(row_index + np.round(slope * at).astype(int), 0, h - 1)
-        lined = np.take_along_axis(binned, shift, axis=0)
+        shift = slope * at  # rows lined up between pixels, or tilts a pixel apart at the
+        below = np.floor(shift)  # sides score alike and the first of them wins
+        part = shift - below
+        lined = sum(weight * np.take_along_axis(
+            binned, np.clip(row_index + below.astype(int) + step, 0, h - 1), axis=0)
+            for step, weight in ((0, 1 - part), (1, part)))
         return (float(np.var(np.partition(lined, reach, axis=1)[:, reach])),
                 float(np.var(lined.mean(axis=1))))
 
