@@ -389,25 +389,30 @@ def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarr
     lines already ``found`` along an axis, as ``_printed_lines`` gives them, are reused).
     Where no line stands out (RULING_LINES), that "ink" is a faint photo's grain, taken away
     as it is."""
-    lines, grain = np.zeros_like(ink), np.zeros_like(ink)
+    lines, grain, line_pixels = np.zeros_like(ink), np.zeros_like(ink), {}
     for axis in axes:
         along = found[axis] if axis in found else _printed_lines(ink if axis == 0 else ink.T)
         along = along if axis == 0 else along.T
         if float(along.max()) >= RULING_LINES * float(np.median(along)):
             lines = np.maximum(lines, along)
+            line_pixels[axis] = along >= 0.5 * float(along.max())
         else:  # no line stands out: the paper's grain or noise, all over a faint photo
             grain = np.maximum(grain, along)
-    if not (lines.any() or grain.any()):
+    if not (line_pixels or grain.any()):
         return ink
     # A line's ink varies along it (with how it falls on the pixels): RULING_LEVEL times its
     # level is taken away. That cuts a stroke where it crosses a line, unless the stroke is
-    # much darker: on the lines, the cut is bridged from the stroke on either side.
+    # much darker: on the lines, the cut is bridged from the stroke on either side (across
+    # the line, straight or slanting: a square closing leaves a thin slanting stroke cut).
     cleaned = np.clip(ink - np.maximum(grain, RULING_LEVEL * lines), 0.0, 1.0)
-    if not lines.any():
+    if not line_pixels:
         return cleaned
-    on_line = lines >= 0.5 * float(lines.max())
-    bridged = ndimage.grey_closing(cleaned, size=RULING_BRIDGE)
-    cleaned = np.where(on_line, np.maximum(cleaned, bridged), cleaned)
+    on_line = np.zeros(ink.shape, bool)
+    for axis, pixels in line_pixels.items():
+        bridged = np.max([ndimage.grey_closing(cleaned, footprint=footprint)
+                          for footprint in _bridges(axis)], axis=0)
+        cleaned = np.where(pixels, np.maximum(cleaned, bridged), cleaned)
+        on_line |= pixels
     # What is left of a line where it was darkest (dashes, crossings) joins no ink off the
     # lines; there, no more ink than beside the line is kept. A stroke that crosses a line,
     # or runs along it for a while, joins its own ink off the line and stays whole.
@@ -416,6 +421,14 @@ def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarr
                                         mask=strong)
     beside = ndimage.grey_dilation(np.where(on_line, 0.0, cleaned), size=RULING_BESIDE)
     return np.where(on_line & ~joined, np.minimum(cleaned, beside), cleaned)
+
+
+def _bridges(axis: int) -> list[np.ndarray]:
+    """Footprints RULING_BRIDGE px long that cross lines along ``axis`` (0: across the rows):
+    straight across and on both diagonals."""
+    across = np.ones((RULING_BRIDGE, 1), bool) if axis == 0 else np.ones((1, RULING_BRIDGE), bool)
+    diagonal = np.eye(RULING_BRIDGE, dtype=bool)
+    return [across, diagonal, diagonal[::-1]]
 
 
 def _line_count(lines: np.ndarray) -> int:
