@@ -97,17 +97,19 @@ RULING_FAINT = (0.12, 0.6)  # ... each between these shares of the ink's peak: a
 # (benchmark_drawings' style, 1,000 digits): 97.1% read at a span of 0.8 (and 0.7), 95.9% at
 # 0.9, 83.0% without; a cover of 0.5 93.2%; a faint bound of 0.8 as 0.6; plain photos and
 # MNIST's own pictures read alike with and without
-RULING_LEVEL = 1.5  # a printed line's ink varies along it with how it falls on the pixels:
-# its median level times this is taken away (before the bridging below, 100 pencil photos of
-# validation digits on squared paper read 77, 88 and 77 at 1.3, 1.5 and 1.7: more of the
-# lines left as dashes, or more of the strokes cut where they cross them)
+RULING_LEVEL = 1.25  # a printed line's ink varies along it with how it falls on the pixels:
+# its median level times this is taken away (300 validation pencil photos on squared / ruled
+# paper read 275 / 284, 290 / 288 and 286 / 280 at 1.0, 1.25 and 1.5: more of the lines left
+# (dashes that join a stroke), or more of a stroke cut where it runs along a line; 1,000 in
+# ink 983 / 979 at 1.25 and 981 / 978 at 1.5)
 RULING_BRIDGE = 5  # px: a stroke cut where it crosses a line is bridged over this
-RULING_JOINED = 0.25  # ink left on a line at this share of the peak that joins no such ink off
-# the lines is the line's own residue, ...
+RULING_JOINED = 0.4  # ink left on a line that joins no ink of this share of the peak off the
+# lines is the line's own residue, ...
 RULING_BESIDE = 5  # px: ... cut down to the ink within this square around it, off the lines
 # (300 validation pencil photos on squared paper read 258 without, 274 with this cut alone,
-# 279 sparing what joins ink off the lines; on ruled paper 264 and 278; a 7 px square read
-# as 5 on 100 of each)
+# 279 sparing what joins ink off the lines at 0.25; on ruled paper 264 and 278; a 7 px square
+# read as 5 on 100 of each; with RULING_LEVEL 1.25, a share of 0.4 read 292 / 287 where 0.25
+# read 290 / 288 and left dashes of the lines joined to the strokes that cross them)
 RULING_LINES = 2.0  # printed lines stand out: their level at least this many times the median
 # level over the rows (a faint photo's grain and noise is "ink" in every row alike)
 RULING_EDGE = 0.97  # a notebook's margin line runs off the photo at both ends: ink along this
