@@ -428,9 +428,9 @@ def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarr
 def _bridges(axis: int) -> list[np.ndarray]:
     """Footprints RULING_BRIDGE px long that cross lines along ``axis`` (0: across the rows):
     straight across and on both diagonals."""
-    across = np.ones((RULING_BRIDGE, 1), bool) if axis == 0 else np.ones((1, RULING_BRIDGE), bool)
+    straight = np.ones((RULING_BRIDGE, 1) if axis == 0 else (1, RULING_BRIDGE), bool)
     diagonal = np.eye(RULING_BRIDGE, dtype=bool)
-    return [across, diagonal, diagonal[::-1]]
+    return [straight, diagonal, diagonal[::-1]]
 
 
 def _line_count(lines: np.ndarray) -> int:
@@ -452,23 +452,22 @@ def _printed_lines(across: np.ndarray) -> np.ndarray:
     crosses a row in few of them), put back at that tilt."""
     h, w = across.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
-    row_index = np.arange(h)[:, None]
     bins = max(1, w // RULING_BIN)  # the tilt is sought on columns averaged in bins: quick
     binned = across[:, :bins * (w // bins)].reshape(h, bins, -1).mean(axis=2)
-    at = ((np.arange(bins) + 0.5) * (w // bins) - w / 2)[None, :]  # the bins' centres
+    at = (np.arange(bins) + 0.5) * (w // bins) - w / 2  # the bins' centres
     reach = int((1 - RULING_SPAN) * bins)  # a row's level: what RULING_SPAN of its bins reach
-
-    def unevenness(slope: float) -> tuple[float, float]:
-        shift = slope * at  # rows lined up between pixels, or tilts a pixel apart at the
-        below = np.floor(shift)  # sides score alike and the first of them wins
-        part = shift - below
-        lined = sum(weight * np.take_along_axis(
-            binned, np.clip(row_index + below.astype(int) + step, 0, h - 1), axis=0)
-            for step, weight in ((0, 1 - part), (1, part)))
-        return (float(np.var(np.partition(lined, reach, axis=1)[:, reach])),
-                float(np.var(lined.mean(axis=1))))
-
-    slope = max(np.linspace(-RULING_TILT, RULING_TILT, RULING_SLOPES), key=unevenness)
+    slopes = np.linspace(-RULING_TILT, RULING_TILT, RULING_SLOPES)
+    # Every tilt's rows lined up at once (slope, row, bin), between pixels too: rounded to
+    # whole pixels, tilts less than a pixel apart at the sides would score alike.
+    shift = slopes[:, None, None] * at[None, None, :]
+    below = np.floor(shift)
+    part = shift - below
+    start = np.arange(h)[None, :, None] + below.astype(int)
+    lined = sum(weight * binned[np.clip(start + step, 0, h - 1), np.arange(bins)]
+                for step, weight in ((0, 1 - part), (1, part)))
+    most = np.var(np.partition(lined, reach, axis=2)[..., reach], axis=1)
+    mean = np.var(lined.mean(axis=2), axis=1)
+    slope = slopes[max(range(len(slopes)), key=lambda k: (most[k], mean[k]))]
     centred = (np.arange(w, dtype=np.float32) - w / 2)[None, :]
     level = np.median(ndimage.map_coordinates(
         across, [rows + slope * centred, np.broadcast_to(centred + w / 2, (h, w))], order=1,
