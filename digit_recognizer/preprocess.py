@@ -98,10 +98,10 @@ RULING_FAINT = (0.12, 0.6)  # ... each between these shares of the ink's peak: a
 # 0.9, 83.0% without; a cover of 0.5 93.2%; a faint bound of 0.8 as 0.6; plain photos and
 # MNIST's own pictures read alike with and without
 RULING_LEVEL = 1.25  # a printed line's ink varies along it with how it falls on the pixels:
-# its median level times this is taken away (300 validation pencil photos on squared / ruled
-# paper read 275 / 284, 290 / 288 and 286 / 280 at 1.0, 1.25 and 1.5: more of the lines left
-# (dashes that join a stroke), or more of a stroke cut where it runs along a line; 1,000 in
-# ink 983 / 979 at 1.25 and 981 / 978 at 1.5)
+# its median level times this is taken away (with RULING_JOINED at 0.25, 300 validation
+# pencil photos on squared / ruled paper read 275 / 284, 290 / 288 and 286 / 280 at 1.0, 1.25
+# and 1.5: more of the lines left (dashes that join a stroke), or more of a stroke cut where it
+# runs along a line; 1,000 in ink 983 / 979 at 1.25 and 981 / 978 at 1.5)
 RULING_BRIDGE = 5  # px: a stroke cut where it crosses a line is bridged over this
 RULING_JOINED = 0.4  # ink left on a line that joins no ink of this share of the peak off the
 # lines is the line's own residue, ...
@@ -390,14 +390,16 @@ def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarr
     """``ink`` without the printed lines along these ``axes`` (0: lines across the rows; the
     lines already ``found`` along an axis, as ``_printed_lines`` gives them, are reused).
     Where no line stands out (RULING_LINES), that "ink" is a faint photo's grain, taken away
-    as it is."""
+    as it is. Strokes cut where they cross a line are bridged (RULING_BRIDGE), and what is
+    left of the lines themselves is cut down (RULING_JOINED, RULING_BESIDE)."""
     lines, grain, line_pixels = np.zeros_like(ink), np.zeros_like(ink), {}
     for axis in axes:
         along = found[axis] if axis in found else _printed_lines(ink if axis == 0 else ink.T)
         along = along if axis == 0 else along.T
-        if float(along.max()) >= RULING_LINES * float(np.median(along)):
+        strongest = float(along.max())
+        if strongest > 0 and strongest >= RULING_LINES * float(np.median(along)):
             lines = np.maximum(lines, along)
-            line_pixels[axis] = along >= 0.5 * float(along.max())
+            line_pixels[axis] = along >= 0.5 * strongest
         else:  # no line stands out: the paper's grain or noise, all over a faint photo
             grain = np.maximum(grain, along)
     if not (line_pixels or grain.any()):
@@ -415,14 +417,17 @@ def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarr
                           for footprint in _bridges(axis)], axis=0)
         cleaned = np.where(pixels, np.maximum(cleaned, bridged), cleaned)
         on_line |= pixels
-    # What is left of a line where it was darkest (dashes, crossings) joins no ink off the
-    # lines; there, no more ink than beside the line is kept. A stroke that crosses a line,
-    # or runs along it for a while, joins its own ink off the line and stays whole.
+    # What is left of a line where it was darkest (dashes, crossings) is no darker than the
+    # line was again, and joins no ink off the lines; there, no more ink than beside the line
+    # is kept. A stroke that crosses a line, or runs along it for a while, joins its own ink
+    # off the line; one much darker than its line (a 1 upright on squared paper, taken for
+    # one of its lines) stays too.
     strong = cleaned >= RULING_JOINED * _extremes(cleaned)[1]
     joined = ndimage.binary_propagation(strong & ~on_line, structure=np.ones((3, 3)),
                                         mask=strong)
+    residue = on_line & ~joined & (cleaned <= RULING_LEVEL * lines)
     beside = ndimage.grey_dilation(np.where(on_line, 0.0, cleaned), size=RULING_BESIDE)
-    return np.where(on_line & ~joined, np.minimum(cleaned, beside), cleaned)
+    return np.where(residue, np.minimum(cleaned, beside), cleaned)
 
 
 def _bridges(axis: int) -> list[np.ndarray]:
@@ -447,15 +452,15 @@ def _printed_lines(across: np.ndarray) -> np.ndarray:
     """The printed lines that run along the rows of ``across`` (the ink of a ruled page), as
     ink, each where it lies in every column: the rows lined up at the tilt (within
     RULING_TILT) that makes the levels they reach in RULING_SPAN of the columns most uneven
-    (then their mean levels: a long stroke nearly along the rows lifts a row's mean, not
-    what most of it reaches), each lined-up row's median level over the columns (a stroke
+    (a long stroke nearly along the rows lifts a row's mean, not what most of it reaches;
+    then their mean levels), each lined-up row's median level over the columns (a stroke
     crosses a row in few of them), put back at that tilt."""
     h, w = across.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
     bins = max(1, w // RULING_BIN)  # the tilt is sought on columns averaged in bins: quick
     binned = across[:, :bins * (w // bins)].reshape(h, bins, -1).mean(axis=2)
     at = (np.arange(bins) + 0.5) * (w // bins) - w / 2  # the bins' centres
-    reach = int((1 - RULING_SPAN) * bins)  # a row's level: what RULING_SPAN of its bins reach
+    nth = int((1 - RULING_SPAN) * bins)  # a row's level: what RULING_SPAN of its bins reach
     slopes = np.linspace(-RULING_TILT, RULING_TILT, RULING_SLOPES)
     # Every tilt's rows lined up at once (slope, row, bin), between pixels too: rounded to
     # whole pixels, tilts less than a pixel apart at the sides would score alike.
@@ -465,9 +470,10 @@ def _printed_lines(across: np.ndarray) -> np.ndarray:
     start = np.arange(h)[None, :, None] + below.astype(int)
     lined = sum(weight * binned[np.clip(start + step, 0, h - 1), np.arange(bins)]
                 for step, weight in ((0, 1 - part), (1, part)))
-    most = np.var(np.partition(lined, reach, axis=2)[..., reach], axis=1)
-    mean = np.var(lined.mean(axis=2), axis=1)
-    slope = slopes[max(range(len(slopes)), key=lambda k: (most[k], mean[k]))]
+    uneven_most = np.var(np.partition(lined, nth, axis=2)[..., nth], axis=1)
+    uneven_mean = np.var(lined.mean(axis=2), axis=1)
+    slope = slopes[max(range(len(slopes)),  # (alike, the gentlest: a narrow strip has one bin)
+                       key=lambda k: (uneven_most[k], uneven_mean[k], -abs(slopes[k])))]
     centred = (np.arange(w, dtype=np.float32) - w / 2)[None, :]
     level = np.median(ndimage.map_coordinates(
         across, [rows + slope * centred, np.broadcast_to(centred + w / 2, (h, w))], order=1,

@@ -337,16 +337,33 @@ def test_what_is_left_of_the_printed_lines_is_no_mark(reader, seven, paper):
     assert reader.read(photo).text == "7"
 
 
-def test_a_thin_slanting_stroke_across_printed_lines_stays_whole():
+@pytest.mark.parametrize("turn", ["as drawn", "mirrored", "lines down the page"])
+def test_a_thin_slanting_stroke_across_printed_lines_stays_whole(turn):
     """Where it crosses a line, the stroke loses the line's level and is bridged across the
     line along either diagonal (a square closing left this one in 13 pieces)."""
     ruled = np.full((256, 256), 0.9, np.float32)
     ruled[8::16, :] = 0.6  # faint lines across, ...
     rows = np.arange(30, 226)
     ruled[rows, rows - 10] = ruled[rows, rows - 9] = 0.45  # ... and a pencil stroke at 45 degrees
+    ruled = {"as drawn": ruled, "mirrored": ruled[:, ::-1], "lines down the page": ruled.T}[turn]
     ruled = (np.clip(ndimage.gaussian_filter(ruled, 0.6), 0, 1) * 255).astype(np.uint8)
     _, mask = ink_mask(ink_map(ruled))
     assert ndimage.label(mask, structure=np.ones((3, 3)))[1] == 1
+
+
+def test_an_upright_1_on_squared_paper_taken_for_one_of_its_lines_stays_ink():
+    """Its column is inked more than half-way down (the grid adds the rest), so it is found
+    as a line; it is much darker than the grid's level, so it is no line's residue (its ink
+    was all cut when that was not asked)."""
+    paper = paper_with_lines(every=16, tilt=0.0, ring_grey=0.9)  # the grid alone, ...
+    paper[67:187, 100:105] = 40  # ... and a 1 down 47% of the picture
+    ink = ink_map(paper)
+    assert ink[72:182, 101:104].mean() > 0.9 * ink.max()
+
+
+def test_ink_is_left_as_it_is_where_no_line_is_found():
+    ink = ink_map(paper_with_lines(every=None))  # a ring, no lines: none found across it
+    assert np.array_equal(preprocess._lines_taken_out(ink, [0], {}), ink)
 
 
 def test_printed_lines_are_found_where_they_lie_out_to_the_sides():
