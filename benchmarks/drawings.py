@@ -22,6 +22,7 @@ from skimage.morphology import skeletonize
 from digit_recognizer.preprocess import load_image
 
 CANVAS = 800  # gr.Sketchpad's default canvas side
+PENCIL_BRUSH = (3.0, 14.0)  # a pencil's line, in pixels on the canvas (for photo(pencil=True))
 TRACE_SCALE = 4  # skeletonise at 4x MNIST resolution for smoother strokes
 TRACE_THRESHOLD = 80  # ink level (of 255) traced as stroke (100 broke faint thin strokes)
 SPECK = 2.5  # skeleton pieces shorter than this many MNIST pixels are dropped

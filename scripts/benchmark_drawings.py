@@ -53,7 +53,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, draw_digit, grey_on_white
+from benchmarks.drawings import (CANVAS, PENCIL_BRUSH, as_light_on_dark, as_photo, draw_digit,
+                                 grey_on_white)
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.numbers import digits_of_split
 from digit_recognizer.calibration import decide, expected_calibration_error
@@ -76,7 +77,6 @@ DIGIT_KINDS = (TWO_DIGITS, "straddles")  # negatives made of digits: a picture o
 NEGATIVE_KINDS = {"test": HELD_OUT_KINDS, "validation": TRAIN_KINDS}  # by --split
 FULL_HEIGHT = (0.25, 0.8)  # a quarter to four fifths of the canvas height
 FULL_BRUSH = (3.0, 44.0)  # thin pen to fat marker, in pixels on 800x800
-PENCIL_BRUSH = (3.0, 14.0)  # a pencil's line, in pixels on 800x800
 
 
 @dataclass(frozen=True)

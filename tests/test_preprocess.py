@@ -18,7 +18,8 @@ import pytest
 from PIL import Image, ImageFile, ImageFilter
 from scipy import ndimage
 
-from benchmarks.drawings import CANVAS, as_light_on_dark, as_photo, desk_around, draw_digit
+from benchmarks.drawings import (CANVAS, PENCIL_BRUSH, as_light_on_dark, as_photo, desk_around,
+                                 draw_digit)
 from digit_recognizer import preprocess
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, change_stroke_width,
@@ -54,6 +55,12 @@ def seven(mnist_test):
 def drawn(digit, seed=0, height=(0.25, 0.8), brush=(3.0, 44.0)) -> np.ndarray:
     """The digit in black brush strokes on a transparent 800x800 RGBA canvas."""
     return draw_digit(digit, np.random.default_rng(seed), height_range=height, brush_range=brush)
+
+
+def pencil_photo(digit, seed: int, paper: str = "plain") -> bytes:
+    """The digit drawn with a pencil's brush, photographed in pencil on this ``paper``."""
+    return as_photo(drawn(digit, seed, brush=PENCIL_BRUSH), np.random.default_rng(seed),
+                    paper=paper, pencil=True)
 
 
 def move_to(rgba: np.ndarray, where: str, margin: int = 8) -> np.ndarray:
@@ -158,8 +165,7 @@ STYLES = {
         drawn(d, s), np.random.default_rng(s), paper="ruled"),
     "photo with a hard shadow across it (JPEG bytes)": lambda d, s: as_photo(
         drawn(d, s), np.random.default_rng(s), shadow=True),
-    "photo of pale pencil writing (JPEG bytes)": lambda d, s: as_photo(
-        drawn(d, s, brush=(3.0, 14.0)), np.random.default_rng(s), pencil=True),
+    "photo of pale pencil writing (JPEG bytes)": pencil_photo,
     "dim photo lit from a corner": lambda d, s: lit_from_corner(
         move_to(drawn(d, s, height=(0.3, 0.4)), "bottom-right", margin=60)),
 }
@@ -330,8 +336,7 @@ def test_what_is_left_of_the_printed_lines_is_no_mark(reader, seven, paper):
     """Dashes of a line stay where it was darker than its level (JPEG, how it falls on the
     pixels); those that join no ink off the lines are cut down to the ink beside them. This
     pencil 7 was refused as too many marks (118 on squared, 89 on ruled paper)."""
-    photo = as_photo(drawn(seven, 0, brush=(3.0, 14.0)), np.random.default_rng(0), paper=paper,
-                     pencil=True)
+    photo = pencil_photo(seven, 0, paper)
     _, mask = ink_mask(ink_map(preprocess.load_image(photo)))
     assert ndimage.label(mask, structure=np.ones((3, 3)))[1] <= 3
     assert reader.read(photo).text == "7"
@@ -410,8 +415,7 @@ def test_reads_pencil_on_squared_and_ruled_paper(reader, sample, paper, least):
     digits, labels = sample
     right = 0
     for seed, (digit, label) in enumerate(zip(digits, labels)):
-        picture = as_photo(drawn(digit, seed, brush=(3.0, 14.0)), np.random.default_rng(seed),
-                           paper=paper, pencil=True)
+        picture = pencil_photo(digit, seed, paper)
         try:
             right += int(read(reader, [picture])[0] == label)
         except ImageInputError:  # refused: a miss
