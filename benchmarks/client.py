@@ -1,7 +1,8 @@
 """The app's HTTP API from the caller's side (gradio_client), for the load test, the app
 benchmark and the tests.
 
-    from benchmarks.client import api_argument
+    from benchmarks.client import api_argument, app_client
+    client = app_client("http://127.0.0.1:7860/")
     client.predict(api_argument(SKETCH_ENDPOINT, "seven.png"), api_name=SKETCH_ENDPOINT)
 """
 
@@ -10,11 +11,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from gradio_client import handle_file
+from gradio_client import Client, handle_file
 
 from digit_recognizer.ui import SKETCH_ENDPOINT, UPLOAD_ENDPOINT
 
 ENDPOINTS = (SKETCH_ENDPOINT, UPLOAD_ENDPOINT)
+REQUEST_TIMEOUT_S = 120  # a request may wait this long for its answer: httpx's default of 5 s
+# broke the number benchmark's latency run (httpx.ReadTimeout) while other jobs shared the
+# two cores; a browser waits for the queue, and so do our callers
+
+
+def app_client(url: str) -> Client:
+    """A gradio_client Client of the app at ``url``, quiet, waiting REQUEST_TIMEOUT_S for an
+    answer."""
+    return Client(url, verbose=False, httpx_kwargs={"timeout": REQUEST_TIMEOUT_S})
 
 
 def api_argument(endpoint: str, picture: str | os.PathLike) -> Any:

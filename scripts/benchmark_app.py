@@ -34,7 +34,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from benchmarks.bad_inputs import write_bad_inputs
-from benchmarks.client import ENDPOINTS, api_argument
+from benchmarks.client import ENDPOINTS, api_argument, app_client
 from benchmarks.drawings import draw_digit
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
@@ -191,7 +191,7 @@ def main() -> None:
             command = (app_command(port, model) if name == "ours" else
                        [sys.executable, __file__, "--serve-bare", str(port)])
             servers.append(start_server(command, port, folder / f"{name}.log"))
-            clients[name] = Client(f"http://{HOST}:{port}/", verbose=False)
+            clients[name] = app_client(f"http://{HOST}:{port}/")
         latencies = timed_requests(clients, pictures, args.n)
         print_latency_table(latencies, args.n)
         bad = write_bad_inputs(folder, *inputs.test, rng)

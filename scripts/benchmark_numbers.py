@@ -36,11 +36,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw
 
-from benchmarks.client import api_argument
+from benchmarks.client import api_argument, app_client
 from benchmarks.drawings import grey_on_white
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.bad_inputs import number_with_letter
@@ -322,7 +321,7 @@ def print_latency(reader: DigitReader, model_path, test: tuple[np.ndarray, np.nd
     port = free_port()
     server = start_server(app_command(port, Path(model_path)), port, folder / "app.log")
     try:
-        client = Client(f"http://{HOST}:{port}/", verbose=False)
+        client = app_client(f"http://{HOST}:{port}/")
         served = timed(lambda path: client.predict(api_argument(UPLOAD_ENDPOINT, path),
                                                    api_name=UPLOAD_ENDPOINT))
     finally:

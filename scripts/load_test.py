@@ -25,7 +25,7 @@ import numpy as np
 from gradio_client import Client
 from PIL import Image
 
-from benchmarks.client import ENDPOINTS, api_argument
+from benchmarks.client import ENDPOINTS, api_argument, app_client
 from benchmarks.drawings import draw_digit
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.serving import HOST, app_command, free_port, start_server, stop_server
@@ -55,7 +55,7 @@ def simultaneous_users(url: str, pictures: list[tuple[Path, int]], users: int, r
     deadline = time.monotonic() + time_limit
 
     def user(number: int) -> list[tuple[str | None, int, float, str]]:
-        client = Client(url, verbose=False)
+        client = app_client(url)
         results = []
         for i in range(requests):
             if time.monotonic() > deadline:
@@ -86,7 +86,7 @@ def simultaneous_users(url: str, pictures: list[tuple[Path, int]], users: int, r
 
 def long_run(url: str, pid: int, pictures: list[tuple[Path, int]], count: int,
              time_limit: float) -> None:
-    client = Client(url, verbose=False)
+    client = app_client(url)
     checkpoints = {0: "start", count // 2: "middle"}  # "end" is measured after the loop
     samples: dict[str, tuple[int, float]] = {}
     errors = 0

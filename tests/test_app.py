@@ -29,7 +29,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageOps
 
-from benchmarks.client import ENDPOINTS, api_argument
+from benchmarks.client import ENDPOINTS, REQUEST_TIMEOUT_S, api_argument, app_client
 from benchmarks.drawings import draw_digit
 from benchmarks.serving import free_port
 from digit_recognizer import demo as logic
@@ -458,7 +458,7 @@ def served(reader, model_assets) -> str:
 
 @pytest.fixture(scope="module")
 def client(served) -> Client:
-    return Client(served, verbose=False)
+    return app_client(served)
 
 
 def call(client: Client, endpoint: str, path: Path):
@@ -501,6 +501,11 @@ def test_page_serves_with_the_gallery_and_accuracy(served):
     config = httpx.get(f"{served}config", timeout=30).text
     assert "99.34%" in config and "true 1" in config
     assert '"imageeditor"' in config and '"sketchpadinput"' not in config  # stock widgets
+
+
+def test_callers_wait_for_a_busy_server_instead_of_httpx_default_5_s(client):
+    # (the number benchmark's latency run died of httpx.ReadTimeout with four jobs on two cores)
+    assert client.httpx_kwargs["timeout"] == REQUEST_TIMEOUT_S > 5
 
 
 def test_api_has_exactly_the_two_named_endpoints(client):
