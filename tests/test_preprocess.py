@@ -437,6 +437,31 @@ def test_a_hard_shadow_across_the_page_is_not_ink():
     assert (plain & ~mask).mean() < 0.002
 
 
+def test_ink_in_a_hard_shadow_is_as_strong_as_in_the_light_and_its_edge_is_no_ink():
+    paper = paper_with_lines(every=None).astype(np.float32)  # a ring on paper, ...
+    yy, xx = np.mgrid[0:256, 0:256]
+    light = 1.0 - 0.3 * xx / 255  # ... lit from the left, ...
+    edge = Image.fromarray(np.where(1.5 * xx - yy > 60, 255, 0).astype(np.uint8))
+    shade = np.asarray(edge.filter(ImageFilter.GaussianBlur(3)), np.float32) / 255
+    photo = (paper * light * (1 - 0.45 * shade)).astype(np.uint8)  # ... a shadow across both
+    ink, mask = ink_mask(ink_map(photo))
+    _, ring = ink_mask(ink_map(paper_with_lines(every=None)))
+    assert (mask & ~ring).mean() < 0.002 and (ring & ~mask).mean() < 0.002  # no wedges
+    inside, outside = ring & (shade > 0.99), ring & (shade < 0.01)
+    # a shadow dims the ink and the paper alike: the ring is as much ink in it as out of it
+    assert np.median(ink[inside]) > 0.9 * np.median(ink[outside])
+
+
+def test_a_bold_digit_is_no_hard_shadow_however_wide_its_strokes():
+    yy, xx = np.mgrid[0:256, 0:256] - 128
+    ring = np.abs(np.hypot(yy, xx * 1.5) - 60) < 30  # a marker's strokes, cropped tightly:
+    grey = np.where(ring, 50, 220).astype(np.float32) / 255  # two levels, 23% of it dark, ...
+    assert preprocess._shadow_sides(grey, grey - preprocess._lighting(grey)) is None  # too dark
+    paper = paper_with_lines(every=None).astype(np.float32) / 255  # a shadow as wide is one
+    shadowed = paper * np.where(xx > 40, 0.5, 1.0)
+    assert preprocess._shadow_sides(shadowed, shadowed - preprocess._lighting(shadowed))
+
+
 def test_a_marker_stroke_wider_than_a_hard_shadows_window_stays_whole_ink():
     yy, xx = np.mgrid[0:256, 0:256] - 128
     ring = np.abs(np.hypot(yy, xx * 1.5) - 51) < 20  # strokes 40 px wide
@@ -454,6 +479,8 @@ def test_only_what_is_written_on_a_sheet_lying_on_a_desk_is_ink(monkeypatch):
     assert min(rows.min(), cols.min()) > border
     assert rows.max() < mask.shape[0] - border and cols.max() < mask.shape[1] - border
     monkeypatch.setattr(preprocess, "_sheet_only", lambda grey: grey)
+    # (a desk this light would then pass for a hard shadow: _shadow_sides' two grounds are off)
+    monkeypatch.setattr(preprocess, "_shadow_sides", lambda grey, flat: None)
     _, unruled = ink_mask(ink_map(photo))
     assert unruled.sum() > 3 * mask.sum()  # without it, the desk (or the sheet) is "ink"
 
