@@ -16,9 +16,10 @@ from gradio_client import Client, handle_file
 from digit_recognizer.ui import SKETCH_ENDPOINT, UPLOAD_ENDPOINT
 
 ENDPOINTS = (SKETCH_ENDPOINT, UPLOAD_ENDPOINT)
-REQUEST_TIMEOUT_S = 120  # a request may wait this long for its answer: httpx's default of 5 s
-# broke the number benchmark's latency run (httpx.ReadTimeout) while other jobs shared the
-# two cores; a browser waits for the queue, and so do our callers
+REQUEST_TIMEOUT_S = 120  # httpx's limit on each step of a request (connect, each read, ...):
+# its default of 5 s broke the number benchmark's latency run (httpx.ReadTimeout) while other
+# jobs shared the two cores; a browser waits for the queue, and so do our callers (the queue's
+# event stream, unlimited in gradio_client, now too: its heartbeats keep reads well apart)
 
 
 def app_client(url: str) -> Client:

@@ -82,6 +82,10 @@ SHADOW_DIM = 0.45  # ... the darker at least this share of the lighter (a shadow
 # measured against its own ground, and across the shadow's soft edge (SHADOW_EDGE of the
 # longer side either side of it) against the shadow's
 SHADOW_EDGE = 0.012
+SHADOW_OUTLINE = 4.75  # ... if the shadow is a broad patch: its outline within the picture at
+# most this many times the root of its area (the benchmark's shadows: up to 4.4 on the
+# validation split; a bold digit in light ink, whose strokes are wider than the window and
+# as bright as a shadow, is long and narrow: 5.0-5.9)
 MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
 MIN_CONTRAST = 0.05  # weaker ink than this (0..1) is an empty or uniform picture: a blank
 # plain page photographed (benchmarks.drawings.photo) reaches 0.02-0.07 in its noise and JPEG
@@ -371,10 +375,13 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
             or np.median(ground[lit]) - np.median(ground[~lit]) < SHADOW_STEP
             or np.median(grey[~lit]) < SHADOW_DIM * np.median(grey[lit])):
         return None
-    rim = ndimage.binary_dilation(lit & ~ndimage.binary_erosion(lit),
+    outline = ~lit & ~ndimage.binary_erosion(~lit, border_value=1)  # (the picture's edge: none)
+    if outline.sum() > SHADOW_OUTLINE * np.sqrt((~lit).sum()):
+        return None
+    rim = ndimage.binary_dilation(lit & ~ndimage.binary_erosion(lit, border_value=0),
                                   iterations=max(1, round(SHADOW_EDGE * max(grey.shape))))
     sides = lit & ~rim, ~lit & ~rim
-    return sides if all(side.any() for side in sides) else None
+    return sides if all(side.mean() >= SHADOW_SHARE / 2 for side in sides) else None
 
 
 def _ink_beside_shadow(grey: np.ndarray, lit: np.ndarray, shade: np.ndarray) -> np.ndarray:
@@ -385,6 +392,7 @@ def _ink_beside_shadow(grey: np.ndarray, lit: np.ndarray, shade: np.ndarray) -> 
     window = max(grey.shape) // 2
     lit_ground = _ground_within(grey, lit, window)
     ground = np.where(lit, lit_ground, _ground_within(grey, shade, window))
+    # (a ground darker than the faintest ink that counts is no paper: no share of it)
     ink = (ground - grey) / np.maximum(ground, MIN_CONTRAST) * float(np.median(lit_ground[lit]))
     return np.clip(ink, 0.0, 1.0).astype(np.float32)
 

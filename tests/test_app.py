@@ -503,7 +503,7 @@ def test_page_serves_with_the_gallery_and_accuracy(served):
     assert '"imageeditor"' in config and '"sketchpadinput"' not in config  # stock widgets
 
 
-def test_callers_wait_for_a_busy_server_instead_of_httpx_default_5_s(client):
+def test_the_test_client_is_app_client_with_its_timeout(client):
     # (the number benchmark's latency run died of httpx.ReadTimeout with four jobs on two cores)
     assert client.httpx_kwargs["timeout"] == REQUEST_TIMEOUT_S > 5
 

@@ -446,13 +446,14 @@ def test_ink_in_a_hard_shadow_is_as_strong_as_in_the_light_and_its_edge_is_no_in
     photo = (paper * light * (1 - 0.45 * shade)).astype(np.uint8)  # ... a shadow across both
     ink, mask = ink_mask(ink_map(photo))
     _, ring = ink_mask(ink_map(paper_with_lines(every=None)))
-    assert (mask & ~ring).mean() < 0.002 and (ring & ~mask).mean() < 0.002  # no wedges
+    # no wedges (the INK_* windows cleared these too: a guard)
+    assert (mask & ~ring).mean() < 0.002 and (ring & ~mask).mean() < 0.002
     inside, outside = ring & (shade > 0.99), ring & (shade < 0.01)
     # a shadow dims the ink and the paper alike: the ring is as much ink in it as out of it
     assert np.median(ink[inside]) > 0.9 * np.median(ink[outside])
 
 
-def test_a_bold_digit_is_no_hard_shadow_however_wide_its_strokes():
+def test_a_bold_digit_is_no_hard_shadow():
     yy, xx = np.mgrid[0:256, 0:256] - 128
     ring = np.abs(np.hypot(yy, xx * 1.5) - 60) < 30  # a marker's strokes, cropped tightly:
     grey = np.where(ring, 50, 220).astype(np.float32) / 255  # two levels, 23% of it dark, ...
@@ -460,6 +461,19 @@ def test_a_bold_digit_is_no_hard_shadow_however_wide_its_strokes():
     paper = paper_with_lines(every=None).astype(np.float32) / 255  # a shadow as wide is one
     shadowed = paper * np.where(xx > 40, 0.5, 1.0)
     assert preprocess._shadow_sides(shadowed, shadowed - preprocess._lighting(shadowed))
+
+
+@pytest.mark.parametrize("digit", ["1", "7", "0"])
+def test_a_bold_digit_in_light_ink_stays_whole_ink(digit):
+    # strokes wider than the shadow's window, as bright as a shadow (a grey or green marker):
+    # two levels of the ground, but long and narrow (SHADOW_OUTLINE), no broad patch
+    yy, xx = np.mgrid[0:256, 0:256]
+    strokes = {"1": (np.abs(xx - 128) < 20) & (yy > 30) & (yy < 226),
+               "7": ((np.abs(yy - 60) < 20) & (xx > 50) & (xx < 206))
+               | ((np.abs(xx - 186 + 0.45 * (yy - 60)) < 22) & (yy > 40) & (yy < 226)),
+               "0": np.abs(np.hypot(yy - 128, (xx - 128) * 1.5) - 60) < 28}[digit]
+    _, mask = ink_mask(ink_map(np.where(strokes, 119, 230).astype(np.uint8)))
+    assert (mask & strokes).sum() > 0.97 * strokes.sum() and not (mask & ~strokes).any()
 
 
 def test_a_marker_stroke_wider_than_a_hard_shadows_window_stays_whole_ink():
