@@ -77,15 +77,15 @@ SHADOW_STEP = 0.1  # a hard shadow across the paper (dark ink on it): the ground
 # (Otsu) at least this far apart, ...
 SHADOW_WINDOW = 1 / 8
 SHADOW_SHARE = 0.1  # ... each on at least this share of the picture, ...
-SHADOW_DIM = 0.45  # ... the darker at least this share of the lighter (a shadow dims the
-# light; a marker's ink is darker still: a bold digit is no shadow). Each side's ink is then
-# measured against its own ground, and across the shadow's soft edge (SHADOW_EDGE of the
-# longer side either side of it) against the shadow's
+SHADOW_DIM = (0.45, 0.9)  # ... the darker this share of the lighter as photographed (a shadow
+# dims the light; a marker's ink is darker still, and a step the plane of light made in a page
+# half covered by a bold digit is none), ...
+SHADOW_OUTLINE = 4.75  # ... and a broad patch: its outline within the picture at most this many
+# times the root of its area (the benchmark's shadows: up to 4.4 on the validation split; a
+# bold digit in light ink, strokes wider than the window and as bright as a shadow, is long
+# and narrow: 5.0-5.9). Each side's ink is then measured against its own ground, and on the
+# lit side's rim (SHADOW_EDGE of the longer side either side of the edge) against the shadow's
 SHADOW_EDGE = 0.012
-SHADOW_OUTLINE = 4.75  # ... if the shadow is a broad patch: its outline within the picture at
-# most this many times the root of its area (the benchmark's shadows: up to 4.4 on the
-# validation split; a bold digit in light ink, whose strokes are wider than the window and
-# as bright as a shadow, is long and narrow: 5.0-5.9)
 MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
 MIN_CONTRAST = 0.05  # weaker ink than this (0..1) is an empty or uniform picture: a blank
 # plain page photographed (benchmarks.drawings.photo) reaches 0.02-0.07 in its noise and JPEG
@@ -358,12 +358,12 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
 def _shadow_sides(grey: np.ndarray, flat: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray] | None:
     """Where a hard shadow (the phone's, a hand's) falls across a photo of paper, or None: the
-    lit side and the shadow, two levels of the paper's ground (SHADOW_*), each without the
-    lit side's rim (SHADOW_EDGE), along the shadow's edge and the picture's (the lit side's
-    closing sees only one side of a pixel there: 289 of 300 validation photos read right
-    without the picture's edge, 291 with it). A plane of light fitted across the shadow's step
-    leaves a slope on either side of it, and the closings of ``_ink_against`` take the wedges
-    it makes at the step and at the picture's edges for ink."""
+    lit side and the shadow, two levels of the paper's ground, the shadow a broad patch
+    (SHADOW_*), each without the lit side's rim (SHADOW_EDGE), along the shadow's edge and the
+    picture's (the lit side's closing sees only one side of a pixel there: 289 of 300
+    validation photos read right without the picture's edge, 291 with it). A plane of light
+    fitted across the shadow's step leaves a slope on either side of it, and the closings of
+    ``_ink_against`` take the wedges it makes at the step and at the picture's edges for ink."""
     if min(grey.shape) < PHOTO_MIN_SIDE:
         return None
     ground = ndimage.grey_closing(flat, size=max(3, round(SHADOW_WINDOW * max(grey.shape)) | 1))
@@ -371,9 +371,11 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
     if float(ground.max()) < SHADOW_STEP:
         return None
     lit = ground > _otsu_threshold(ground, floor=0.0)
-    if (not SHADOW_SHARE <= lit.mean() <= 1 - SHADOW_SHARE
-            or np.median(ground[lit]) - np.median(ground[~lit]) < SHADOW_STEP
-            or np.median(grey[~lit]) < SHADOW_DIM * np.median(grey[lit])):
+    if not SHADOW_SHARE <= lit.mean() <= 1 - SHADOW_SHARE:
+        return None
+    dimmed = np.median(grey[~lit]) / max(float(np.median(grey[lit])), MIN_CONTRAST)
+    if (np.median(ground[lit]) - np.median(ground[~lit]) < SHADOW_STEP
+            or not SHADOW_DIM[0] <= dimmed <= SHADOW_DIM[1]):
         return None
     outline = ~lit & ~ndimage.binary_erosion(~lit, border_value=1)  # (the picture's edge: none)
     if outline.sum() > SHADOW_OUTLINE * np.sqrt((~lit).sum()):

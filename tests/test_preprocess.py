@@ -463,16 +463,21 @@ def test_a_bold_digit_is_no_hard_shadow():
     assert preprocess._shadow_sides(shadowed, shadowed - preprocess._lighting(shadowed))
 
 
-@pytest.mark.parametrize("digit", ["1", "7", "0"])
-def test_a_bold_digit_in_light_ink_stays_whole_ink(digit):
+@pytest.mark.parametrize("digit, ink", [("1", 119), ("7", 119), ("0", 119),
+                                        ("7 cropped", 119), ("7 cropped", 50)])
+def test_a_bold_digit_stays_whole_ink_however_light_or_tightly_cropped(digit, ink):
     # strokes wider than the shadow's window, as bright as a shadow (a grey or green marker):
-    # two levels of the ground, but long and narrow (SHADOW_OUTLINE), no broad patch
+    # two levels of the ground, but long and narrow (SHADOW_OUTLINE), no broad patch; or
+    # cropped so tightly that its strokes run off the picture: a broad patch, but the plane of
+    # light's step in the paper (SHADOW_DIM), no shadow's
     yy, xx = np.mgrid[0:256, 0:256]
     strokes = {"1": (np.abs(xx - 128) < 20) & (yy > 30) & (yy < 226),
                "7": ((np.abs(yy - 60) < 20) & (xx > 50) & (xx < 206))
                | ((np.abs(xx - 186 + 0.45 * (yy - 60)) < 22) & (yy > 40) & (yy < 226)),
-               "0": np.abs(np.hypot(yy - 128, (xx - 128) * 1.5) - 60) < 28}[digit]
-    _, mask = ink_mask(ink_map(np.where(strokes, 119, 230).astype(np.uint8)))
+               "0": np.abs(np.hypot(yy - 128, (xx - 128) * 1.5) - 60) < 28,
+               "7 cropped": ((yy < 40) & (xx > 20))
+               | ((np.abs(xx - 215 + 0.8 * (yy - 20)) < 22) & (yy >= 20))}[digit]
+    _, mask = ink_mask(ink_map(np.where(strokes, ink, 230).astype(np.uint8)))
     assert (mask & strokes).sum() > 0.97 * strokes.sum() and not (mask & ~strokes).any()
 
 
