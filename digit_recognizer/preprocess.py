@@ -361,7 +361,8 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
     lit side and the shadow, two levels of the paper's ground, the shadow a broad patch
     (SHADOW_*), each without the lit side's rim (SHADOW_EDGE), along the shadow's edge and the
     picture's (the lit side's closing sees only one side of a pixel there: 289 of 300
-    validation photos read right without the picture's edge, 291 with it). A plane of light
+    validation photos read right without the picture's edge, 291 with it, before SHADOW_DIM had
+    its upper bound, which costs 2). A plane of light
     fitted across the shadow's step leaves a slope on either side of it, and the closings of
     ``_ink_against`` take the wedges it makes at the step and at the picture's edges for ink."""
     if min(grey.shape) < PHOTO_MIN_SIDE:
