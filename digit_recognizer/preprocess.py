@@ -367,7 +367,7 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
     ``_ink_against`` take the wedges it makes at the step and at the picture's edges for ink."""
     if min(grey.shape) < PHOTO_MIN_SIDE:
         return None
-    ground = ndimage.grey_closing(flat, size=max(3, round(SHADOW_WINDOW * max(grey.shape)) | 1))
+    ground = ndimage.grey_closing(flat, size=_window(SHADOW_WINDOW * max(grey.shape)))
     ground = np.clip(ground - ground.min(), 0.0, 1.0)
     if float(ground.max()) < SHADOW_STEP:
         return None
@@ -406,7 +406,7 @@ def _ground_within(grey: np.ndarray, region: np.ndarray, window: int) -> np.ndar
     nearest pixel of it."""
     light = _lighting(grey, region)
     flat = grey - light
-    window = max(3, window | 1)
+    window = _window(window)
     outside = 10.0  # beyond any level: the closing's max and min never reach it
     top = ndimage.grey_dilation(np.where(region, flat, -outside), size=window)
     closed = ndimage.grey_erosion(np.where(region, top, outside), size=window)
@@ -418,12 +418,17 @@ def _ground_within(grey: np.ndarray, region: np.ndarray, window: int) -> np.ndar
 def _ink_against(flat: np.ndarray, light_ground: bool, window: int) -> np.ndarray:
     """Ink as what is darker (``light_ground``) or lighter than the ground's level within a
     ``window`` (px, square) around: a morphological closing (opening)."""
-    window = max(3, window | 1)
+    window = _window(window)
     if light_ground:
         ink = ndimage.grey_closing(flat, size=window) - flat
     else:
         ink = flat - ndimage.grey_opening(flat, size=window)
     return np.clip(ink, 0.0, 1.0)
+
+
+def _window(side: float) -> int:
+    """A square window's side in whole pixels, odd (centred on its pixel) and at least 3."""
+    return max(3, round(side) | 1)
 
 
 def _without_ruling(ink: np.ndarray) -> np.ndarray:
