@@ -72,20 +72,34 @@ INK_WINDOWS = (1 / 16, 1 / 8, 1 / 4)  # the ground's level is taken half the pic
 INK_SHADOW = 0.01
 INK_CORE = 0.75
 INK_KEPT = 0.97
-SHADOW_STEP = 0.1  # a hard shadow across the paper (dark ink on it): the ground (the strokes
-# closed over in a window of SHADOW_WINDOW of the picture's longer side) falls in two levels
-# (Otsu) at least this far apart, ...
+SHADOW_STEP = 0.1  # a hard shadow across the paper: the paper's level (the strokes closed over
+# in a window of SHADOW_WINDOW of the picture's longer side) falls in two planes of light
+# (each pixel to the nearer one, SHADOW_REFITS times, from a split by Otsu of that level as it
+# is and with the slope of the light taken out: the better fit) at least this far apart, ...
 SHADOW_WINDOW = 1 / 8
+SHADOW_REFITS = 3
 SHADOW_SHARE = 0.1  # ... each on at least this share of the picture, ...
 SHADOW_DIM = (0.45, 0.9)  # ... the darker this share of the lighter as photographed (a shadow
-# dims the light; a marker's ink is darker still, and a step the plane of light made in a page
-# half covered by a bold digit is none), ...
-SHADOW_OUTLINE = 4.75  # ... and a broad patch: its outline within the picture at most this many
-# times the root of its area (the benchmark's shadows: up to 4.4 on the validation split; a
-# bold digit in light ink, strokes wider than the window and as bright as a shadow, is long
-# and narrow: 5.0-5.9). Each side's ink is then measured against its own ground, and on the
-# lit side's rim (SHADOW_EDGE of the longer side either side of the edge) against the shadow's
-SHADOW_EDGE = 0.012
+# dims the light; a marker's ink is darker still), ...
+SHADOW_OUTLINE = 4.75  # ... a broad patch: its outline within the picture at most this many
+# times the root of its area (a bold digit in light ink, strokes wider than the window and as
+# bright as a shadow, is long and narrow: 5.0-5.9), ...
+SHADOW_SOFT = 0.23  # ... and its edge soft: of the pixels within SHADOW_SOFT_WITHIN px of it,
+# at least this share SHADOW_PENUMBRA of the way from the shadow's plane to the light's (on
+# the validation split, the benchmark's shadows: 0.28 and up; the cut edge of a blank sheet
+# on a desk, whose writing would have had the desk painted over (_sheet_only): 0.08-0.18;
+# a bold marker stroke as light as a shadow, drawn, and cropped into a broad patch: 0)
+SHADOW_SOFT_WITHIN = 2
+SHADOW_PENUMBRA = (0.2, 0.8)
+SHADOW_EDGE = 0.012  # Each side's ink is then measured against its own ground, and on the lit
+# side's rim (this share of the longer side either side of the edge) against the shadow's, ...
+SHADOW_BLUR = 0.03  # ... whose own ground is taken beyond its blur, this share of the longer
+# side from the edge (the benchmark's are blurred over up to ~8 px at 256, and the shadow's
+# closing takes the brightest it sees: blank pages in a shadow read as a digit 13 of 60 at
+# 0.012, 2 at 0.03 (scratch, with the split of SHADOW_REFITS))
+SHADOW_CHALK = 1.3  # a picture with a hard shadow is light on dark only if, measured against
+# each side's own light, its brightest reaches this many times further above the ground than
+# its darkest falls below it (chalk: 1.5-5.2 on a shaded board; a blank page: at most 1.14)
 MAX_IMAGE_PIXELS = 25_000_000  # refuse to decode larger images (decompression bombs)
 MIN_CONTRAST = 0.05  # weaker ink than this (0..1) is an empty or uniform picture: a blank
 # plain page photographed (benchmarks.drawings.photo) reaches 0.02-0.07 in its noise and JPEG
@@ -339,8 +353,10 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
     # itself), but a hard shadow narrower than the window is taken for ink: where there is
     # one, the narrowest window that clears it and keeps the strokes (INK_WINDOWS). A hard
     # shadow across paper whose two sides are grounds of their own is taken out side by side.
-    sides = _shadow_sides(grey, flat) if light_ground else None
-    if sides is not None:
+    # (Whatever the median says: on a blank page mostly in the shadow, the shadow is the
+    # median and the lit part passes for chalk; _chalk_beside_shadow asks within each side.)
+    sides = _shadow_sides(grey, flat)
+    if sides is not None and (light_ground or not _chalk_beside_shadow(grey, sides)):
         return _without_ruling(_ink_beside_shadow(grey, *sides))
     ink = _ink_against(flat, light_ground, max(grey.shape) // 2)
     peak = _extremes(ink)[1]
@@ -358,33 +374,68 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
 def _shadow_sides(grey: np.ndarray, flat: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray] | None:
     """Where a hard shadow (the phone's, a hand's) falls across a photo of paper, or None: the
-    lit side and the shadow, two levels of the paper's ground, the shadow a broad patch
-    (SHADOW_*), each without the lit side's rim (SHADOW_EDGE), along the shadow's edge and the
-    picture's (the lit side's closing sees only one side of a pixel there: 289 of 300
-    validation photos read right without the picture's edge, 291 with it, before SHADOW_DIM had
-    its upper bound, which costs 2). A plane of light
-    fitted across the shadow's step leaves a slope on either side of it, and the closings of
-    ``_ink_against`` take the wedges it makes at the step and at the picture's edges for ink."""
+    lit side and the shadow, two planes of the paper's level, the shadow a broad patch with a
+    soft edge (SHADOW_*); the lit side without its rim (SHADOW_EDGE) along the shadow's edge
+    and the picture's (the lit side's closing sees only one side of a pixel there), the shadow
+    without its blur (SHADOW_BLUR). A plane of light fitted across the shadow's step leaves a
+    slope on either side of it, and the closings of ``_ink_against`` take the wedges it makes
+    at the step and at the picture's edges for ink."""
     if min(grey.shape) < PHOTO_MIN_SIDE:
         return None
-    ground = ndimage.grey_closing(flat, size=_window(SHADOW_WINDOW * max(grey.shape)))
-    ground = np.clip(ground - ground.min(), 0.0, 1.0)
-    if float(ground.max()) < SHADOW_STEP:
+    paper = ndimage.grey_closing(grey, size=_window(SHADOW_WINDOW * max(grey.shape)))
+    level = paper - (grey - flat)  # without the slope of the light
+    level = np.clip(level - level.min(), 0.0, 1.0)
+    if float(level.max()) < SHADOW_STEP:
         return None
-    lit = ground > _otsu_threshold(ground, floor=0.0)
+    starts = (paper > _otsu_threshold(paper, floor=0.0), level > _otsu_threshold(level, floor=0.0))
+    _, lit = min((_two_planes(paper, start) for start in starts), key=lambda fit: fit[0])
     if not SHADOW_SHARE <= lit.mean() <= 1 - SHADOW_SHARE:
         return None
     dimmed = np.median(grey[~lit]) / max(float(np.median(grey[lit])), MIN_CONTRAST)
-    if (np.median(ground[lit]) - np.median(ground[~lit]) < SHADOW_STEP
+    if (np.median(paper[lit]) - np.median(paper[~lit]) < SHADOW_STEP
             or not SHADOW_DIM[0] <= dimmed <= SHADOW_DIM[1]):
         return None
     outline = ~lit & ~ndimage.binary_erosion(~lit, border_value=1)  # (the picture's edge: none)
     if outline.sum() > SHADOW_OUTLINE * np.sqrt((~lit).sum()):
         return None
-    rim = ndimage.binary_dilation(lit & ~ndimage.binary_erosion(lit, border_value=0),
-                                  iterations=max(1, round(SHADOW_EDGE * max(grey.shape))))
-    sides = lit & ~rim, ~lit & ~rim
+    lit_plane, shade_plane = _plane(paper, lit), _plane(paper, ~lit)
+    between = (grey - shade_plane) / np.maximum(lit_plane - shade_plane, MIN_CONTRAST)
+    along = ndimage.distance_transform_cdt(~(lit & ndimage.binary_dilation(~lit)),
+                                           metric="taxicab") <= SHADOW_SOFT_WITHIN
+    if np.mean((between[along] > SHADOW_PENUMBRA[0]) & (between[along] < SHADOW_PENUMBRA[1])
+               ) < SHADOW_SOFT:
+        return None
+    edge = lit & ~ndimage.binary_erosion(lit, border_value=0)
+    from_edge = ndimage.distance_transform_cdt(~edge, metric="taxicab")
+    sides = (lit & (from_edge > max(1, round(SHADOW_EDGE * max(grey.shape)))),
+             ~lit & (from_edge > max(1, round(SHADOW_BLUR * max(grey.shape)))))
     return sides if all(side.mean() >= SHADOW_SHARE / 2 for side in sides) else None
+
+
+def _two_planes(paper: np.ndarray, lit: np.ndarray) -> tuple[float, np.ndarray]:
+    """The split of ``paper`` (a level) into two planes of light, from a first guess of the
+    ``lit`` side: each pixel to the nearer of the planes fitted to the two sides, SHADOW_REFITS
+    times; with the mean distance to the nearer plane (inf if a side shrank below SHADOW_SHARE).
+    (A single plane fitted across a shadow's step tilts each side: an Otsu split of what it
+    leaves cuts the page in stripes.)"""
+    distance = np.inf
+    for _ in range(SHADOW_REFITS):
+        if not SHADOW_SHARE <= lit.mean() <= 1 - SHADOW_SHARE:
+            return np.inf, lit
+        to_lit = np.abs(paper - _plane(paper, lit))
+        to_shade = np.abs(paper - _plane(paper, ~lit))
+        lit, distance = to_lit <= to_shade, float(np.mean(np.minimum(to_lit, to_shade)))
+    return distance, lit
+
+
+def _chalk_beside_shadow(grey: np.ndarray, sides: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether a picture with a hard shadow across it (``_shadow_sides``) holds light ink on a
+    dark ground: against each side's own light, its brightest rises SHADOW_CHALK times further
+    above the ground than its darkest falls below."""
+    within = np.concatenate([(grey - _lighting(grey, side))[side] for side in sides])
+    darkest, brightest = _extremes(within)
+    ground = float(np.median(within))
+    return brightest - ground >= SHADOW_CHALK * (ground - darkest)
 
 
 def _ink_beside_shadow(grey: np.ndarray, lit: np.ndarray, shade: np.ndarray) -> np.ndarray:

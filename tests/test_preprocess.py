@@ -459,8 +459,41 @@ def test_a_bold_digit_is_no_hard_shadow():
     grey = np.where(ring, 50, 220).astype(np.float32) / 255  # two levels, 23% of it dark, ...
     assert preprocess._shadow_sides(grey, grey - preprocess._lighting(grey)) is None  # too dark
     paper = paper_with_lines(every=None).astype(np.float32) / 255  # a shadow as wide is one
-    shadowed = paper * np.where(xx > 40, 0.5, 1.0)
+    shadowed = paper * (1 - 0.5 * soft_shade(xx > 40))
     assert preprocess._shadow_sides(shadowed, shadowed - preprocess._lighting(shadowed))
+
+
+def soft_shade(beyond: np.ndarray) -> np.ndarray:
+    """Where a hard shadow falls (1 in it), ``beyond`` a straight edge, its edge blurred over
+    a few pixels as a camera sees it."""
+    edge = Image.fromarray(beyond.astype(np.uint8) * 255).filter(ImageFilter.GaussianBlur(3))
+    return np.asarray(edge, np.float32) / 255
+
+
+def test_a_hard_shadow_is_found_along_its_edge_however_steep_the_light():
+    yy, xx = np.mgrid[0:256, 0:256] / 255
+    light = 0.95 - 0.3 * (xx + yy) / 2  # lit from the top left, as steeply as the step is high
+    beyond = 0.8 * xx - yy > -0.1  # a shadow over the top right
+    grey = light * (1 - 0.4 * soft_shade(beyond))
+    sides = preprocess._shadow_sides(grey, grey - preprocess._lighting(grey))
+    assert sides is not None  # (one plane across the step: the split is stripes of light)
+    lit, shade = sides
+    assert (lit & beyond).mean() < 0.001 and (shade & ~beyond).mean() < 0.001
+    assert (lit | shade).mean() > 0.85  # all but the edge's blur
+
+
+def test_a_blank_page_mostly_in_a_hard_shadow_has_no_ink_and_a_board_in_one_has_its_chalk():
+    yy, xx = np.mgrid[0:256, 0:256]
+    shade = soft_shade(xx + 0.3 * yy > 100)  # three quarters of the picture
+    rng = np.random.default_rng(0)
+    blank = 0.85 * (1 - 0.4 * shade) + rng.normal(0, 0.01, shade.shape)
+    # the shadow is the ground's median: the lit part is not chalk on a board
+    with pytest.raises(ImageInputError):
+        ink_mask(ink_map((np.clip(blank, 0, 1) * 255).astype(np.uint8)))
+    board = np.where(paper_with_lines(every=None) < 128, 240.0, 90.0)  # a chalk ring on a board
+    _, chalk = ink_mask(ink_map(board.astype(np.uint8)))
+    _, mask = ink_mask(ink_map((board * (1 - 0.4 * shade)).astype(np.uint8)))
+    assert (mask & ~chalk).mean() < 0.002 and (chalk & ~mask).mean() < 0.002
 
 
 @pytest.mark.parametrize("digit, ink", [("1", 119), ("7", 119), ("0", 119),
