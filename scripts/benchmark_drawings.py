@@ -31,7 +31,9 @@ Then "not a digit": the share refused of negatives of the kinds held out of trai
 (digit_recognizer.negatives.HELD_OUT_KINDS, two-digit crops from test digits), both as the
 model sees them (28x28) and, for the letters and marks, drawn on a canvas and sent through
 the app's path; the share of MNIST test digits and of drawn digits wrongly refused; and the
-expected calibration error on the MNIST test set.
+expected calibration error on the MNIST test set. Last, blank pages photographed like the
+photo styles (plain, squared, ruled, on a desk, with a hard shadow): the share read as a
+number, where there is nothing to read.
 
 ``--split validation`` is the tuning set for the reading and refusal rules (segment,
 reading): the same styles drawn from the validation split's digits (which the full preset
@@ -111,6 +113,10 @@ def _continental(digit: np.ndarray, label: int, rng: np.random.Generator) -> obj
     edited = EDITS[label](digit, rng)
     return _sketch()(digit if edited is None else edited, label, rng)
 
+
+BLANK_PAGES = {  # photos of paper with nothing written on it: nothing to read
+    "plain paper": {}, "squared paper": {"paper": "squared"}, "ruled paper": {"paper": "ruled"},
+    "a sheet on a desk": {"on_desk": True}, "a hard shadow across it": {"shadow": True}}
 
 STYLES = (
     Style("MNIST itself (control)", lambda digit, label, rng: digit, reference=True),
@@ -238,6 +244,32 @@ def refusals(reader: DigitReader, x_split: np.ndarray, y_split: np.ndarray, n: i
             "accuracy": float((answers == y_split).mean())}
 
 
+def blank_pages(reader: DigitReader, n: int, seed: int, split: str = "test"
+                ) -> list[tuple[str, int, float]]:
+    """Blank pages photographed as the photo styles are (BLANK_PAGES, ``n`` each): the share
+    read as a number, per kind. There is nothing to read: any reading is wrong. (Each
+    ``split`` draws its own.)"""
+    rng = np.random.default_rng([seed, 9, zlib.crc32(split.encode())])
+    nothing = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    rows = []
+    for kind, paper in BLANK_PAGES.items():
+        read = 0
+        for _ in range(n):
+            try:
+                reader.read(as_photo(nothing, rng, **paper))
+                read += 1
+            except ImageInputError:  # "No digit found", "Not a digit", too small, ...
+                pass
+        rows.append((kind, n, read / n))
+    return rows
+
+
+def blank_page_table(rows: list[tuple[str, int, float]]) -> str:
+    lines = ["| blank page photographed | n | read as a number (wrong) |", "|---|---:|---:|"]
+    lines += [f"| {kind} | {n} | {100 * share:.1f}% |" for kind, n, share in rows]
+    return "\n".join(lines)
+
+
 def refusal_table(result: dict, drawn: list[dict]) -> str:
     title = "held-out kind" if result["split"] == "test" else "trained kind (tuning)"
     lines = [f"| {title} | n | refused (28x28) | refused (drawn, through the app) |",
@@ -331,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="picks the digits and their drawing")
     parser.add_argument("--negatives", type=int, default=1000,
                         help="negatives (shared among their kinds)")
+    parser.add_argument("--blanks", type=int, default=100,
+                        help="blank pages photographed, per kind of paper")
     parser.add_argument("--failures", type=Path, help="save a PNG grid of our misreads here")
     args = parser.parse_args(argv)
     if args.n < 1:
@@ -356,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
                             [r for r in results if not r["reference"]]))
     else:
         print("This model has no \"not a digit\" output: nothing is refused.")
+    print()
+    print(blank_page_table(blank_pages(reader, args.blanks, args.seed, args.split)))
     if args.failures:
         shown = save_failures(results, labels, args.failures)
         print(f"\n{shown} misreads drawn into {args.failures}")

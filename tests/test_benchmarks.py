@@ -1,5 +1,6 @@
-"""The benchmarks' shared start (benchmarks.inputs): the flags every benchmark takes; and the
-number benchmark's grid of misreads, sorting of misses and missed digits written alone."""
+"""The benchmarks' shared start (benchmarks.inputs): the flags every benchmark takes; the
+drawn-digit benchmark's digit line and blank pages; and the number benchmark's grid of
+misreads, sorting of misses and missed digits written alone."""
 
 from __future__ import annotations
 
@@ -58,6 +59,29 @@ def test_the_drawn_digit_benchmark_reports_each_digit_and_the_weakest():
     assert module.per_digit_line(styles) == (
         "Per digit over the drawn styles: 1 66.7%, 2 100.0%, 7 0.0%; weakest digit: 7 at "
         "0.00% (target 97%).")
+
+
+class ReadsEveryOther:
+    """A stand-in DigitReader that reads the first picture it gets, refuses the next, and so
+    on, keeping what it was sent."""
+
+    def __init__(self):
+        self.pictures = []
+
+    def read(self, picture):
+        self.pictures.append(picture)
+        if len(self.pictures) % 2 == 0:
+            raise ImageInputError("No digit found")
+        return object()
+
+
+def test_the_drawn_digit_benchmark_counts_blank_pages_read_as_a_number_per_kind_and_split():
+    module = benchmark_script("benchmark_drawings")
+    readers = {split: ReadsEveryOther() for split in ("test", "validation")}
+    rows = {split: module.blank_pages(reader, 2, seed=0, split=split)
+            for split, reader in readers.items()}
+    assert rows["test"] == [(kind, 2, 0.5) for kind in module.BLANK_PAGES]
+    assert readers["test"].pictures[0] != readers["validation"].pictures[0]  # their own draws
 
 
 def test_the_number_benchmark_draws_its_misreads_a_row_per_gap():
