@@ -367,8 +367,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="blank pages photographed, per kind of paper")
     parser.add_argument("--failures", type=Path, help="save a PNG grid of our misreads here")
     args = parser.parse_args(argv)
-    if args.n < 1:
-        parser.error("--n must be at least 1")
+    if args.n < 1 or args.blanks < 1:
+        parser.error("--n and --blanks must be at least 1")
     inputs = load_inputs(parser, args, reader=True)
     reader = inputs.reader
     x_split, y_split = digits_of_split(args.split, inputs.train, inputs.test)

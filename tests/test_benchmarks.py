@@ -78,9 +78,10 @@ class ReadsEveryOther:
 def test_the_drawn_digit_benchmark_counts_blank_pages_read_as_a_number_per_kind_and_split():
     module = benchmark_script("benchmark_drawings")
     readers = {split: ReadsEveryOther() for split in ("test", "validation")}
-    rows = {split: module.blank_pages(reader, 2, seed=0, split=split)
+    rows = {split: module.blank_pages(reader, 3, seed=0, split=split)
             for split, reader in readers.items()}
-    assert rows["test"] == [(kind, 2, 0.5) for kind in module.BLANK_PAGES]
+    read = [2 / 3, 1 / 3] * len(module.BLANK_PAGES)  # read, refused, read; refused, read, ...
+    assert rows["test"] == [(kind, 3, share) for kind, share in zip(module.BLANK_PAGES, read)]
     assert readers["test"].pictures[0] != readers["validation"].pictures[0]  # their own draws
 
 

@@ -482,6 +482,13 @@ def test_a_hard_shadow_is_found_along_its_edge_however_steep_the_light():
     assert (lit | shade).mean() > 0.85  # all but the edge's blur
 
 
+def test_a_white_page_with_dense_stripes_on_one_side_is_refused_not_a_crash():
+    page = np.full((256, 256), 255, np.uint8)  # saturated white: the paper's level is flat, ...
+    page[[row for row in range(256) if row % 6 < 3], :160] = 25  # ... but not the light's slope
+    with pytest.raises(ImageInputError):  # (Otsu's threshold of one level raised ValueError)
+        find_digit(ink_map(page))
+
+
 def test_a_blank_page_mostly_in_a_hard_shadow_has_no_ink_and_a_board_in_one_has_its_chalk():
     yy, xx = np.mgrid[0:256, 0:256]
     shade = soft_shade(xx + 0.3 * yy > 100)  # three quarters of the picture
@@ -646,7 +653,9 @@ def refusal(source) -> str:
     np.full((CANVAS, CANVAS, 3), 255, np.uint8),  # white RGB
     np.zeros((600, 400), np.uint8),  # black
     np.full((300, 300, 3), (120, 80, 200), np.uint8),  # one flat colour
-], ids=["transparent", "white RGBA", "white RGB", "black", "flat colour"])
+    np.dstack([np.zeros((100, 100, 3), np.uint8), np.full((100, 100), 77, np.uint8)]),  # an even
+    # translucent wash: ink everywhere, all alike (it used to crash Otsu's threshold)
+], ids=["transparent", "white RGBA", "white RGB", "black", "flat colour", "translucent wash"])
 def test_empty_pictures_are_refused(canvas):
     assert "empty" in refusal(canvas)
 
