@@ -378,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(pick)} MNIST {args.split} digits per style, seed {args.seed}\n", flush=True)
     results = []
     for style in STYLES:
+        if not np.isin(labels, style.digits).any():  # (continental, with a small --n)
+            print(f"  {style.name}: none of its digits among those picked", file=sys.stderr)
+            continue
         results.append(evaluate_style(style, reader, digits, labels, seed=args.seed))
         r = results[-1]
         print(f"  {r['name']}: ours {100 * r['ours']:.1f}%, naive {100 * r['naive']:.1f}%",

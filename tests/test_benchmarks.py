@@ -85,6 +85,18 @@ def test_the_drawn_digit_benchmark_counts_blank_pages_read_as_a_number_per_kind_
     assert readers["test"].pictures[0] != readers["validation"].pictures[0]  # their own draws
 
 
+def test_the_drawn_digit_benchmark_runs_on_one_digit_leaving_out_styles_without_it(
+        model_path, capsys):
+    module = benchmark_script("benchmark_drawings")
+    # the test split's first pick is a 2: the continental style draws only 1, 4, 7 and 9
+    assert module.main(["--model", str(model_path), "--n", "1", "--negatives", "10",
+                        "--blanks", "1"]) == 0
+    printed = capsys.readouterr()
+    assert "continental 1, 4, 7, 9 (sketch, anywhere): none of its digits" in printed.err
+    assert "| photo of paper (JPEG) | 1 |" in printed.out
+    assert "| a hard shadow across it | 1 |" in printed.out
+
+
 def test_the_number_benchmark_draws_its_misreads_a_row_per_gap():
     module = benchmark_script("benchmark_numbers")
     sketch = np.zeros((100, 300, 4), np.uint8)
