@@ -227,14 +227,8 @@ def refusals(reader: DigitReader, x_split: np.ndarray, y_split: np.ndarray, n: i
         mine = kinds == kind
         through_app = None
         if kind not in DIGIT_KINDS:
-            answers = []
-            for crop in np.array(crops, dtype=object)[mine]:
-                try:
-                    reader.read(on_canvas(crop, rng))
-                    answers.append(False)
-                except ImageInputError:  # "Not a digit", or too small, too many marks: refused
-                    answers.append(True)
-            through_app = float(np.mean(answers))
+            through_app = float(np.mean([refused_through_app(reader, on_canvas(crop, rng))
+                                         for crop in np.array(crops, dtype=object)[mine]]))
         rows.append((kind, int(mine.sum()), float(refused[mine].mean()), through_app))
     split_probabilities = _probabilities(reader, mnist_to_input(x_split))
     answers = decide(split_probabilities, threshold)
@@ -253,15 +247,20 @@ def blank_pages(reader: DigitReader, n: int, seed: int, split: str = "test"
     nothing = np.zeros((CANVAS, CANVAS, 4), np.uint8)
     rows = []
     for kind, paper in BLANK_PAGES.items():
-        read = 0
-        for _ in range(n):
-            try:
-                reader.read(as_photo(nothing, rng, **paper))
-                read += 1
-            except ImageInputError:  # "No digit found", "Not a digit", too small, ...
-                pass
-        rows.append((kind, n, read / n))
+        read = [not refused_through_app(reader, as_photo(nothing, rng, **paper))
+                for _ in range(n)]
+        rows.append((kind, n, float(np.mean(read))))
     return rows
+
+
+def refused_through_app(reader: DigitReader, picture) -> bool:
+    """Whether the app's path refuses ``picture`` ("Not a digit", "No digit found", too small,
+    too many marks, ...) rather than reading it."""
+    try:
+        reader.read(picture)
+        return False
+    except ImageInputError:
+        return True
 
 
 def blank_page_table(rows: list[tuple[str, int, float]]) -> str:

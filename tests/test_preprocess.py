@@ -423,11 +423,17 @@ def test_reads_pencil_on_squared_and_ruled_paper(reader, sample, paper, least):
     assert right >= least, f"{paper}: read {right} of {len(labels)}"
 
 
+def soft_shade(beyond: np.ndarray) -> np.ndarray:
+    """Where a hard shadow falls (1 in it), ``beyond`` a straight edge, its edge blurred over
+    a few pixels as a camera sees it."""
+    edge = Image.fromarray(beyond.astype(np.uint8) * 255).filter(ImageFilter.GaussianBlur(3))
+    return np.asarray(edge, np.float32) / 255
+
+
 def test_a_hard_shadow_across_the_page_is_not_ink():
     paper = paper_with_lines(every=None).astype(np.float32)  # a ring on paper, ...
     yy, xx = np.mgrid[0:256, 0:256]
-    edge = Image.fromarray(np.where(xx + 0.5 * yy > 192, 255, 0).astype(np.uint8))
-    shade = np.asarray(edge.filter(ImageFilter.GaussianBlur(3)), np.float32) / 255
+    shade = soft_shade(xx + 0.5 * yy > 192)
     shadowed = (paper * (1 - 0.5 * shade)).astype(np.uint8)  # ... a third of it in a shadow
     grey = shadowed.astype(np.float32) / 255
     assert preprocess._sheet_only(grey) is grey  # the ring goes on into it: no desk
@@ -441,8 +447,7 @@ def test_ink_in_a_hard_shadow_is_as_strong_as_in_the_light_and_its_edge_is_no_in
     paper = paper_with_lines(every=None).astype(np.float32)  # a ring on paper, ...
     yy, xx = np.mgrid[0:256, 0:256]
     light = 1.0 - 0.3 * xx / 255  # ... lit from the left, ...
-    edge = Image.fromarray(np.where(1.5 * xx - yy > 60, 255, 0).astype(np.uint8))
-    shade = np.asarray(edge.filter(ImageFilter.GaussianBlur(3)), np.float32) / 255
+    shade = soft_shade(1.5 * xx - yy > 60)
     photo = (paper * light * (1 - 0.45 * shade)).astype(np.uint8)  # ... a shadow across both
     ink, mask = ink_mask(ink_map(photo))
     _, ring = ink_mask(ink_map(paper_with_lines(every=None)))
@@ -461,13 +466,6 @@ def test_a_bold_digit_is_no_hard_shadow():
     paper = paper_with_lines(every=None).astype(np.float32) / 255  # a shadow as wide is one
     shadowed = paper * (1 - 0.5 * soft_shade(xx > 40))
     assert preprocess._shadow_sides(shadowed, shadowed - preprocess._lighting(shadowed))
-
-
-def soft_shade(beyond: np.ndarray) -> np.ndarray:
-    """Where a hard shadow falls (1 in it), ``beyond`` a straight edge, its edge blurred over
-    a few pixels as a camera sees it."""
-    edge = Image.fromarray(beyond.astype(np.uint8) * 255).filter(ImageFilter.GaussianBlur(3))
-    return np.asarray(edge, np.float32) / 255
 
 
 def test_a_hard_shadow_is_found_along_its_edge_however_steep_the_light():
@@ -508,8 +506,8 @@ def test_a_blank_page_mostly_in_a_hard_shadow_has_no_ink_and_a_board_in_one_has_
 def test_a_bold_digit_stays_whole_ink_however_light_or_tightly_cropped(digit, ink):
     # strokes wider than the shadow's window, as bright as a shadow (a grey or green marker):
     # two levels of the ground, but long and narrow (SHADOW_OUTLINE), no broad patch; or
-    # cropped so tightly that its strokes run off the picture: a broad patch, but the plane of
-    # light's step in the paper (SHADOW_DIM), no shadow's
+    # cropped so tightly that its strokes run off the picture: a broad patch, but with the
+    # sharp edge of a drawn stroke (SHADOW_SOFT), no shadow's blur
     yy, xx = np.mgrid[0:256, 0:256]
     strokes = {"1": (np.abs(xx - 128) < 20) & (yy > 30) & (yy < 226),
                "7": ((np.abs(yy - 60) < 20) & (xx > 50) & (xx < 206))
