@@ -64,6 +64,10 @@ SURFACE_WINDOW = 1 / 16  # ... as seen in a window of this share of the picture'
 # (wider than a stroke, narrower than a desk); ...
 SHEET_MARGIN = 0.02  # ... and the sheet's edge (a shadow, a curl) this share of the picture's
 # side is painted over with the surface
+BLANK_SHEET_ASPECT = 1.7  # a sheet with nothing written on it is taken as one (and painted
+# over: nothing to read) only if shaped like a page, at most this much longer than wide (as a
+# rectangle with its second moments: a fat light 1 is ~3), with the
+# surface around it all dark (a bold stroke cropped tightly leaves paper beyond it)
 INK_WINDOWS = (1 / 16, 1 / 8, 1 / 4)  # the ground's level is taken half the picture around,
 # or, where that sees a hard shadow (a quarter of its ink's peak or more on INK_SHADOW of the
 # picture, which a window of one of these shares of its longer side clears), the narrowest
@@ -295,23 +299,38 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     writing = sheet & ~bright
     edge = np.concatenate([surface[0], surface[-1], surface[1:-1, 0], surface[1:-1, -1]])
     light = float(np.median(grey[paper]))
+    surface_level = float(np.median(grey[surface])) if surface.any() else light
     if (not SHEET_SHARE <= sheet.mean() < 1.0 or edge.mean() < SURFACE_EDGE
-            or not 0 < writing.sum() <= SHEET_WRITING * sheet.sum()
-            or light - np.median(grey[surface]) < SURFACE_CONTRAST):
+            or writing.sum() > SHEET_WRITING * sheet.sum()
+            or light - surface_level < SURFACE_CONTRAST):
         return grey
     inside = ndimage.distance_transform_edt(sheet)
     thickness = inside.max()  # the widest circle's radius
     if (thickness < SHEET_THICK * min(grey.shape)
-            or inside[writing].max() <= 2 * reach  # only dents in its outline: no writing
-            or sheet.sum() < SHEET_SOLID * _convex_hull(sheet).sum()
-            or stroke_width(writing) > SHEET_PEN * thickness):
+            or sheet.sum() < SHEET_SOLID * _convex_hull(sheet).sum()):
         return grey
+    if not writing.any() or inside[writing].max() <= 2 * reach:  # at most dents in its outline
+        if not _blank_sheet(sheet, surface & bright):
+            return grey
+        pen = light - surface_level  # (no writing to measure a pen's contrast on)
+    elif stroke_width(writing) > SHEET_PEN * thickness:
+        return grey
+    else:
+        pen = light - float(np.median(grey[writing]))
     margin = max(1, round(SHEET_MARGIN * max(grey.shape)))
-    if _written_on(grey, surface & ~ndimage.binary_dilation(sheet, iterations=margin),
-                   light - float(np.median(grey[writing]))):
+    if _written_on(grey, surface & ~ndimage.binary_dilation(sheet, iterations=margin), pen):
         return grey  # the writing goes on in the "surface": a shadow across the page
     surface = ndimage.binary_dilation(surface, iterations=margin)
     return np.where(surface, _plane(grey, paper), grey).astype(np.float32)  # the sheet's light
+
+
+def _blank_sheet(sheet: np.ndarray, bright_around: np.ndarray) -> bool:
+    """Is a ``sheet`` with nothing written on it a page on a surface (BLANK_SHEET_ASPECT),
+    rather than a fat light stroke on a dark ground, or the paper beside a bold dark stroke
+    cropped tightly (``bright_around``: the bright pixels outside it)?"""
+    spread = np.linalg.eigvalsh(np.cov(np.argwhere(sheet).T.astype(np.float64)))
+    return (spread[1] <= BLANK_SHEET_ASPECT**2 * spread[0]
+            and bright_around.sum() <= SPECK_FRACTION * sheet.sum())
 
 
 def _written_on(grey: np.ndarray, where: np.ndarray, pen: float) -> bool:

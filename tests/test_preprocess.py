@@ -567,6 +567,19 @@ def test_reads_digits_on_a_note_photographed_on_a_desk(reader, sample, monkeypat
     assert (read(reader, pictures) == labels).mean() <= 0.2  # the desk taken for ink
 
 
+def test_a_blank_sheet_on_a_desk_is_no_digit(monkeypatch):
+    nothing = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    # (12 and 13: light falling off so steeply that a corner of the sheet is darker than Otsu's
+    # cut, a dent in its outline)
+    photos = [as_photo(nothing, np.random.default_rng(seed), on_desk=True)
+              for seed in (0, 1, 2, 12, 13)]
+    for photo in photos:
+        with pytest.raises(ImageInputError, match="No digit found"):
+            to_mnist(photo)
+    monkeypatch.setattr(preprocess, "_blank_sheet", lambda sheet, bright_around: False)
+    assert all(to_mnist(photo).max() > 0 for photo in photos)  # the desk's edge taken for ink
+
+
 def test_a_light_digit_on_a_dark_ground_or_one_cropped_tightly_is_no_sheet():
     yy, xx = np.mgrid[0:112, 0:112] - 56
     zero = np.where(np.abs(np.hypot(yy, xx * 1.4) - 28) < 9, 0.95, 0.05).astype(np.float32)
@@ -575,6 +588,9 @@ def test_a_light_digit_on_a_dark_ground_or_one_cropped_tightly_is_no_sheet():
     bold[:, 30:50] = bold[40:60, :] = 0.1  # dark strokes running off a tight crop, ...
     bold[80:90, 70:100] = 0.1  # ... and one inside the paper
     assert preprocess._sheet_only(bold) is bold
+    bar = np.full((112, 112), 0.9, np.float32)
+    bar[:, 15:40] = 0.1  # a bold stroke cropped tightly: the paper beside it is no blank page
+    assert preprocess._sheet_only(bar) is bar
     yy, xx = np.mgrid[0:112, 0:112]
     one = np.where((np.abs(xx - 56) < 14) & (np.abs(yy - 56) < 44), 0.95, 0.05).astype(np.float32)
     one[50:52, 42:45] = 0.05  # a fat light 1 with a nick in its side: a dent, no writing
