@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import ndimage
 
 from digit_recognizer.calibration import mostly_several_digits, over_digits, refused
 from digit_recognizer.line import INK_HEIGHT, NOT_A_DIGIT_TEXT, LineReading, line_pieces
@@ -102,6 +103,10 @@ LINE_OPINION = 0.5  # A lone digit put to the line reader (as above) is read by 
 # reader of commit 9f26f6c, trained without marks, the product traded as many American 7s
 # read 1 for continental 1s read 7). MNIST's own 28x28 pictures would lose 3 of 2,500: their
 # line is under LINE_CHECK_ROWS, and left to the digit model
+LEVEL_DIGITS = 3  # the line reader, trained on level lines, reads a line of at least this
+LEVEL_TILT = 0.06  # many pieces turned level where their feet climb or fall by this much per
+# column or more (Theil-Sen: the median of the slopes between every two; ~3.4 degrees): a note
+# photographed askew, a number written uphill
 TOUCHING_WIDE = 1.0  # a refused part at least this wide for its height may be digits that
 # touch (the splitter keeps a letter-wide group whole unless its parts are very sure): the
 # refusal then says how to write them
@@ -149,25 +154,45 @@ def read_picture(ink: np.ndarray, classify: Classify,
     ``prefer_line``), and a picture in which it finds "not a digit" is refused (see
     ``refuse_line_not_a_digit``; a lone digit the digit model is sure of is not asked)."""
     pieces = segment(ink, classify, not_a_digit_threshold)
+    line_ink = levelled(ink, pieces)
     try:
         reading = assemble(pieces, not_a_digit_threshold)
     except NotADigitError as refusal:
         if read_line is None or not refusal.may_be_digits:
             raise
-        line = read_line(ink)
+        line = read_line(line_ink)
         if not prefer_line(None, line, [p.box for p in pieces]):
             raise
     else:
         lone = len(pieces) == 1 and not _wide(pieces[0])  # one digit no wider than tall
         if read_line is None or (lone and pieces[0].probabilities.max() >= LINE_CHECK_BELOW):
             return reading
-        line = read_line(ink)
+        line = read_line(line_ink)
         refuse_line_not_a_digit(line)
         if lone:  # (the line reader could only split it; it may read it otherwise)
             return assemble([with_line_opinion(pieces[0], line)], not_a_digit_threshold)
         if not prefer_line(reading.text, line):
             return reading
-    return assemble(line_pieces(ink, line, len(pieces[0].probabilities)))
+    return assemble(line_pieces(line_ink, line, len(pieces[0].probabilities)))
+
+
+def levelled(ink: np.ndarray, pieces: Sequence[Piece]) -> np.ndarray:
+    """The ink map as the line reader should see it: turned level (about its centre, grown to
+    hold it all) where the segmenter's ``pieces`` (at least LEVEL_DIGITS) stand on a line that
+    climbs or falls by LEVEL_TILT or more; otherwise as it is."""
+    if len(pieces) < LEVEL_DIGITS:
+        return ink
+    # where they stand: a digit's height varies more than the line it is written on
+    rows, cols = np.array([(bottom, (left + right) / 2)
+                           for top, left, bottom, right in (p.box for p in pieces)], float).T
+    first, second = np.triu_indices(len(pieces), 1)
+    apart = cols[second] - cols[first]
+    if not (apart > 0).any():
+        return ink
+    slope = float(np.median((rows[second] - rows[first])[apart > 0] / apart[apart > 0]))
+    if abs(slope) < LEVEL_TILT:
+        return ink
+    return ndimage.rotate(ink, np.degrees(np.arctan(slope)), order=1, prefilter=False)
 
 
 def refuse_line_not_a_digit(line: LineReading) -> None:

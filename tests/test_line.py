@@ -10,16 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import ndimage
 
-from digit_recognizer import model_folder
+from benchmarks.drawings import photo
+from benchmarks.numbers import render_number
+from digit_recognizer import model_folder, reading
 from digit_recognizer.line import (BLANK, FRAME, INK_HEIGHT, MARGIN, NOT_A_DIGIT_MARK,
                                    NOT_A_DIGIT_TEXT, STRIP_HEIGHT, LineReading, Strip, decode, line_strip,
                                    padded_batch, log_softmax, text_log_probability)
 from digit_recognizer.model import NOT_A_DIGIT, build_line_model
 from digit_recognizer.model_folder import ModelLoadError
 from digit_recognizer.preprocess import ImageInputError, ink_map, stroke_width
-from digit_recognizer.reading import NotADigitError, prefer_line, read_picture
+from digit_recognizer.reading import NotADigitError, levelled, prefer_line, read_picture
+from digit_recognizer.segment import Piece
 from digit_recognizer.train_line import (WRITE_HEIGHT, LineTrainConfig, _pen_glyph,
                                          _scaled_glyph, batches, train_line_model, write_lines,
                                          write_number)
@@ -428,3 +432,45 @@ def test_digits_run_together_into_one_refused_part_are_read_by_a_less_sure_line_
     line = read_line(ink)
     assert line.text == "427" and 0.4 <= np.exp(line.log_probability("427")) < 0.7
     assert read_picture(ink, nothing_is_a_digit, read_line=read_line).text == "427"
+
+
+def squares_along(slope: float, count: int) -> tuple[np.ndarray, list[Piece]]:
+    """An ink map of ``count`` squares 20 px wide, 50 columns apart, whose row falls by
+    ``slope`` per column, and the segmenter's pieces for them (their boxes)."""
+    ink = np.zeros((120, 60 + 50 * count), np.float32)
+    pieces = []
+    for k in range(count):
+        top, left = 30 + round(slope * 50 * k), 30 + 50 * k
+        ink[top:top + 20, left:left + 20] = 1.0
+        pieces.append(Piece(None, (top, left, top + 20, left + 20), None, None))
+    return ink, pieces
+
+
+@pytest.mark.parametrize("slope", [0.15, -0.15])
+def test_a_line_of_digits_climbing_or_falling_is_turned_level_for_the_line_reader(slope):
+    ink, pieces = squares_along(slope, 5)
+    labels, count = ndimage.label(levelled(ink, pieces) > 0.5)
+    rows = [ndimage.center_of_mass(labels == k + 1)[0] for k in range(count)]
+    assert count == 5 and np.ptp(rows) < 1.5
+
+
+@pytest.mark.parametrize("slope, count", [(0.03, 5), (0.15, 2)])
+def test_a_nearly_level_line_or_two_digits_are_left_as_they_are(slope, count):
+    ink, pieces = squares_along(slope, count)  # (two digits: one set higher is no tilt)
+    assert levelled(ink, pieces) is ink
+
+
+def test_reads_a_number_photographed_askew(reader, mnist_test, monkeypatch):
+    x, y = mnist_test
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(1000, 5, replace=False)
+    number = render_number(x[chosen], y[chosen], rng)
+    photos = [photo(np.asarray(Image.fromarray(number.picture[..., 3]).rotate(
+        angle, resample=Image.Resampling.BILINEAR, expand=True)), np.random.default_rng(0))
+        for angle in (8, -8)]
+    assert [reader.read(p).text for p in photos] == [number.label] * 2
+    # the line reader, trained on level lines, finds "not a digit" in the line as it lies
+    monkeypatch.setattr(reading, "levelled", lambda ink, pieces: ink)
+    for p in photos:
+        with pytest.raises(NotADigitError):
+            reader.read(p)
