@@ -26,6 +26,10 @@ PENCIL_BRUSH = (3.0, 14.0)  # a pencil's line, in pixels on the canvas (for phot
 TRACE_SCALE = 4  # skeletonise at 4x MNIST resolution for smoother strokes
 TRACE_THRESHOLD = 80  # ink level (of 255) traced as stroke (100 broke faint thin strokes)
 SPECK = 2.5  # skeleton pieces shorter than this many MNIST pixels are dropped
+PAPERS = {  # what writing is photographed on (photo()'s keywords), as the benchmarks name it
+    "plain paper": {}, "squared paper": {"paper": "squared"}, "ruled paper": {"paper": "ruled"},
+    "a sheet on a desk (turned up to 10 degrees)": {"on_desk": True},
+    "a hard shadow across it": {"shadow": True}}
 
 
 def trace_strokes(digit: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

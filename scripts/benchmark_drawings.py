@@ -55,8 +55,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from benchmarks.drawings import (CANVAS, PENCIL_BRUSH, as_light_on_dark, as_photo, draw_digit,
-                                 grey_on_white)
+from benchmarks.drawings import (CANVAS, PAPERS, PENCIL_BRUSH, as_light_on_dark, as_photo,
+                                 draw_digit, grey_on_white)
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.numbers import digits_of_split
 from digit_recognizer.calibration import decide, expected_calibration_error
@@ -114,9 +114,7 @@ def _continental(digit: np.ndarray, label: int, rng: np.random.Generator) -> obj
     return _sketch()(digit if edited is None else edited, label, rng)
 
 
-BLANK_PAGES = {  # photos of paper with nothing written on it: nothing to read
-    "plain paper": {}, "squared paper": {"paper": "squared"}, "ruled paper": {"paper": "ruled"},
-    "a sheet on a desk": {"on_desk": True}, "a hard shadow across it": {"shadow": True}}
+BLANK_PAGES = PAPERS  # photographed with nothing written on them: nothing to read
 
 STYLES = (
     Style("MNIST itself (control)", lambda digit, label, rng: digit, reference=True),

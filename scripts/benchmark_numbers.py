@@ -18,8 +18,10 @@ spaced as people space digits (``--n-mixed``: each pair its own gap, about 1 pai
 touching) with its misses sorted (refused, digits merged, a digit split, a digit misread;
 and whether each digit misread, or refused, in a number cut into the right count is missed
 written alone too, or only inside the number),
-the share of numbers with a letter or sign inside that are refused rather than read as
-digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
+the exact-match rate of numbers spaced as people space them, written in ink and photographed
+on each kind of paper (``--n-paper``: plain, squared, ruled, a sheet on a desk turned up to 10
+degrees, a hard shadow across it), the share of numbers with a letter or sign inside that are
+refused rather than read as digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
 of a trained one for the tuning splits), and the latency of a six-digit number against
 a single digit, as a ratio measured in the same run: through the app (served, over HTTP: the
 target) and in this process (decode + ink + segment + model).
@@ -32,7 +34,9 @@ import collections
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +44,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw
 
 from benchmarks.client import api_argument, app_client
-from benchmarks.drawings import grey_on_white
+from benchmarks.drawings import PAPERS, grey_on_white, photo
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.bad_inputs import number_with_letter
 from benchmarks.numbers import (GAPS, SPLITS, NumberSample, make_numbers, render_number,
@@ -70,6 +74,9 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=700, help="numbers (cycled over lengths 2-8)")
     parser.add_argument("--n-mixed", type=int, default=250,
                         help="numbers of 2-6 digits spaced as people space them (0: none)")
+    parser.add_argument("--n-paper", type=int, default=100,
+                        help="numbers of 2-6 digits spaced as people space them, photographed "
+                             "on each kind of paper (0: none)")
     parser.add_argument("--n-letters", type=int, default=200,
                         help="numbers with a letter or sign inside (0: none)")
     parser.add_argument("--seed", type=int, default=0)
@@ -140,6 +147,9 @@ def main(argv=None) -> int:
         print(f"\nmisreads drawn into {args.failures}")
     if args.n_mixed:
         print_mixed(reader, args.n_mixed, args.split, args.seed, args.data_dir)
+    if args.n_paper:
+        print(on_paper_table(numbers_on_paper(reader, args.n_paper, args.split, args.seed,
+                                              args.data_dir)))
     if args.n_letters:
         print_letters_inside(reader, args.n_letters, args.split, args.seed, args.data_dir)
     print_latency(reader, inputs.model_path, inputs.test, args.seed)
@@ -219,6 +229,32 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
               f"written alone too, in the number's style and brush width class: "
               f"{alone_too[kind, True]}, the model's reading of one digit; only inside the "
               f"number, as cut there: {alone_too[kind, False]})")
+
+
+def numbers_on_paper(reader: DigitReader, n: int, split: str, seed: int,
+                     mnist_dir: str | None) -> list[tuple[str, int, float, int]]:
+    """``n`` numbers of 2-6 digits spaced as people space them, written in ink and photographed
+    on each kind of paper (PAPERS; the same numbers on each, each kind its own photos): per
+    kind, the share read exactly and the count refused."""
+    samples = list(make_numbers(n, split=split, seed=seed, mnist_dir=mnist_dir,
+                                lengths=tuple(CORE_LENGTHS), gaps=("mixed",),
+                                styles=("sketch",)))
+    rows = []
+    for kind, paper in PAPERS.items():
+        rng = np.random.default_rng([seed, 8, zlib.crc32(kind.encode())])
+        read = [got for _, got, _ in read_numbers(reader, (
+            replace(sample, picture=photo(sample.picture[..., 3], rng, **paper))
+            for sample in samples))]
+        exact = np.mean([got == sample.label for got, sample in zip(read, samples)])
+        rows.append((kind, n, float(exact), sum(got is None for got in read)))
+    return rows
+
+
+def on_paper_table(rows: list[tuple[str, int, float, int]]) -> str:
+    lines = ["| as people space digits, photographed on | n | exact | refused |",
+             "|---|---|---|---|"]
+    lines += [f"| {kind} | {n} | {exact:.1%} | {refused} |" for kind, n, exact, refused in rows]
+    return "\n" + "\n".join(lines)
 
 
 def missed_digits(label: str, got: str | None, refusal: ImageInputError | None) -> list[int]:

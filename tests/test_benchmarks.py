@@ -1,6 +1,6 @@
 """The benchmarks' shared start (benchmarks.inputs): the flags every benchmark takes; the
 drawn-digit benchmark's digit line and blank pages; and the number benchmark's grid of
-misreads, sorting of misses and missed digits written alone."""
+misreads, sorting of misses, missed digits written alone and numbers photographed on paper."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.drawings import PAPERS
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.numbers import render_number
 from digit_recognizer import model_folder
@@ -158,3 +159,21 @@ def test_the_number_benchmark_finds_the_digits_missed_in_a_number_cut_into_the_r
     assert module.missed_digits("1594", None, refusal) == [2]
     assert module.missed_digits("1594", None, NotADigitError("...", 2, 3)) == []  # cut in 3
     assert module.missed_digits("1594", None, ImageInputError("too small")) == []
+
+
+def test_the_number_benchmark_photographs_the_same_numbers_on_each_kind_of_paper():
+    module = benchmark_script("benchmark_numbers")
+    reader = _ReaderOf(None)  # refuses every picture
+    rows = module.numbers_on_paper(reader, 2, "validation", seed=0, mnist_dir=None)
+    assert rows == [(kind, 2, 0.0, 2) for kind in PAPERS]
+    assert len(reader.pictures) == 2 * len(PAPERS)
+    assert all(isinstance(p, bytes) for p in reader.pictures)  # photos (JPEG), each its own
+    assert len(set(reader.pictures)) == len(reader.pictures)
+    assert "| a hard shadow across it | 2 | 0.0% | 2 |" in module.on_paper_table(rows)
+    first, second = [sample.label for sample in module.make_numbers(
+        2, split="validation", lengths=tuple(module.CORE_LENGTHS), gaps=("mixed",),
+        styles=("sketch",))]
+    assert first != second
+    # read as the first number, whatever the picture: that one is read exactly on each paper
+    rows = module.numbers_on_paper(_ReaderOf(first), 2, "validation", seed=0, mnist_dir=None)
+    assert rows == [(kind, 2, 0.5, 0) for kind in PAPERS]
