@@ -66,8 +66,12 @@ SHEET_MARGIN = 0.02  # ... and the sheet's edge (a shadow, a curl) this share of
 # side is painted over with the surface
 BLANK_SHEET_ASPECT = 1.7  # a sheet with nothing written on it is taken as one (and painted
 # over: nothing to read) only if shaped like a page, at most this much longer than wide (as a
-# rectangle with its second moments: a fat light 1 is ~3), with the
-# surface around it all dark (a bold stroke cropped tightly leaves paper beyond it)
+# rectangle with its second moments: a fat light 1 is ~3), ...
+BLANK_SHEET_SIDES = 3  # ... with the surface along at least this many sides of the picture,
+BLANK_SHEET_SIDE = 0.2  # ... over this share of each (a bold stroke cropped tightly along one
+# side, or two in a corner, is no desk around a page), ...
+BLANK_SHEET_AROUND = 0.03  # ... and bright pixels beyond it at most this share of its own (the
+# paper beside a bold stroke cropped tightly is not dark like a desk)
 INK_WINDOWS = (1 / 16, 1 / 8, 1 / 4)  # the ground's level is taken half the picture around,
 # or, where that sees a hard shadow (a quarter of its ink's peak or more on INK_SHADOW of the
 # picture, which a window of one of these shares of its longer side clears), the narrowest
@@ -278,8 +282,9 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     picture as it is. The sheet is the largest bright region (Otsu) with its holes (the
     writing) filled and the notches where writing runs to its edge bridged (SHEET_NOTCH), if
     the picture is no tiny digit (PHOTO_MIN_SIDE), the region is shaped like a sheet (SHEET_SHARE,
-    SHEET_THICK, SHEET_SOLID) and written on in strokes (SHEET_WRITING, SHEET_PEN; and not
-    only in dents of its outline, which is how a light digit's stroke looks); the surface
+    SHEET_THICK, SHEET_SOLID) and written on in strokes (SHEET_WRITING, SHEET_PEN), or, with
+    nothing written on it (at most dents in its outline, which is how a light digit's
+    stroke looks), shaped like a page on a surface (``_blank_sheet``); the surface
     is the rest, if it is SURFACE_CONTRAST darker than the sheet and covers SURFACE_EDGE of
     the picture's edge (a stroke that runs off a tightly cropped picture covers little of it)
     and holds no writing (SURFACE_*: then it is a shadow across the page)."""
@@ -312,7 +317,9 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     if not writing.any() or inside[writing].max() <= 2 * reach:  # at most dents in its outline
         if not _blank_sheet(sheet, surface & bright):
             return grey
-        pen = light - surface_level  # (no writing to measure a pen's contrast on)
+        # no writing to measure a pen's contrast on: the faintest that sets a sheet apart (a
+        # page in a hard shadow with faint writing only in the shadow is not blank)
+        pen = SURFACE_CONTRAST
     elif stroke_width(writing) > SHEET_PEN * thickness:
         return grey
     else:
@@ -325,12 +332,14 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
 
 
 def _blank_sheet(sheet: np.ndarray, bright_around: np.ndarray) -> bool:
-    """Is a ``sheet`` with nothing written on it a page on a surface (BLANK_SHEET_ASPECT),
+    """Is a ``sheet`` with nothing written on it a page lying on a surface (BLANK_SHEET_*),
     rather than a fat light stroke on a dark ground, or the paper beside a bold dark stroke
     cropped tightly (``bright_around``: the bright pixels outside it)?"""
     spread = np.linalg.eigvalsh(np.cov(np.argwhere(sheet).T.astype(np.float64)))
-    return (spread[1] <= BLANK_SHEET_ASPECT**2 * spread[0]
-            and bright_around.sum() <= SPECK_FRACTION * sheet.sum())
+    sides = sum(float(np.mean(~side)) >= BLANK_SHEET_SIDE
+                for side in (sheet[0], sheet[-1], sheet[:, 0], sheet[:, -1]))
+    return (spread[1] <= BLANK_SHEET_ASPECT**2 * spread[0] and sides >= BLANK_SHEET_SIDES
+            and bright_around.sum() <= BLANK_SHEET_AROUND * sheet.sum())
 
 
 def _written_on(grey: np.ndarray, where: np.ndarray, pen: float) -> bool:

@@ -106,7 +106,9 @@ LINE_OPINION = 0.5  # A lone digit put to the line reader (as above) is read by 
 LEVEL_DIGITS = 3  # the line reader, trained on level lines, reads a line of at least this
 LEVEL_TILT = 0.06  # many pieces turned level where their feet climb or fall by this much per
 # column or more (Theil-Sen: the median of the slopes between every two; ~3.4 degrees): a note
-# photographed askew, a number written uphill
+# photographed askew, a number written uphill; ...
+LEVEL_STEEPEST = 0.36  # ... but no more than this (20 degrees): steeper, the pieces are no
+# line written askew (digits stacked, or overlapping in their columns)
 TOUCHING_WIDE = 1.0  # a refused part at least this wide for its height may be digits that
 # touch (the splitter keeps a letter-wide group whole unless its parts are very sure): the
 # refusal then says how to write them
@@ -132,7 +134,8 @@ class Reading:
     pixels: list[np.ndarray]  # per digit: uint8 (28, 28), what the model saw
     doubtful: list[bool]  # per digit: the top digit is under DOUBT_BELOW, or maybe_not_a_digit
     top_readings: dict[str, float]  # the likeliest whole readings, likeliest first
-    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # in the ink map
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # in the ink map (as
+    # turned level for the line reader, where its reading is given: see ``levelled``)
     maybe_not_a_digit: list[bool] = field(default_factory=list)  # per digit: "not a digit" at
     # MAYBE_NOT_A_DIGIT or more, though not refused
 
@@ -154,7 +157,7 @@ def read_picture(ink: np.ndarray, classify: Classify,
     ``prefer_line``), and a picture in which it finds "not a digit" is refused (see
     ``refuse_line_not_a_digit``; a lone digit the digit model is sure of is not asked)."""
     pieces = segment(ink, classify, not_a_digit_threshold)
-    line_ink = levelled(ink, pieces)
+    line_ink = levelled(ink, pieces) if read_line is not None else ink
     try:
         reading = assemble(pieces, not_a_digit_threshold)
     except NotADigitError as refusal:
@@ -179,7 +182,8 @@ def read_picture(ink: np.ndarray, classify: Classify,
 def levelled(ink: np.ndarray, pieces: Sequence[Piece]) -> np.ndarray:
     """The ink map as the line reader should see it: turned level (about its centre, grown to
     hold it all) where the segmenter's ``pieces`` (at least LEVEL_DIGITS) stand on a line that
-    climbs or falls by LEVEL_TILT or more; otherwise as it is."""
+    climbs or falls by LEVEL_TILT to LEVEL_STEEPEST; otherwise as it is. (A reading the line
+    reader gives is then in the levelled map: its boxes too.)"""
     if len(pieces) < LEVEL_DIGITS:
         return ink
     # where they stand: a digit's height varies more than the line it is written on
@@ -190,7 +194,7 @@ def levelled(ink: np.ndarray, pieces: Sequence[Piece]) -> np.ndarray:
     if not (apart > 0).any():
         return ink
     slope = float(np.median((rows[second] - rows[first])[apart > 0] / apart[apart > 0]))
-    if abs(slope) < LEVEL_TILT:
+    if not LEVEL_TILT <= abs(slope) <= LEVEL_STEEPEST:
         return ink
     return ndimage.rotate(ink, np.degrees(np.arctan(slope)), order=1, prefilter=False)
 

@@ -114,8 +114,6 @@ def _continental(digit: np.ndarray, label: int, rng: np.random.Generator) -> obj
     return _sketch()(digit if edited is None else edited, label, rng)
 
 
-BLANK_PAGES = PAPERS  # photographed with nothing written on them: nothing to read
-
 STYLES = (
     Style("MNIST itself (control)", lambda digit, label, rng: digit, reference=True),
     Style("traced, MNIST's own stroke (reference)", _traced_as_it_was, reference=True),
@@ -238,13 +236,13 @@ def refusals(reader: DigitReader, x_split: np.ndarray, y_split: np.ndarray, n: i
 
 def blank_pages(reader: DigitReader, n: int, seed: int, split: str = "test"
                 ) -> list[tuple[str, int, float]]:
-    """Blank pages photographed as the photo styles are (BLANK_PAGES, ``n`` each): the share
+    """Blank pages photographed as the photo styles are (on PAPERS, ``n`` each): the share
     read as a number, per kind. There is nothing to read: any reading is wrong. (Each
     ``split`` draws its own.)"""
     rng = np.random.default_rng([seed, 9, zlib.crc32(split.encode())])
     nothing = np.zeros((CANVAS, CANVAS, 4), np.uint8)
     rows = []
-    for kind, paper in BLANK_PAGES.items():
+    for kind, paper in PAPERS.items():
         read = [not refused_through_app(reader, as_photo(nothing, rng, **paper))
                 for _ in range(n)]
         rows.append((kind, n, float(np.mean(read))))

@@ -17,13 +17,13 @@ segmentation errors (wrong number of digits, or a refusal), the exact-match rate
 spaced as people space digits (``--n-mixed``: each pair its own gap, about 1 pair in 9
 touching) with its misses sorted (refused, digits merged, a digit split, a digit misread;
 and whether each digit misread, or refused, in a number cut into the right count is missed
-written alone too, or only inside the number),
-the exact-match rate of numbers spaced as people space them, written in ink and photographed
-on each kind of paper (``--n-paper``: plain, squared, ruled, a sheet on a desk turned up to 10
-degrees, a hard shadow across it), the share of numbers with a letter or sign inside that are
-refused rather than read as digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
-of a trained one for the tuning splits), and the latency of a six-digit number against
-a single digit, as a ratio measured in the same run: through the app (served, over HTTP: the
+written alone too, or only inside the number), the exact-match rate of numbers spaced as
+people space them, written in ink and photographed on each kind of paper (``--n-paper``:
+plain, squared, ruled, a sheet on a desk turned up to 10 degrees, a hard shadow across it),
+the share of numbers with a letter or sign inside that are refused rather than read as
+digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
+of a trained one for the tuning splits), and the latency of a six-digit number against a
+single digit, as a ratio measured in the same run: through the app (served, over HTTP: the
 target) and in this process (decode + ink + segment + model).
 """
 

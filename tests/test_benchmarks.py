@@ -81,8 +81,8 @@ def test_the_drawn_digit_benchmark_counts_blank_pages_read_as_a_number_per_kind_
     readers = {split: ReadsEveryOther() for split in ("test", "validation")}
     rows = {split: module.blank_pages(reader, 3, seed=0, split=split)
             for split, reader in readers.items()}
-    read = [2 / 3, 1 / 3] * len(module.BLANK_PAGES)  # read, refused, read; refused, read, ...
-    assert rows["test"] == [(kind, 3, share) for kind, share in zip(module.BLANK_PAGES, read)]
+    read = [2 / 3, 1 / 3] * len(PAPERS)  # read, refused, read; refused, read, ...
+    assert rows["test"] == [(kind, 3, share) for kind, share in zip(PAPERS, read)]
     assert readers["test"].pictures[0] != readers["validation"].pictures[0]  # their own draws
 
 

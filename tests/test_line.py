@@ -454,10 +454,12 @@ def test_a_line_of_digits_climbing_or_falling_is_turned_level_for_the_line_reade
     assert count == 5 and np.ptp(rows) < 1.5
 
 
-@pytest.mark.parametrize("slope, count", [(0.03, 5), (0.15, 2)])
-def test_a_nearly_level_line_or_two_digits_are_left_as_they_are(slope, count):
-    ink, pieces = squares_along(slope, count)  # (two digits: one set higher is no tilt)
+@pytest.mark.parametrize("slope, count", [(0.05, 5), (0.15, 2), (0.5, 5)])
+def test_a_nearly_level_line_two_digits_or_a_steep_stack_are_left_as_they_are(slope, count):
+    # (two digits: one set higher is no tilt; a slope steeper than 20 degrees is no line)
+    ink, pieces = squares_along(slope, count)
     assert levelled(ink, pieces) is ink
+    assert levelled(*squares_along(0.07, 5)) is not ink  # (just past the tilt that counts)
 
 
 def test_reads_a_number_photographed_askew(reader, mnist_test, monkeypatch):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFile, ImageFilter
+from PIL import Image, ImageDraw, ImageFile, ImageFilter
 from scipy import ndimage
 
 from benchmarks.drawings import (CANVAS, PENCIL_BRUSH, as_light_on_dark, as_photo, desk_around,
@@ -580,6 +580,22 @@ def test_a_blank_sheet_on_a_desk_is_no_digit(monkeypatch):
     assert all(to_mnist(photo).max() > 0 for photo in photos)  # the desk's edge taken for ink
 
 
+@pytest.mark.parametrize("tone", [0.55, 0.72])
+def test_writing_only_in_a_hard_shadow_across_a_page_is_no_blank_sheet(tone):
+    page = Image.new("L", (400, 400), 217)
+    ImageDraw.Draw(page).line([(250, 300), (340, 300), (290, 390)], fill=round(255 * tone),
+                              width=6)  # a 7, faint at 0.72 (pencil), in the shaded part
+    rows = np.arange(400)[:, None]
+    photo = np.asarray(page) * np.where(rows > 250, 0.65, 1.0)  # the lit part page-shaped, the
+    # shadow along three sides
+    grey = photo.astype(np.float32) / 255
+    assert preprocess._sheet_only(grey) is grey
+    _, mask = ink_mask(ink_map(photo.astype(np.uint8)))
+    side = mask.shape[0] / 400  # (ink_map works at ANALYSIS_SIDE)
+    assert mask[round(295 * side):round(395 * side), round(245 * side):round(345 * side)
+                ].mean() > 0.05  # the 7 is ink
+
+
 def test_a_light_digit_on_a_dark_ground_or_one_cropped_tightly_is_no_sheet():
     yy, xx = np.mgrid[0:112, 0:112] - 56
     zero = np.where(np.abs(np.hypot(yy, xx * 1.4) - 28) < 9, 0.95, 0.05).astype(np.float32)
@@ -588,9 +604,16 @@ def test_a_light_digit_on_a_dark_ground_or_one_cropped_tightly_is_no_sheet():
     bold[:, 30:50] = bold[40:60, :] = 0.1  # dark strokes running off a tight crop, ...
     bold[80:90, 70:100] = 0.1  # ... and one inside the paper
     assert preprocess._sheet_only(bold) is bold
-    bar = np.full((112, 112), 0.9, np.float32)
-    bar[:, 15:40] = 0.1  # a bold stroke cropped tightly: the paper beside it is no blank page
-    assert preprocess._sheet_only(bar) is bar
+    # a bold stroke cropped tightly, paper on both sides or along one edge or two: the paper
+    # is no blank page on a desk
+    for strokes in ((slice(None), slice(15, 40)), (slice(None), slice(0, 20)),
+                    (slice(-20, None), slice(None))):
+        bar = np.full((112, 112), 0.9, np.float32)
+        bar[strokes] = 0.1
+        assert preprocess._sheet_only(bar) is bar
+    corner = np.full((112, 112), 0.9, np.float32)
+    corner[:, :14] = corner[-14:, :] = 0.1
+    assert preprocess._sheet_only(corner) is corner
     yy, xx = np.mgrid[0:112, 0:112]
     one = np.where((np.abs(xx - 56) < 14) & (np.abs(yy - 56) < 44), 0.95, 0.05).astype(np.float32)
     one[50:52, 42:45] = 0.05  # a fat light 1 with a nick in its side: a dent, no writing
