@@ -304,10 +304,9 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     writing = sheet & ~bright
     edge = np.concatenate([surface[0], surface[-1], surface[1:-1, 0], surface[1:-1, -1]])
     light = float(np.median(grey[paper]))
-    surface_level = float(np.median(grey[surface])) if surface.any() else light
     if (not SHEET_SHARE <= sheet.mean() < 1.0 or edge.mean() < SURFACE_EDGE
             or writing.sum() > SHEET_WRITING * sheet.sum()
-            or light - surface_level < SURFACE_CONTRAST):
+            or light - np.median(grey[surface]) < SURFACE_CONTRAST):
         return grey
     inside = ndimage.distance_transform_edt(sheet)
     thickness = inside.max()  # the widest circle's radius
