@@ -56,10 +56,11 @@ SHEET_WRITING = 0.3  # ... its writing (what is dark inside it) at most this sha
 SHEET_PEN = 0.2  # ... in strokes no wider than this share of that circle's radius (the loops
 # of a light digit on a dark ground, taken for a sheet's writing, are blobs, not strokes), ...
 SHEET_DIGITS = 0.25  # ... or in two or more pieces (the digits of a number), each in strokes no
-# wider than this share of its own longer side (a marker on a narrow note writes strokes
-# wide against the note, not against its digits; a light 8's loops are round: about 0.5.
+# wider than this share of its own longer side, and not all nearly convex (SHEET_SOLID): a
+# marker on a narrow note writes strokes wide against the note, not against its digits; a
+# light 8's loops are holes, convex (round ones about 0.5 of their side, narrow ones less).
 # 100 validation numbers on a desk: 82% read, 90% with this; 0.2: 87%; 0.4 took twice as
-# many of 3,000 MNIST digits, light on dark, for sheets)
+# many of 3,000 MNIST digits, light on dark, for sheets
 SHEET_PIECE = 0.1  # ... counting pieces of at least this share of the largest one's area
 SURFACE_EDGE = 0.3  # ... the surface at least this share of the picture's edge, ...
 SURFACE_CONTRAST = 0.15  # ... this much darker than the sheet (medians, grey in [0, 1]); ...
@@ -153,10 +154,13 @@ RULING_BESIDE = 5  # px: ... cut down to the ink within this square around it, o
 # 279 sparing what joins ink off the lines at 0.25; on ruled paper 264 and 278; a 7 px square
 # read as 5 on 100 of each; with RULING_LEVEL 1.25, a share of 0.4 read 292 / 287 where 0.25
 # read 290 / 288 and left dashes of the lines joined to the strokes that cross them)
-RULING_ALIKE = 1.5  # printed lines are alike: where a "line" is darker than this many times
-# the typical line's level (the median of their peaks), it is a stroke along it (a fat digit's
-# upright fills most of a short picture's column) and only that much is taken away (at the
-# median level, 100 validation numbers photographed on squared paper read 84%, then 95%)
+RULING_ALIKE = 1.5  # printed lines are alike: a "line" darker than this many times the typical
+# line's level (the median of the peaks that stand out, and are no grain: RULING_FAINT), which
+# does not run along RULING_SPAN of its length at RULING_WHOLE of its level, is a stroke
+# along it (a fat digit's upright fills most of a short picture's column), and is taken out
+# at this level only (at its own, 100 validation numbers photographed on squared paper read
+# 84%, then 95%; a graph paper's bolder lines run the whole length: they stay lines)
+RULING_WHOLE = 0.5
 RULING_LINES = 2.0  # printed lines stand out: their level at least this many times the median
 # level over the rows (a faint photo's grain and noise is "ink" in every row alike)
 RULING_EDGE = 0.97  # a notebook's margin line runs off the photo at both ends: ink along this
@@ -342,14 +346,17 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
 
 def _digits_written(writing: np.ndarray) -> bool:
     """Is ``writing`` (a mask) two or more pieces of SHEET_PIECE of the largest's area or
-    more, each in strokes no wider than SHEET_DIGITS of its own longer side?"""
+    more, each in strokes no wider than SHEET_DIGITS of its own longer side, not all of them
+    nearly convex (SHEET_SOLID)?"""
     labels, _ = ndimage.label(writing, structure=np.ones((3, 3)))
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
+    least = SHEET_PIECE * sizes.max()
     pieces = [(labels[box] == label) for label, box in enumerate(ndimage.find_objects(labels), 1)
-              if sizes[label] >= SHEET_PIECE * sizes.max()]
-    return len(pieces) >= 2 and all(stroke_width(piece) <= SHEET_DIGITS * max(piece.shape)
-                                    for piece in pieces)
+              if sizes[label] >= least]
+    return (len(pieces) >= 2
+            and all(stroke_width(piece) <= SHEET_DIGITS * max(piece.shape) for piece in pieces)
+            and any(piece.sum() < SHEET_SOLID * _convex_hull(piece).sum() for piece in pieces))
 
 
 def _blank_sheet(sheet: np.ndarray, bright_around: np.ndarray) -> bool:
@@ -540,8 +547,9 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     (RULING_COVER), is taken to be printed lines where it is faint (RULING_FAINT), or as
     dark as the writing but in many lines (RULING_MANY: pencil) if writing is left without
     them (RULING_WRITING); on a page ruled one way, faint ink along the other axis, or ink
-    of any strength from edge to edge (RULING_EDGE), is its margin line. Those lines are
-    taken away where each lies (``_lines_taken_out``); otherwise the ink is untouched."""
+    of any strength from edge to edge (RULING_EDGE), is its margin line, where it runs along
+    RULING_SPAN of the page. Those lines are taken away where each lies
+    (``_lines_taken_out``); otherwise the ink is untouched."""
     peak = _extremes(ink)[1]
     faint, edge_to_edge, lined, dark, found = [], [], [], [], {}
     for axis in (0, 1):  # horizontal lines (a profile over rows), then vertical ones
@@ -562,8 +570,8 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
         dark.append(axis in found and _line_count(found[axis]) >= RULING_MANY)
 
     def taken_out(ruled: list[bool]) -> np.ndarray:
-        margins = tuple(axis for axis in (0, 1) if not ruled[axis] and ruled[1 - axis]
-                        and (faint[axis] or edge_to_edge[axis]))
+        margins = [axis for axis in (0, 1) if not ruled[axis] and ruled[1 - axis]
+                   and (faint[axis] or edge_to_edge[axis])]
         return _lines_taken_out(ink, [axis for axis in (0, 1) if ruled[axis]], found, margins)
 
     cleaned = taken_out([lined[axis] or dark[axis] for axis in (0, 1)])
@@ -573,22 +581,28 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
 
 
 def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarray],
-                     margins: tuple[int, ...] = ()) -> np.ndarray:
+                     margins: list[int] | None = None) -> np.ndarray:
     """``ink`` without the printed lines along these ``axes`` (0: lines across the rows; the
     lines already ``found`` along an axis, as ``_printed_lines`` gives them, are reused), and
-    the margin lines along the ``margins`` axes (what runs along RULING_EDGE of its length:
-    a stroke in a tight crop does not, though it fills most of its column). Where a line is
-    much darker than the typical one, a stroke runs along it: only RULING_ALIKE times the
-    typical line's level is taken out there.
+    the margin lines along the ``margins`` axes (what runs along RULING_SPAN of its length:
+    a stroke in a picture cropped to its height does not, though it fills most of its
+    column). A line much darker than the typical one that does not run the length is a
+    stroke along it: it is taken out at RULING_ALIKE times the typical line's level.
     Where no line stands out (RULING_LINES), that "ink" is a faint photo's grain, taken away
     as it is. Strokes cut where they cross a line are bridged (RULING_BRIDGE), and what is
     left of the lines themselves is cut down (RULING_JOINED, RULING_BESIDE)."""
     lines, grain, line_pixels = np.zeros_like(ink), np.zeros_like(ink), {}
-    for axis in [*axes, *margins]:
+    margins = margins or []
+    peak = _extremes(ink)[1]
+    for axis in axes + margins:
         across = ink if axis == 0 else ink.T
-        along = (_printed_lines(across, RULING_EDGE) if axis in margins
-                 else found[axis] if axis in found else _printed_lines(across))
-        along = np.minimum(along, RULING_ALIKE * _typical_line(along))
+        whole = _printed_lines(across, RULING_SPAN)  # what runs (nearly) the whole length
+        if axis in margins:
+            along = whole
+        else:
+            along = found[axis] if axis in found else _printed_lines(across)
+            stroke = np.minimum(along, RULING_ALIKE * _typical_line(along, peak))
+            along = np.where(whole >= RULING_WHOLE * along, along, stroke)
         along = along if axis == 0 else along.T
         strongest = float(along.max())
         if strongest > 0 and strongest >= RULING_LINES * float(np.median(along)):
@@ -642,22 +656,24 @@ def _line_count(lines: np.ndarray) -> int:
     return int(np.count_nonzero(on[1:] & ~on[:-1]) + on[0])
 
 
-def _typical_line(lines: np.ndarray) -> float:
+def _typical_line(lines: np.ndarray, peak: float) -> float:
     """The level a printed line found by ``_printed_lines`` typically reaches: the median of
-    the peaks of the lines that stand out (RULING_LINES) in the middle column (inf if none)."""
+    the peaks of the lines in the middle column that stand out (RULING_LINES) and are no
+    grain (RULING_FAINT of the ink's ``peak``: JPEG's ringing between clean lines), or inf."""
     level = lines[:, lines.shape[1] // 2]
-    runs, count = ndimage.label((level >= RULING_LINES * float(np.median(level))) & (level > 0))
+    floor = max(RULING_LINES * float(np.median(level)), RULING_FAINT[0] * peak)
+    runs, count = ndimage.label((level >= floor) & (level > 0))
     if count == 0:
         return np.inf
     return float(np.median(ndimage.maximum(level, runs, np.arange(1, count + 1))))
 
 
-def _printed_lines(across: np.ndarray, length: float = 0.5) -> np.ndarray:
+def _printed_lines(across: np.ndarray, share: float = 0.5) -> np.ndarray:
     """The printed lines that run along the rows of ``across`` (the ink of a ruled page), as
     ink, each where it lies in every column: the rows lined up at the tilt (within
     RULING_TILT) that makes the levels they reach in RULING_SPAN of the columns most uneven
     (a long stroke nearly along the rows lifts a row's mean, not what most of it reaches;
-    then their mean levels), each lined-up row's level over a ``length`` share of the columns
+    then their mean levels), each lined-up row's level over this ``share`` of the columns
     (half: its median, as a stroke crosses a row in few of them), put back at that tilt."""
     h, w = across.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
@@ -681,7 +697,7 @@ def _printed_lines(across: np.ndarray, length: float = 0.5) -> np.ndarray:
     centred = (np.arange(w, dtype=np.float32) - w / 2)[None, :]
     level = np.quantile(ndimage.map_coordinates(
         across, [rows + slope * centred, np.broadcast_to(centred + w / 2, (h, w))], order=1,
-        mode="nearest"), 1 - length, axis=1)
+        mode="nearest"), 1 - share, axis=1)
     return np.interp(rows - slope * centred, np.arange(h), level).astype(np.float32)
 
 

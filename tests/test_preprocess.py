@@ -387,6 +387,21 @@ def test_fat_uprights_of_a_number_across_printed_lines_stay_ink(paper):
     assert ink[40:130, 150:210].max() < 0.1 * ink.max()  # ... and the lines between the 7s
 
 
+@pytest.mark.parametrize("margin", ["ending inside the photo", "with gaps"])
+def test_a_faint_margin_line_that_ends_inside_the_photo_or_has_gaps_is_taken_out(margin):
+    """A margin line is what runs along RULING_SPAN of the page (at RULING_EDGE, these were
+    left as a full-height stroke)."""
+    page = np.full((256, 256), 0.9, np.float32)
+    page[8::16, :] = 0.75  # faint printed lines across, ...
+    page[:218 if margin == "ending inside the photo" else 256, 30:32] = 0.55  # ... a margin
+    if margin == "with gaps":
+        page[60:66, 30:32] = page[150:157, 30:32] = 0.9
+    yy, xx = np.mgrid[0:256, 0:256] - 128
+    page[np.abs(np.hypot(yy, xx * 1.5) - 51) < 6] = 0.25  # and a ring right of it
+    ink = ink_map((page * 255).astype(np.uint8))
+    assert ink[:, 26:36].max() < 0.1 * ink.max()
+
+
 def test_ink_is_left_as_it_is_where_no_line_is_found():
     ink = ink_map(paper_with_lines(every=None))  # a ring, no lines: none found across it
     assert np.array_equal(preprocess._lines_taken_out(ink, [0], {}), ink)
@@ -591,6 +606,18 @@ def test_a_number_in_marker_on_a_narrow_note_is_taken_as_written_on_a_sheet():
         photo = desk_around(Image.fromarray(note).convert("RGB"), np.random.default_rng(seed))
         grey = np.asarray(photo.convert("L"), np.float32) / 255
         assert preprocess._sheet_only(grey) is not grey
+
+
+def test_a_light_8_with_narrow_loops_is_not_taken_for_a_sheet_written_on():
+    """Its loops are two pieces of "writing" as thin for their length as a number's digits
+    (SHEET_DIGITS), but holes are convex, and a number's digits are not all convex."""
+    yy, xx = np.mgrid[0:200, 0:160]
+    eight = np.full((200, 160), 0.15, np.float32)
+    for cy in (75, 125):
+        eight[((xx - 80) / 48) ** 2 + ((yy - cy) / 30) ** 2 <= 1] = 0.9
+    for cy in (75, 125):
+        eight[((xx - 80) / 36) ** 2 + ((yy - cy) / 11) ** 2 <= 1] = 0.15
+    assert preprocess._sheet_only(eight) is eight
 
 
 def test_reads_digits_on_a_note_photographed_on_a_desk(reader, sample, monkeypatch):
