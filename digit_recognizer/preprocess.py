@@ -567,7 +567,7 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
         lined.append(all_over and faint[-1])
         if all_over and strongest >= RULING_FAINT[1] * peak:
             found[axis] = _printed_lines(across)
-        dark.append(axis in found and _line_count(found[axis]) >= RULING_MANY)
+        dark.append(axis in found and _line_count(found[axis][0]) >= RULING_MANY)
 
     def taken_out(ruled: list[bool]) -> np.ndarray:
         margins = [axis for axis in (0, 1) if not ruled[axis] and ruled[1 - axis]
@@ -580,7 +580,8 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     return cleaned
 
 
-def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarray],
+def _lines_taken_out(ink: np.ndarray, axes: list[int],
+                     found: dict[int, tuple[np.ndarray, np.ndarray]],
                      margins: list[int] | None = None) -> np.ndarray:
     """``ink`` without the printed lines along these ``axes`` (0: lines across the rows; the
     lines already ``found`` along an axis, as ``_printed_lines`` gives them, are reused), and
@@ -595,12 +596,11 @@ def _lines_taken_out(ink: np.ndarray, axes: list[int], found: dict[int, np.ndarr
     margins = margins or []
     peak = _extremes(ink)[1]
     for axis in axes + margins:
-        across = ink if axis == 0 else ink.T
-        whole = _printed_lines(across, RULING_SPAN)  # what runs (nearly) the whole length
+        along, whole = found[axis] if axis in found else _printed_lines(
+            ink if axis == 0 else ink.T)
         if axis in margins:
             along = whole
         else:
-            along = found[axis] if axis in found else _printed_lines(across)
             stroke = np.minimum(along, RULING_ALIKE * _typical_line(along, peak))
             along = np.where(whole >= RULING_WHOLE * along, along, stroke)
         along = along if axis == 0 else along.T
@@ -668,13 +668,14 @@ def _typical_line(lines: np.ndarray, peak: float) -> float:
     return float(np.median(ndimage.maximum(level, runs, np.arange(1, count + 1))))
 
 
-def _printed_lines(across: np.ndarray, share: float = 0.5) -> np.ndarray:
+def _printed_lines(across: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The printed lines that run along the rows of ``across`` (the ink of a ruled page), as
     ink, each where it lies in every column: the rows lined up at the tilt (within
     RULING_TILT) that makes the levels they reach in RULING_SPAN of the columns most uneven
     (a long stroke nearly along the rows lifts a row's mean, not what most of it reaches;
-    then their mean levels), each lined-up row's level over this ``share`` of the columns
-    (half: its median, as a stroke crosses a row in few of them), put back at that tilt."""
+    then their mean levels), each lined-up row's median level over the columns (a stroke
+    crosses a row in few of them), and the level it keeps along RULING_SPAN of them (a
+    printed line runs the whole length), each put back at that tilt."""
     h, w = across.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
     bins = max(1, w // RULING_BIN)  # the tilt is sought on columns averaged in bins: quick
@@ -695,10 +696,12 @@ def _printed_lines(across: np.ndarray, share: float = 0.5) -> np.ndarray:
     slope = slopes[max(range(len(slopes)),  # (alike, the gentlest: a narrow strip has one bin)
                        key=lambda k: (uneven_most[k], uneven_mean[k], -abs(slopes[k])))]
     centred = (np.arange(w, dtype=np.float32) - w / 2)[None, :]
-    level = np.quantile(ndimage.map_coordinates(
+    lined_up = ndimage.map_coordinates(
         across, [rows + slope * centred, np.broadcast_to(centred + w / 2, (h, w))], order=1,
-        mode="nearest"), 1 - share, axis=1)
-    return np.interp(rows - slope * centred, np.arange(h), level).astype(np.float32)
+        mode="nearest")
+    back = rows - slope * centred
+    return tuple(np.interp(back, np.arange(h), level).astype(np.float32) for level in (
+        np.median(lined_up, axis=1), np.quantile(lined_up, 1 - RULING_SPAN, axis=1)))
 
 
 def _lighting(grey: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:

@@ -413,7 +413,7 @@ def test_printed_lines_are_found_where_they_lie_out_to_the_sides():
     yy, xx = np.mgrid[0:256, 0:256].astype(np.float32)
     below = (yy - 0.002 * (xx - 128)) % 16  # lines every 16 px, 1 px wide, anti-aliased
     ink = np.clip(1 - np.abs(below - 8), 0, 1) * 0.5
-    error = np.abs(preprocess._printed_lines(ink) - ink)
+    error = np.abs(preprocess._printed_lines(ink)[0] - ink)
     assert error[:, :16].mean() + error[:, -16:].mean() < 0.035
 
 
