@@ -58,9 +58,10 @@ SHEET_PEN = 0.2  # ... in strokes no wider than this share of that circle's radi
 SHEET_DIGITS = 0.25  # ... or in two or more pieces (the digits of a number), each in strokes no
 # wider than this share of its own longer side, and not all nearly convex (SHEET_SOLID): a
 # marker on a narrow note writes strokes wide against the note, not against its digits; a
-# light 8's loops are holes, convex (round ones about 0.5 of their side, narrow ones less).
-# 100 validation numbers on a desk: 82% read, 90% with this; 0.2: 87%; 0.4 took twice as
-# many of 3,000 MNIST digits, light on dark, for sheets
+# light 8's loops are holes, convex (a round hole's stroke width is about 0.5 of its longer
+# side, a narrow one's less). 100 validation numbers on a desk: 82% read, 90% with this (and
+# with the convexity condition, added after); 0.2: 87%; 0.4 took twice as many of 3,000 MNIST
+# digits, light on dark, for sheets
 SHEET_PIECE = 0.1  # ... counting pieces of at least this share of the largest one's area
 SURFACE_EDGE = 0.3  # ... the surface at least this share of the picture's edge, ...
 SURFACE_CONTRAST = 0.15  # ... this much darker than the sheet (medians, grey in [0, 1]); ...
@@ -157,9 +158,10 @@ RULING_BESIDE = 5  # px: ... cut down to the ink within this square around it, o
 RULING_ALIKE = 1.5  # printed lines are alike: a "line" darker than this many times the typical
 # line's level (the median of the peaks that stand out, and are no grain: RULING_FAINT), which
 # does not run along RULING_SPAN of its length at RULING_WHOLE of its level, is a stroke
-# along it (a fat digit's upright fills most of a short picture's column), and is taken out
-# at this level only (at its own, 100 validation numbers photographed on squared paper read
-# 84%, then 95%; a graph paper's bolder lines run the whole length: they stay lines)
+# along it (a fat digit's upright fills most of a short picture's column, though less than
+# RULING_SPAN of it), and its level is capped at this (at its own, 100 validation numbers
+# photographed on squared paper read 84%, then 95%; where a graph paper's grid is found, its
+# bolder lines run the whole length: they stay lines)
 RULING_WHOLE = 0.5
 RULING_LINES = 2.0  # printed lines stand out: their level at least this many times the median
 # level over the rows (a faint photo's grain and noise is "ink" in every row alike)
@@ -297,7 +299,7 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     writing) filled and the notches where writing runs to its edge bridged (SHEET_NOTCH), if
     the picture is no tiny digit (PHOTO_MIN_SIDE), the region is shaped like a sheet (SHEET_SHARE,
     SHEET_THICK, SHEET_SOLID) and written on in strokes (SHEET_WRITING, SHEET_PEN,
-    SHEET_DIGITS), or, with nothing written on it (at most dents in its outline, which is
+    SHEET_DIGITS and SHEET_SOLID), or, with nothing written on it (at most dents in its outline, which is
     how a light digit's stroke looks), shaped like a page on a surface (``_blank_sheet``); the surface
     is the rest, if it is SURFACE_CONTRAST darker than the sheet and covers SURFACE_EDGE of
     the picture's edge (a stroke that runs off a tightly cropped picture covers little of it)
@@ -586,9 +588,9 @@ def _lines_taken_out(ink: np.ndarray, axes: list[int],
     """``ink`` without the printed lines along these ``axes`` (0: lines across the rows; the
     lines already ``found`` along an axis, as ``_printed_lines`` gives them, are reused), and
     the margin lines along the ``margins`` axes (what runs along RULING_SPAN of its length:
-    a stroke in a picture cropped to its height does not, though it fills most of its
+    a stroke in a picture cropped to its height does not, unless it fills that much of its
     column). A line much darker than the typical one that does not run the length is a
-    stroke along it: it is taken out at RULING_ALIKE times the typical line's level.
+    stroke along it: its level is capped at RULING_ALIKE times the typical line's.
     Where no line stands out (RULING_LINES), that "ink" is a faint photo's grain, taken away
     as it is. Strokes cut where they cross a line are bridged (RULING_BRIDGE), and what is
     left of the lines themselves is cut down (RULING_JOINED, RULING_BESIDE)."""
