@@ -299,9 +299,10 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     writing) filled and the notches where writing runs to its edge bridged (SHEET_NOTCH), if
     the picture is no tiny digit (PHOTO_MIN_SIDE), the region is shaped like a sheet (SHEET_SHARE,
     SHEET_THICK, SHEET_SOLID) and written on in strokes (SHEET_WRITING, SHEET_PEN,
-    SHEET_DIGITS and SHEET_SOLID), or, with nothing written on it (at most dents in its outline, which is
-    how a light digit's stroke looks), shaped like a page on a surface (``_blank_sheet``); the surface
-    is the rest, if it is SURFACE_CONTRAST darker than the sheet and covers SURFACE_EDGE of
+    SHEET_DIGITS and SHEET_SOLID), or, with nothing written on it (at most dents in its
+    outline, which is how a light digit's stroke looks), shaped like a page on a surface
+    (``_blank_sheet``); the surface is the rest, if it is SURFACE_CONTRAST darker than the
+    sheet and covers SURFACE_EDGE of
     the picture's edge (a stroke that runs off a tightly cropped picture covers little of it)
     and holds no writing (SURFACE_*: then it is a shadow across the page)."""
     if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < PHOTO_MIN_SIDE:
