@@ -351,14 +351,12 @@ def _digits_written(writing: np.ndarray) -> bool:
     """Is ``writing`` (a mask) two or more pieces of SHEET_PIECE of the largest's area or
     more, each in strokes no wider than SHEET_DIGITS of its own longer side, not all of them
     nearly convex (SHEET_SOLID)?"""
-    labels, _ = ndimage.label(writing, structure=np.ones((3, 3)))
-    sizes = np.bincount(labels.ravel())
-    sizes[0] = 0
-    least = SHEET_PIECE * sizes.max()
-    pieces = [(labels[box] == label) for label, box in enumerate(ndimage.find_objects(labels), 1)
-              if sizes[label] >= least]
-    return (len(pieces) >= 2
-            and all(stroke_width(piece) <= SHEET_DIGITS * max(piece.shape) for piece in pieces)
+    kept, count = without_specks(writing, SHEET_PIECE)
+    if count < 2:
+        return False
+    labels, _ = ndimage.label(kept, structure=np.ones((3, 3)))
+    pieces = [labels[box] == label for label, box in enumerate(ndimage.find_objects(labels), 1)]
+    return (all(stroke_width(piece) <= SHEET_DIGITS * max(piece.shape) for piece in pieces)
             and any(piece.sum() < SHEET_SOLID * _convex_hull(piece).sum() for piece in pieces))
 
 
@@ -575,7 +573,8 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     def taken_out(ruled: list[bool]) -> np.ndarray:
         margins = [axis for axis in (0, 1) if not ruled[axis] and ruled[1 - axis]
                    and (faint[axis] or edge_to_edge[axis])]
-        return _lines_taken_out(ink, [axis for axis in (0, 1) if ruled[axis]], found, margins)
+        return _lines_taken_out(ink, peak, [axis for axis in (0, 1) if ruled[axis]], found,
+                                margins)
 
     cleaned = taken_out([lined[axis] or dark[axis] for axis in (0, 1)])
     if any(dark) and _extremes(cleaned)[1] < RULING_WRITING * peak:
@@ -583,12 +582,12 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     return cleaned
 
 
-def _lines_taken_out(ink: np.ndarray, axes: list[int],
+def _lines_taken_out(ink: np.ndarray, peak: float, axes: list[int],
                      found: dict[int, tuple[np.ndarray, np.ndarray]],
                      margins: list[int] | None = None) -> np.ndarray:
-    """``ink`` without the printed lines along these ``axes`` (0: lines across the rows; the
-    lines already ``found`` along an axis, as ``_printed_lines`` gives them, are reused), and
-    the margin lines along the ``margins`` axes (what runs along RULING_SPAN of its length:
+    """``ink`` (its ``peak`` as ``_extremes`` gives it) without the printed lines along these
+    ``axes`` (0: lines across the rows; the lines already ``found`` along an axis, as
+    ``_printed_lines`` gives them, are reused), and the margin lines along the ``margins`` axes (what runs along RULING_SPAN of its length:
     a stroke in a picture cropped to its height does not, unless it fills that much of its
     column). A line much darker than the typical one that does not run the length is a
     stroke along it: its level is capped at RULING_ALIKE times the typical line's.
@@ -597,7 +596,6 @@ def _lines_taken_out(ink: np.ndarray, axes: list[int],
     left of the lines themselves is cut down (RULING_JOINED, RULING_BESIDE)."""
     lines, grain, line_pixels = np.zeros_like(ink), np.zeros_like(ink), {}
     margins = margins or []
-    peak = _extremes(ink)[1]
     for axis in axes + margins:
         along, whole = found[axis] if axis in found else _printed_lines(
             ink if axis == 0 else ink.T)

@@ -391,20 +391,20 @@ def test_fat_uprights_of_a_number_across_printed_lines_stay_ink(paper):
 def test_a_faint_margin_line_that_ends_inside_the_photo_or_has_gaps_is_taken_out(margin):
     """A margin line is what runs along RULING_SPAN of the page (at RULING_EDGE, these were
     left as a full-height stroke)."""
-    page = np.full((256, 256), 0.9, np.float32)
-    page[8::16, :] = 0.75  # faint printed lines across, ...
-    page[:218 if margin == "ending inside the photo" else 256, 30:32] = 0.55  # ... a margin
+    ruled = paper_with_lines(every=None)  # a ring, ...
+    ruled[8::16, :] = np.minimum(ruled[8::16, :], 190)  # ... faint printed lines across, ...
+    margin_rows = slice(0, 218) if margin == "ending inside the photo" else slice(None)
+    ruled[margin_rows, 30:32] = np.minimum(ruled[margin_rows, 30:32], 140)  # ... a margin
     if margin == "with gaps":
-        page[60:66, 30:32] = page[150:157, 30:32] = 0.9
-    yy, xx = np.mgrid[0:256, 0:256] - 128
-    page[np.abs(np.hypot(yy, xx * 1.5) - 51) < 6] = 0.25  # and a ring right of it
-    ink = ink_map((page * 255).astype(np.uint8))
+        ruled[60:66, 30:32] = ruled[150:157, 30:32] = 230
+    ink = ink_map(ruled)
     assert ink[:, 26:36].max() < 0.1 * ink.max()
 
 
 def test_ink_is_left_as_it_is_where_no_line_is_found():
     ink = ink_map(paper_with_lines(every=None))  # a ring, no lines: none found across it
-    assert np.array_equal(preprocess._lines_taken_out(ink, [0], {}), ink)
+    peak = preprocess._extremes(ink)[1]
+    assert np.array_equal(preprocess._lines_taken_out(ink, peak, [0], {}), ink)
 
 
 def test_printed_lines_are_found_where_they_lie_out_to_the_sides():
