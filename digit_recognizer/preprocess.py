@@ -157,16 +157,18 @@ RULING_BESIDE = 5  # px: ... cut down to the ink within this square around it, o
 # read 290 / 288 and left dashes of the lines joined to the strokes that cross them)
 RULING_ALIKE = 1.5  # printed lines are alike: a "line" darker than this many times the typical
 # line's level (the median of the peaks that stand out, and are no grain: RULING_FAINT), which
-# does not run along RULING_SPAN of its length at RULING_WHOLE of its level, is a stroke
-# along it (a fat digit's upright fills most of a short picture's column, though less than
-# RULING_SPAN of it), and its level is capped at this (at its own, 100 validation numbers
-# photographed on squared paper read 84%, then 95%; where a graph paper's grid is found, its
-# bolder lines run the whole length: they stay lines)
+# does not run along RULING_EDGE of its length at RULING_WHOLE of its level, is a stroke
+# along it (a fat digit's upright fills most of a short picture's column, 92% of it in a
+# tight crop, which RULING_SPAN took for the whole length), and its level is capped at this
+# (at its own, 100 validation numbers photographed on squared paper read 84%, then 95%; a
+# printed line runs off the photo at both ends: a darker one, such as a notebook's header
+# line, stays a line)
 RULING_WHOLE = 0.5
 RULING_LINES = 2.0  # printed lines stand out: their level at least this many times the median
 # level over the rows (a faint photo's grain and noise is "ink" in every row alike)
 RULING_EDGE = 0.97  # a notebook's margin line runs off the photo at both ends: ink along this
-# share of every column (row) across a ruled page, however dark (a written stroke ends inside)
+# share of every column (row) across a ruled page, however dark (a written stroke ends inside;
+# a margin line as dark as the writing, RULING_FAINT[1], is one only if it runs this far)
 RULING_MANY = 5  # ... or, printed lines as dark as the writing (pencil), at least this many
 # of them, ...
 RULING_WRITING = 0.25  # ... if without them some ink is left at this share of the peak or
@@ -549,7 +551,7 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     dark as the writing but in many lines (RULING_MANY: pencil) if writing is left without
     them (RULING_WRITING); on a page ruled one way, faint ink along the other axis, or ink
     of any strength from edge to edge (RULING_EDGE), is its margin line, where it runs along
-    RULING_SPAN of the page. Those lines are taken away where each lies
+    RULING_SPAN of the page (RULING_EDGE, if as dark as the writing). Those lines are taken away where each lies
     (``_lines_taken_out``); otherwise the ink is untouched."""
     peak = _extremes(ink)[1]
     faint, edge_to_edge, lined, dark, found = [], [], [], [], {}
@@ -583,24 +585,27 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
 
 
 def _lines_taken_out(ink: np.ndarray, peak: float, axes: list[int],
-                     found: dict[int, tuple[np.ndarray, np.ndarray]],
+                     found: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]],
                      margins: list[int] | None = None) -> np.ndarray:
     """``ink`` (its ``peak`` as ``_extremes`` gives it) without the printed lines along these
     ``axes`` (0: lines across the rows; the lines already ``found`` along an axis, as
-    ``_printed_lines`` gives them, are reused), and the margin lines along the ``margins`` axes (what runs along RULING_SPAN of its length:
-    a stroke in a picture cropped to its height does not, unless it fills that much of its
-    column). A line much darker than the typical one that does not run the length is a
-    stroke along it: its level is capped at RULING_ALIKE times the typical line's.
+    ``_printed_lines`` gives them, are reused), and the margin lines along the ``margins``
+    axes: what runs along RULING_SPAN of its length, or, as dark as the writing, along
+    RULING_EDGE of it (a stroke in a picture cropped to its height does not, unless it fills
+    that much of its column). A line much darker than the typical one that does not run
+    RULING_EDGE of the length is a stroke along it: its level is capped at RULING_ALIKE
+    times the typical line's.
     Where no line stands out (RULING_LINES), that "ink" is a faint photo's grain, taken away
     as it is. Strokes cut where they cross a line are bridged (RULING_BRIDGE), and what is
     left of the lines themselves is cut down (RULING_JOINED, RULING_BESIDE)."""
     lines, grain, line_pixels = np.zeros_like(ink), np.zeros_like(ink), {}
     margins = margins or []
     for axis in axes + margins:
-        along, whole = found[axis] if axis in found else _printed_lines(
+        along, most, whole = found[axis] if axis in found else _printed_lines(
             ink if axis == 0 else ink.T)
         if axis in margins:
-            along = whole
+            along = np.where((most < RULING_FAINT[1] * peak) | (whole >= RULING_WHOLE * most),
+                             most, 0.0)
         else:
             stroke = np.minimum(along, RULING_ALIKE * _typical_line(along, peak))
             along = np.where(whole >= RULING_WHOLE * along, along, stroke)
@@ -669,14 +674,14 @@ def _typical_line(lines: np.ndarray, peak: float) -> float:
     return float(np.median(ndimage.maximum(level, runs, np.arange(1, count + 1))))
 
 
-def _printed_lines(across: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _printed_lines(across: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The printed lines that run along the rows of ``across`` (the ink of a ruled page), as
     ink, each where it lies in every column: the rows lined up at the tilt (within
     RULING_TILT) that makes the levels they reach in RULING_SPAN of the columns most uneven
     (a long stroke nearly along the rows lifts a row's mean, not what most of it reaches;
     then their mean levels), each lined-up row's median level over the columns (a stroke
-    crosses a row in few of them), and the level it keeps along RULING_SPAN of them (a
-    printed line runs the whole length), each put back at that tilt."""
+    crosses a row in few of them), and the levels it keeps along RULING_SPAN and along
+    RULING_EDGE of them (a printed line runs the whole length), each put back at that tilt."""
     h, w = across.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
     bins = max(1, w // RULING_BIN)  # the tilt is sought on columns averaged in bins: quick
@@ -702,7 +707,8 @@ def _printed_lines(across: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mode="nearest")
     back = rows - slope * centred
     return tuple(np.interp(back, np.arange(h), level).astype(np.float32) for level in (
-        np.median(lined_up, axis=1), np.quantile(lined_up, 1 - RULING_SPAN, axis=1)))
+        np.median(lined_up, axis=1),
+        *np.quantile(lined_up, [1 - RULING_SPAN, 1 - RULING_EDGE], axis=1)))
 
 
 def _lighting(grey: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
