@@ -164,6 +164,11 @@ RULING_ALIKE = 1.5  # printed lines are alike: a "line" darker than this many ti
 # printed line runs off the photo at both ends: a darker one, such as a notebook's header
 # line, stays a line)
 RULING_WHOLE = 0.5
+RULING_SQUARED = 0.6  # a grid's lines are printed alike both ways: where both axes seem
+# lined, one whose strongest level is under this share of the other's is no grid (the
+# benchmark's squared photos: 0.87-1.15); a ruled page's short photo whose JPEG haze, darker
+# down the page, reaches 0.13-0.18 of the ink's peak in most columns, under lines across
+# at 0.33-0.42, had the columns of its fat digits cut out as lines down the page
 RULING_LINES = 2.0  # printed lines stand out: their level at least this many times the median
 # level over the rows (a faint photo's grain and noise is "ink" in every row alike)
 RULING_EDGE = 0.97  # a notebook's margin line runs off the photo at both ends: ink along this
@@ -554,7 +559,7 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     RULING_SPAN of the page (RULING_EDGE, if as dark as the writing). Those lines are taken away where each lies
     (``_lines_taken_out``); otherwise the ink is untouched."""
     peak = _extremes(ink)[1]
-    faint, edge_to_edge, lined, dark, found = [], [], [], [], {}
+    faint, edge_to_edge, lined, dark, found, strongest = [], [], [], [], {}, []
     for axis in (0, 1):  # horizontal lines (a profile over rows), then vertical ones
         across = ink if axis == 0 else ink.T
         reach = max(1, round(RULING_TILT * across.shape[1]))
@@ -562,15 +567,19 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
         nth = int((1 - RULING_SPAN) * spread.shape[1])  # the ink in RULING_SPAN of the row
         edge = int((1 - RULING_EDGE) * spread.shape[1])  # ... and in RULING_EDGE of it
         profile = np.partition(spread, nth, axis=1)[:, nth]
-        strongest = float(profile.max())
-        all_over = float(np.mean(profile >= strongest / 2)) >= RULING_COVER
-        faint.append(RULING_FAINT[0] * peak <= strongest < RULING_FAINT[1] * peak)
+        strongest.append(float(profile.max()))
+        all_over = float(np.mean(profile >= strongest[-1] / 2)) >= RULING_COVER
+        faint.append(RULING_FAINT[0] * peak <= strongest[-1] < RULING_FAINT[1] * peak)
         edge_to_edge.append(float(np.partition(spread, edge, axis=1)[:, edge].max())
                             >= RULING_FAINT[0] * peak)
         lined.append(all_over and faint[-1])
-        if all_over and strongest >= RULING_FAINT[1] * peak:
+        if all_over and strongest[-1] >= RULING_FAINT[1] * peak:
             found[axis] = _printed_lines(across)
         dark.append(axis in found and _line_count(found[axis][0]) >= RULING_MANY)
+    for axis in (0, 1):
+        if lined[axis] and lined[1 - axis] and (
+                strongest[axis] < RULING_SQUARED * strongest[1 - axis]):
+            lined[axis] = False
 
     def taken_out(ruled: list[bool]) -> np.ndarray:
         margins = [axis for axis in (0, 1) if not ruled[axis] and ruled[1 - axis]

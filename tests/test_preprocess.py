@@ -391,6 +391,21 @@ def test_fat_uprights_of_a_number_across_printed_lines_stay_ink(paper, top):
     assert ink[40:130, 150:210].max() < 0.1 * ink.max()  # ... and the lines between the 7s
 
 
+def test_haze_down_the_columns_of_a_ruled_page_is_no_grid():
+    """A short photo of a ruled page: JPEG haze, darker down the page, fills every column at
+    a fraction of the lines across. The page seemed squared, and the uprights of its fat
+    digits, standing out of the haze, were cut out as lines down the page."""
+    rows = np.arange(117)[:, None]
+    ink = np.broadcast_to(0.1 + 0.1 * rows / 117, (117, 512)).astype(np.float32).copy()
+    ink[3::6, :] += 0.3  # printed lines across
+    for left in (60, 200, 340):  # 7s: a bar, and a fat upright down 70% of the picture
+        ink[15:97, left:left + 16] = ink[15:31, left - 40:left + 16] = 1.0
+    cleaned = preprocess._without_ruling(ink)
+    for left in (60, 200, 340):
+        assert cleaned[40:90, left + 4:left + 12].min() > 0.5
+    assert cleaned[50:90, 120:180].max() < 0.05  # the lines and the haze between the 7s
+
+
 @pytest.mark.parametrize("margin", ["ending inside the photo", "with gaps"])
 def test_a_faint_margin_line_that_ends_inside_the_photo_or_has_gaps_is_taken_out(margin):
     """A margin line is what runs along RULING_SPAN of the page (at RULING_EDGE, these were
