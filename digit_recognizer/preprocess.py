@@ -554,10 +554,11 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     RULING_SPAN of every row (column), a little tilt allowed, all over the page
     (RULING_COVER), is taken to be printed lines where it is faint (RULING_FAINT), or as
     dark as the writing but in many lines (RULING_MANY: pencil) if writing is left without
-    them (RULING_WRITING); on a page ruled one way, faint ink along the other axis, or ink
-    of any strength from edge to edge (RULING_EDGE), is its margin line, where it runs along
-    RULING_SPAN of the page (RULING_EDGE, if as dark as the writing). Those lines are taken away where each lies
-    (``_lines_taken_out``); otherwise the ink is untouched."""
+    them (RULING_WRITING); lines both ways are a grid only if alike (RULING_SQUARED). On a
+    page ruled one way, faint ink along the other axis (lined or not), or ink of any
+    strength from edge to edge (RULING_EDGE), is its margin line, where it runs along
+    RULING_SPAN of the page (RULING_EDGE, if as dark as the writing). Those lines are taken
+    away where each lies (``_lines_taken_out``); otherwise the ink is untouched."""
     peak = _extremes(ink)[1]
     faint, edge_to_edge, lined, dark, found, strongest = [], [], [], [], {}, []
     for axis in (0, 1):  # horizontal lines (a profile over rows), then vertical ones
@@ -612,9 +613,11 @@ def _lines_taken_out(ink: np.ndarray, peak: float, axes: list[int],
     for axis in axes + margins:
         along, most, whole = found[axis] if axis in found else _printed_lines(
             ink if axis == 0 else ink.T)
-        if axis in margins:
-            along = np.where((most < RULING_FAINT[1] * peak) | (whole >= RULING_WHOLE * most),
-                             most, 0.0)
+        if axis in margins:  # (a stroke's soft sides, fainter than the writing, go with it)
+            stroke = (most >= RULING_FAINT[1] * peak) & (whole < RULING_WHOLE * most)
+            stroke = ndimage.binary_propagation(stroke, structure=np.ones((3, 1), bool),
+                                                mask=most >= RULING_FAINT[0] * peak)
+            along = np.where(stroke, 0.0, most)
         else:
             stroke = np.minimum(along, RULING_ALIKE * _typical_line(along, peak))
             along = np.where(whole >= RULING_WHOLE * along, along, stroke)

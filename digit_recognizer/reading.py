@@ -162,7 +162,9 @@ def read_picture(ink: np.ndarray, classify: Classify,
     With a line reader (``read_line``: ink map -> line.LineReading), a number it reads
     otherwise, and finds far likelier than the segmenter's reading, is read its way (see
     ``prefer_line``), and a picture in which it finds "not a digit" is refused (see
-    ``refuse_line_not_a_digit``; a lone digit the digit model is sure of is not asked)."""
+    ``refuse_line_not_a_digit``; a lone digit the digit model is sure of is not asked). A
+    lone digit it is asked about is read by both models (``with_line_opinion``), or as the
+    digits it reads where it is sure of them (``splits_lone_digit``)."""
     pieces = segment(ink, classify, not_a_digit_threshold)
     line_ink = levelled(ink, pieces) if read_line is not None else ink
     try:
@@ -237,8 +239,14 @@ def splits_lone_digit(segmented: str, line: LineReading) -> bool:
     enough for its strip (LINE_CHECK_ROWS): digits touching in one narrow piece."""
     if len(line.text) < 2 or not line.digits_only or not _tall_enough(line):
         return False
+    return _likelier(line, segmented, LINE_SPLIT_SURE)
+
+
+def _likelier(line: LineReading, segmented: str, least: float) -> bool:
+    """Whether the line reader finds its own reading at least ``least`` probable and
+    LINE_ODDS times likelier than the segmenter's reading ``segmented``."""
     own = line.log_probability(line.text)
-    return bool(own >= np.log(LINE_SPLIT_SURE)
+    return bool(own >= np.log(least)
                 and own - line.log_probability(segmented) >= np.log(LINE_ODDS))
 
 
@@ -252,20 +260,18 @@ def prefer_line(segmented: str | None, line: LineReading,
     """Whether the line reader's reading replaces the segmenter's (None: refused as digits
     that may touch, its parts' boxes ``part_boxes``): a number (two digits or more on
     either side: a lone digit is the digit model's, trained on more kinds of writing, unless
-    ``splits_lone_digit``) read
-    otherwise, digits only, that the line model finds at least LINE_LIKELY probable and
+    ``splits_lone_digit``) read otherwise, digits only, that the line model finds at least
+    LINE_LIKELY probable and
     LINE_ODDS times likelier than the segmenter's reading (a refusal: LINE_SURE probable, or
     LINE_RUN_TOGETHER_SURE where the reading may be digits run together, ``_run_together``)."""
     if line.text == segmented or not line.digits_only:
         return False
     if max(len(line.text), len(segmented or "")) < 2:
         return False
-    own = line.log_probability(line.text)
     if segmented is None:
         sure = LINE_RUN_TOGETHER_SURE if _run_together(line.text, part_boxes) else LINE_SURE
-        return bool(own >= np.log(sure))
-    return bool(own >= np.log(LINE_LIKELY)
-                and own - line.log_probability(segmented) >= np.log(LINE_ODDS))
+        return bool(line.log_probability(line.text) >= np.log(sure))
+    return _likelier(line, segmented, LINE_LIKELY)
 
 
 def _run_together(text: str, boxes: Sequence[tuple[int, int, int, int]]) -> bool:
