@@ -391,6 +391,19 @@ def test_fat_uprights_of_a_number_across_printed_lines_stay_ink(paper, top):
     assert ink[40:130, 150:210].max() < 0.1 * ink.max()  # ... and the lines between the 7s
 
 
+def test_the_soft_sides_of_an_upright_go_with_it_where_it_is_no_margin_line():
+    """A fat upright down 92% of a ruled page, as dark as the writing, is a stroke, not the
+    page's margin line (which is faint): its soft sides stay with it (they were taken out)."""
+    ink = np.zeros((150, 512), np.float32)
+    ink[8::16, :] = 0.2  # printed lines across, ...
+    ink[:, 30:32] = 0.3  # ... a faint margin line down the page, ...
+    soft = np.array([0.15, 0.4, 0.8] + [1.0] * 8 + [0.8, 0.4, 0.15], np.float32)
+    ink[6:144, 100:114] = np.maximum(ink[6:144, 100:114], soft)  # ... and an upright
+    cleaned = preprocess._without_ruling(ink)
+    assert np.allclose(cleaned[70, 100:114], soft)
+    assert cleaned[:, 28:34].max() < 0.05
+
+
 def test_haze_down_the_columns_of_a_ruled_page_is_no_grid():
     """A short photo of a ruled page: JPEG haze, darker down the page, fills every column at
     a fraction of the lines across. The page seemed squared, and the uprights of its fat
