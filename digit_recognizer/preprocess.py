@@ -165,8 +165,8 @@ RULING_ALIKE = 1.5  # printed lines are alike: a "line" darker than this many ti
 # line, stays a line)
 RULING_WHOLE = 0.5
 RULING_SQUARED = 0.6  # a grid's lines are printed alike both ways: where both axes seem
-# lined, one whose strongest level is under this share of the other's is no grid (the
-# benchmark's squared photos: 0.87-1.15); a ruled page's short photo whose JPEG haze, darker
+# lined, one whose strongest level is under this share of the other's is no grid (five of
+# the benchmark's squared photos: 0.87-1.0); a ruled page's short photo whose JPEG haze, darker
 # down the page, reaches 0.13-0.18 of the ink's peak in most columns, under lines across
 # at 0.33-0.42, had the columns of its fat digits cut out as lines down the page
 RULING_LINES = 2.0  # printed lines stand out: their level at least this many times the median

@@ -261,9 +261,9 @@ def prefer_line(segmented: str | None, line: LineReading,
     that may touch, its parts' boxes ``part_boxes``): a number (two digits or more on
     either side: a lone digit is the digit model's, trained on more kinds of writing, unless
     ``splits_lone_digit``) read otherwise, digits only, that the line model finds at least
-    LINE_LIKELY probable and
-    LINE_ODDS times likelier than the segmenter's reading (a refusal: LINE_SURE probable, or
-    LINE_RUN_TOGETHER_SURE where the reading may be digits run together, ``_run_together``)."""
+    LINE_LIKELY probable and LINE_ODDS times likelier than the segmenter's reading (a
+    refusal: LINE_SURE probable, or LINE_RUN_TOGETHER_SURE where the reading may be digits
+    run together, ``_run_together``)."""
     if line.text == segmented or not line.digits_only:
         return False
     if max(len(line.text), len(segmented or "")) < 2:
