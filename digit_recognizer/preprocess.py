@@ -668,10 +668,7 @@ def _line_count(lines: np.ndarray) -> int:
     """How many separate lines ``_printed_lines`` found (runs of rows at half the strongest's
     level or more, in the middle column)."""
     level = lines[:, lines.shape[1] // 2]
-    if float(level.max()) <= 0:
-        return 0
-    on = level >= 0.5 * float(level.max())
-    return int(np.count_nonzero(on[1:] & ~on[:-1]) + on[0])
+    return _runs(level, 0.5 * float(level.max()))[1]
 
 
 def _typical_line(lines: np.ndarray, peak: float) -> float:
@@ -679,11 +676,17 @@ def _typical_line(lines: np.ndarray, peak: float) -> float:
     the peaks of the lines in the middle column that stand out (RULING_LINES) and are no
     grain (RULING_FAINT of the ink's ``peak``: JPEG's ringing between clean lines), or inf."""
     level = lines[:, lines.shape[1] // 2]
-    floor = max(RULING_LINES * float(np.median(level)), RULING_FAINT[0] * peak)
-    runs, count = ndimage.label((level >= floor) & (level > 0))
+    runs, count = _runs(level, max(RULING_LINES * float(np.median(level)),
+                                   RULING_FAINT[0] * peak))
     if count == 0:
         return np.inf
     return float(np.median(ndimage.maximum(level, runs, np.arange(1, count + 1))))
+
+
+def _runs(level: np.ndarray, floor: float) -> tuple[np.ndarray, int]:
+    """The runs of rows where the lines' ``level`` (in the middle column) is above zero and
+    at ``floor`` or more, labelled (``ndimage.label``), and how many there are."""
+    return ndimage.label((level >= floor) & (level > 0))
 
 
 def _printed_lines(across: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -718,9 +721,8 @@ def _printed_lines(across: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
         across, [rows + slope * centred, np.broadcast_to(centred + w / 2, (h, w))], order=1,
         mode="nearest")
     back = rows - slope * centred
-    return tuple(np.interp(back, np.arange(h), level).astype(np.float32) for level in (
-        np.median(lined_up, axis=1),
-        *np.quantile(lined_up, [1 - RULING_SPAN, 1 - RULING_EDGE], axis=1)))
+    return tuple(np.interp(back, np.arange(h), level).astype(np.float32) for level in
+                 np.quantile(lined_up, [0.5, 1 - RULING_SPAN, 1 - RULING_EDGE], axis=1))
 
 
 def _lighting(grey: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
