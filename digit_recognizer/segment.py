@@ -78,6 +78,9 @@ STACKED_SIZE = 0.4  # ... and when the shorter is at least this share of the tal
 MARK_HEIGHT = 0.4  # a group lower than this share of the line's height is a mark, not a digit
 FLAG_REACH = 0.2  # a mark above a digit's middle within this share of its height is its flag
 LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above another: several lines
+LINE_SPACE = 0.2  # ... if this share of the taller one's height apart: closer, they are one
+# line's digits in pieces (an 8's two loops drawn apart, a 6's top stroke lifted off its loop:
+# 0.06-0.13 in drawings that were refused as several lines)
 SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be several digits
 SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
 REFUSED_WIDE = 1.6  # a group refused whole and narrower than this share of the line's height
@@ -203,7 +206,7 @@ def segment(ink: np.ndarray, classify: Classify,
         if len(comps) > MAX_DIGITS:  # a long row of small marks: most likely many digits
             raise TooManyDigitsError(too_many_digits(len(comps)))
         raise ImageInputError("The drawing is too small to read: draw the digits larger.")
-    _check_one_line(box, comps, tallest)
+    _check_one_line(box, comps)
     groups = _merge(box, comps, stroke, labels, shifts)
     height = float(np.median([g.height for g in groups if g.height >= MARK_HEIGHT * tallest]))
     digits, marks = [], []
@@ -452,22 +455,20 @@ def _unshear_box(box: tuple[int, int, int, int], shifts: np.ndarray) -> tuple[in
 
 
 # ------------------------------------------------------------------------------ components
-def _check_one_line(box: dict, comps: list[int], tallest: int) -> None:
+def _check_one_line(box: dict, comps: list[int]) -> None:
     """Refuse ink in several bands one above another, each as tall as a line of digits."""
-    rows = np.zeros(max(box[i][2] for i in comps) + 1, bool)
+    rows = np.zeros(max(box[i][2] for i in comps) + 1, np.int8)
     for i in comps:
-        rows[box[i][0]:box[i][2]] = True
-    bands, start = [], None
-    for y, filled in enumerate(rows):
-        if filled and start is None:
-            start = y
-        elif not filled and start is not None:
-            bands.append(y - start)
-            start = None
-    if start is not None:
-        bands.append(len(rows) - start)
-    lines = [b for b in bands if b >= LINE_GAP * max(bands)]
-    if len(lines) > 1:
+        rows[box[i][0]:box[i][2]] = 1
+    bands: list[list[int]] = []  # [first row, row after], bands closer than LINE_SPACE joined
+    for start, stop in np.flatnonzero(np.diff(rows, prepend=0, append=0)).reshape(-1, 2):
+        if bands and start - bands[-1][1] < LINE_SPACE * max(stop - start,
+                                                              bands[-1][1] - bands[-1][0]):
+            bands[-1][1] = stop
+        else:
+            bands.append([start, stop])
+    heights = [stop - start for start, stop in bands]
+    if sum(height >= LINE_GAP * max(heights) for height in heights) > 1:
         raise SeveralLinesError(SEVERAL_LINES)
 
 

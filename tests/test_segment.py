@@ -35,6 +35,9 @@ def strokes(name: str) -> list[list[tuple[float, float]]]:
         # an open 4 in two strokes that do not meet: the stem lifted off right of the arm
         "4o": [[(0.45, 0), (0.05, 0.65), (0.5, 0.65)], [(0.72, 0.1), (0.72, 1)]],
         "-": [[(0, 0.5), (1, 0.5)]],
+        # an 8 drawn as two loops that do not meet: a small gap between them
+        "8o": [[(0.5, 0), (0.8, 0.2), (0.5, 0.4), (0.2, 0.2), (0.5, 0)],
+               [(0.5, 0.55), (0.9, 0.77), (0.5, 1), (0.1, 0.77), (0.5, 0.55)]],
     }[name]
 
 
@@ -284,6 +287,26 @@ def test_several_lines_are_refused():
     both[:400], both[400:] = top, top
     with pytest.raises(SeveralLinesError, match="one line"):
         segment(ink(both), uniform)
+
+
+def test_lines_close_together_are_refused_but_a_digit_in_pieces_is_read():
+    # two lines of "42" a quarter of a line's height apart: still two lines
+    gap = (H + PEN) // 4
+    rows = [(name, x, y, 100, H) for y in (40, 40 + H + PEN + gap) for name, x in
+            (("4", 60), ("2", 220))]
+    with pytest.raises(SeveralLinesError, match="one line"):
+        segment(ink(canvas_with(rows, height=2 * (H + PEN) + gap + 80)), uniform)
+    # an 8's loops a few pixels apart (a 20th of its height) are one digit, not two lines
+    eight = canvas_with([("8o", 60, 40, 100, H)], height=H + 80)
+    assert _band_gaps(eight) == 1
+    assert len(segment(ink(eight), uniform)) == 1
+
+
+def _band_gaps(picture: np.ndarray) -> int:
+    """Runs of empty rows between the ink's first and last rows."""
+    rows = picture[..., 3].any(axis=1)
+    inside = rows[np.argmax(rows):len(rows) - np.argmax(rows[::-1])]
+    return int(np.sum(np.diff(inside.astype(int)) == 1))
 
 
 def test_specks_are_dropped():
