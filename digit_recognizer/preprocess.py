@@ -674,12 +674,17 @@ def _line_count(lines: np.ndarray) -> int:
 def _typical_line(lines: np.ndarray, peak: float) -> float:
     """The level a printed line found by ``_printed_lines`` typically reaches: the median of
     the peaks of the lines in the middle column that stand out (RULING_LINES) and are no
-    grain (RULING_FAINT of the ink's ``peak``: JPEG's ringing between clean lines), or inf."""
+    grain (RULING_FAINT of the ink's ``peak``: JPEG's ringing between clean lines), or inf.
+    Where only one stands out, it is typical of nothing: the level is the grain's (the
+    median), and a stroke along the page (a 7's stem in a dim, grainy photo, whose noise
+    passes for faint lines all over it) is no line unless it runs the whole length."""
     level = lines[:, lines.shape[1] // 2]
     runs, count = _runs(level, max(RULING_LINES * float(np.median(level)),
                                    RULING_FAINT[0] * peak))
     if count == 0:
         return np.inf
+    if count == 1:
+        return float(np.median(level))
     return float(np.median(ndimage.maximum(level, runs, np.arange(1, count + 1))))
 
 
