@@ -105,14 +105,18 @@ def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640, **k
 
 
 def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
-          on_desk: bool = False, shadow: bool = False, pencil: bool = False) -> bytes:
+          on_desk: bool = False, shadow: bool = False, pencil: bool = False,
+          dim: bool = False, boxed: bool = False) -> bytes:
     """Ink (uint8 alpha, any shape) as a JPEG photo of paper: dark ink, uneven light, blur,
     sensor noise. ``paper``: "plain"; "squared" (a printed grid, as school maths paper in
     much of Europe), the grid's faint lines a little tilted; or "ruled" (a notebook's faint
     lines across, a little tilted, and in half the photos its pink margin line). ``on_desk``:
     the sheet lying on a darker desk that shows around it (``desk_around``); ``shadow``: a
     hard shadow (the phone's, a hand's) across part of the page; ``pencil``: the strokes in
-    graphite (``_graphite``), grainy and pale."""
+    graphite (``_graphite``), grainy and pale; ``dim``: taken in dim light, a quarter to
+    half as bright, its noise no weaker (grain reaches a good share of the ink's contrast);
+    ``boxed``: the writing in a form's printed box (``_printed_box``), the photo cropped
+    round the box."""
     h, w = alpha.shape
     ink = alpha.astype(np.float32) / 255
     if pencil:
@@ -122,18 +126,45 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     ink_tone = rng.uniform(0.05, 0.3)
     lines = {"plain": None, "squared": _grid, "ruled": _rules}[paper]
     sheet = light if lines is None else light * (1 - lines(rng, h, w) * rng.uniform(0.2, 0.4))
+    if boxed:
+        box, crop = _printed_box(alpha, rng)
+        sheet = sheet * (1 - box * rng.uniform(0.4, 0.8))
     grey = sheet * (1 - ink) + ink_tone * ink + rng.normal(0, 0.02, (h, w))
     if shadow:
         grey = grey * (1 - _shade(rng, h, w) * rng.uniform(0.3, 0.5))
+    if dim:
+        grey = grey * rng.uniform(0.25, 0.5) + rng.normal(0, 0.03, (h, w))
     tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])  # warm paper
     rgb = np.clip(grey[..., None] * tint * 255, 0, 255).astype(np.uint8)
     if paper == "ruled" and rng.random() < 0.5:
         _margin(rgb, rng)
+    if boxed:
+        rgb = rgb[crop]
     image = desk_around(Image.fromarray(rgb), rng) if on_desk else Image.fromarray(rgb)
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=int(rng.integers(60, 95)))
     return buffer.getvalue()
+
+
+def _printed_box(alpha: np.ndarray, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """A form's printed box round the ink in ``alpha`` (float, 1 on its sides, 1-4 px wide),
+    3-12% of the page's side clear of the ink on each side (within the page), and where a
+    photo of the box alone is cropped: 1-8% of the side beyond it."""
+    h, w = alpha.shape
+    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    clear = rng.uniform(0.03, 0.12, 4) * max(h, w)
+    top, left = max(int(rows[0] - clear[0]), 4), max(int(cols[0] - clear[1]), 4)
+    bottom, right = min(int(rows[-1] + clear[2]), h - 5), min(int(cols[-1] + clear[3]), w - 5)
+    width = int(rng.integers(1, 5))
+    box = np.zeros((h, w), np.float32)
+    box[top:top + width, left:right] = box[bottom - width:bottom, left:right] = 1.0
+    box[top:bottom, left:left + width] = box[top:bottom, right - width:right] = 1.0
+    beyond = int(rng.uniform(0.01, 0.08) * max(h, w))
+    crop = (slice(max(top - beyond, 0), bottom + beyond), slice(max(left - beyond, 0),
+                                                              right + beyond))
+    return box, crop
 
 
 def _graphite(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
