@@ -150,10 +150,13 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
 def _printed_box(alpha: np.ndarray, rng: np.random.Generator
                  ) -> tuple[np.ndarray, tuple[slice, slice]]:
     """A form's printed box round the ink in ``alpha`` (float, 1 on its sides, 1-4 px wide),
-    3-12% of the page's side clear of the ink on each side (within the page), and where a
-    photo of the box alone is cropped: 1-8% of the side beyond it."""
+    3-12% of the page's side clear of the ink on each side, but at least 4 px inside the
+    page (ink near the page's edge may touch or cross that side), and where a photo of the
+    box alone is cropped: 1-8% of the side beyond it. (No ink: a box round the middle.)"""
     h, w = alpha.shape
     rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    if not len(rows):
+        rows, cols = np.array([h // 2]), np.array([w // 2])
     clear = rng.uniform(0.03, 0.12, 4) * max(h, w)
     top, left = max(int(rows[0] - clear[0]), 4), max(int(cols[0] - clear[1]), 4)
     bottom, right = min(int(rows[-1] + clear[2]), h - 5), min(int(cols[-1] + clear[3]), w - 5)

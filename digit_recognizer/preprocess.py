@@ -157,7 +157,8 @@ RULING_BESIDE = 5  # px: ... cut down to the ink within this square around it, o
 # read as 5 on 100 of each; with RULING_LEVEL 1.25, a share of 0.4 read 292 / 287 where 0.25
 # read 290 / 288 and left dashes of the lines joined to the strokes that cross them)
 RULING_ALIKE = 1.5  # printed lines are alike: a "line" darker than this many times the typical
-# line's level (the median of the peaks that stand out, and are no grain: RULING_FAINT), which
+# line's level (the median of the peaks that stand out, and are no grain: RULING_FAINT; where
+# one line alone stands out, the grain's level: `_typical_line`), which
 # does not run along RULING_EDGE of its length at RULING_WHOLE of its level, is a stroke
 # along it (a fat digit's upright fills most of a short picture's column, 92% of it in a
 # tight crop, which RULING_SPAN took for the whole length), and its level is capped at this
@@ -190,12 +191,14 @@ FRAME_LEVEL = 0.25  # this share of the peak or more) at least FRAME_SIDE of the
 # height and width, ...
 FRAME_STRAIGHT = 0.012  # ... whose outer edge, seen from each side, keeps within this share of
 FRAME_ALONG = 0.8  # the picture's longer side of a straight line along this share of the
-FRAME_MIDDLE = 0.8  # middle of that side (its corners may be round; a digit may cross it), ...
+FRAME_MIDDLE = 0.96  # middle of that side (a printed box's corners are sharp: a 0 drawn as a
+# rounded rectangle is no box; a digit may cross a side), ...
 FRAME_TILT = 0.1  # ... along the side, give or take this slope (a box photographed turned by
-# up to ~6 degrees), ...
-FRAME_DIVIDER = 0.9  # ... with no line inside it from its top to its bottom (a comb of boxes,
-# a grid: left as it is). Written in a box, 28% of 300 validation digits were read (the box
-# and the digit were refused as one); taken out, 96%
+# up to ~6 degrees), four sides apart (a 7's bar is no top and bottom side at once), ...
+FRAME_DIVIDER = 0.9  # ... with no line inside it from side to side (a comb of boxes, a grid,
+# boxes stacked: left as they are) and some ink inside it (an empty box, or a rectangle drawn
+# as a 0, is left as it is). Written in a box, 41% of 300 validation digits were read (the box
+# and the digit were refused as one); taken out, 97%
 
 # PIL refuses images over twice this limit at open time, before decoding a single pixel;
 # that holds for Gradio's own decoding of uploads too.
@@ -314,8 +317,9 @@ def ink_map(image: np.ndarray) -> np.ndarray:
 
 
 def _without_frame(ink: np.ndarray) -> np.ndarray:
-    """``ink`` without a printed box round the writing (FRAME_SIDE, FRAME_STRAIGHT): its four
-    sides, each as thick as it is, are taken out; strokes that touch it stay."""
+    """``ink`` without a printed box round the writing (FRAME_*): its four sides, each as
+    thick as it typically is (up to twice FRAME_STRAIGHT: a bolder box stays), are taken out;
+    strokes that touch it stay."""
     peak = _extremes(ink)[1]
     if peak <= 0 or min(ink.shape) < PHOTO_MIN_SIDE:  # (a small picture is one digit's)
         return ink
@@ -327,11 +331,14 @@ def _without_frame(ink: np.ndarray) -> np.ndarray:
                 or piece.shape[1] < FRAME_SIDE * ink.shape[1]):
             continue
         sides = [_frame_side(piece if k < 2 else piece.T, k % 2 == 1, near) for k in range(4)]
-        if any(side is None for side in sides):
+        if (any(side is None for side in sides) or (sides[0] & sides[1]).any()
+                or (sides[2] & sides[3]).any()):
             continue
         frame = sides[0] | sides[1] | sides[2].T | sides[3].T
-        inside = piece & ~frame
-        if (inside.sum(axis=0) >= FRAME_DIVIDER * (piece.shape[0] - 2 * near)).any():
+        inside = piece & ~frame  # (dividers join the frame; the writing may not)
+        if (not ((labels[box] > 0) & ~frame).any()
+                or (inside.sum(axis=0) >= FRAME_DIVIDER * (piece.shape[0] - 2 * near)).any()
+                or (inside.sum(axis=1) >= FRAME_DIVIDER * (piece.shape[1] - 2 * near)).any()):
             continue
         taken = np.zeros(ink.shape, bool)
         taken[box] = frame
@@ -341,28 +348,31 @@ def _without_frame(ink: np.ndarray) -> np.ndarray:
 
 def _frame_side(piece: np.ndarray, from_bottom: bool, near: float) -> np.ndarray | None:
     """The straight line along the top of ``piece`` (a bool mask; its bottom if
-    ``from_bottom``), as FRAME_STRAIGHT and FRAME_ALONG ask, as thick as it typically is (at
-    most 2 ``near``); None if it has none."""
+    ``from_bottom``), as FRAME_STRAIGHT, FRAME_ALONG and FRAME_TILT ask, as thick as it
+    typically is (at most 2 ``near``); None if it has none."""
     seen = piece[::-1] if from_bottom else piece
     has = seen.any(axis=0)
     first = np.where(has, seen.argmax(axis=0), -1)
     middle = np.arange(int((1 - FRAME_MIDDLE) / 2 * len(first)),
                        int((1 + FRAME_MIDDLE) / 2 * len(first)))
-    at = middle[has[middle]]
-    if len(at) < FRAME_ALONG * len(middle):
-        return None
-    fit = np.polyfit(at, first[at], 1)
-    if abs(fit[0]) > FRAME_TILT:  # (a long stroke slanting across is each side's "edge")
-        return None
-    on = at[np.abs(np.polyval(fit, at) - first[at]) <= near]
+    on = middle[has[middle]]
     if len(on) < FRAME_ALONG * len(middle):
+        return None
+    # fitted where the edge is near its median (within the tilt allowed: not a stroke crossing
+    # the side, nor a turned box's corner), then again where it keeps to that line
+    on = on[np.abs(first[on] - np.median(first[on])) <= FRAME_TILT * len(first)]
+    for _ in range(2):
+        if len(on) < FRAME_ALONG * len(middle):
+            return None
+        fit = np.polyfit(on, first[on], 1)
+        on = on[np.abs(np.polyval(fit, on) - first[on]) <= near]
+    if len(on) < FRAME_ALONG * len(middle) or abs(fit[0]) > FRAME_TILT:
         return None
     thick = min(float(np.median([np.argmin(np.r_[seen[first[c]:, c], False]) for c in on])),
                 2 * near)  # the runs of ink from the edge inwards
     depth = np.arange(seen.shape[0])[:, None] - np.polyval(fit, np.arange(len(first)))[None, :]
     line = seen & (depth >= -near) & (depth <= thick + 1)
     return line[::-1] if from_bottom else line
-
 
 def _sheet_only(grey: np.ndarray) -> np.ndarray:
     """A photo of a sheet of paper on a darker surface (a note on a desk) with the surface

@@ -78,9 +78,10 @@ STACKED_SIZE = 0.4  # ... and when the shorter is at least this share of the tal
 MARK_HEIGHT = 0.4  # a group lower than this share of the line's height is a mark, not a digit
 FLAG_REACH = 0.2  # a mark above a digit's middle within this share of its height is its flag
 LINE_GAP = 0.6  # bands of ink this tall (share of the tallest) one above another: several lines
-LINE_SPACE = 0.2  # ... if this share of the taller one's height apart: closer, they are one
-# line's digits in pieces (an 8's two loops drawn apart, a 6's top stroke lifted off its loop:
-# 0.06-0.13 in drawings that were refused as several lines)
+LINE_SPACE = 0.15  # ... if this share of the taller one's height apart: two bands of one piece
+# each closer than this are one digit in pieces (an 8's two loops drawn apart, a 6's top
+# stroke lifted off its loop: 0.06-0.13 in drawings that were refused as several lines; in a
+# number, its other digits fill the rows between)
 SPLIT_WIDTH = 0.85  # groups wider than this share of the line's height may be several digits
 SPLIT_DOUBTFUL = 0.55  # ... or, in a line, this if not read surely as one digit whole
 REFUSED_WIDE = 1.6  # a group refused whole and narrower than this share of the line's height
@@ -456,18 +457,20 @@ def _unshear_box(box: tuple[int, int, int, int], shifts: np.ndarray) -> tuple[in
 
 # ------------------------------------------------------------------------------ components
 def _check_one_line(box: dict, comps: list[int]) -> None:
-    """Refuse ink in several bands one above another, each as tall as a line of digits."""
+    """Refuse ink in several bands one above another, each as tall as a line of digits (two
+    bands of one piece each, closer than LINE_SPACE, are one digit in pieces)."""
     rows = np.zeros(max(box[i][2] for i in comps) + 1, np.int8)
     for i in comps:
         rows[box[i][0]:box[i][2]] = 1
-    bands: list[list[int]] = []  # [first row, row after], bands closer than LINE_SPACE joined
+    bands: list[list[int]] = []  # [first row, row after, pieces in it]
     for start, stop in np.flatnonzero(np.diff(rows, prepend=0, append=0)).reshape(-1, 2):
-        if bands and start - bands[-1][1] < LINE_SPACE * max(stop - start,
-                                                              bands[-1][1] - bands[-1][0]):
+        pieces = sum(start <= box[i][0] and box[i][2] <= stop for i in comps)
+        if (bands and pieces == 1 and bands[-1][2] == 1 and start - bands[-1][1]
+                < LINE_SPACE * max(stop - start, bands[-1][1] - bands[-1][0])):
             bands[-1][1] = stop
         else:
-            bands.append([start, stop])
-    heights = [stop - start for start, stop in bands]
+            bands.append([start, stop, pieces])
+    heights = [stop - start for start, stop, _ in bands]
     if sum(height >= LINE_GAP * max(heights) for height in heights) > 1:
         raise SeveralLinesError(SEVERAL_LINES)
 

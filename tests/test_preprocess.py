@@ -487,8 +487,24 @@ def test_a_comb_of_boxes_is_left_as_it_is():
     picture = boxed_seven(cells=3)
     ink = ink_map(picture)
     scale = ink.shape[1] / picture.shape[1]  # (a wide picture is analysed at a smaller scale)
-    divider = ink[round(100 * scale):round(200 * scale), round(199 * scale):round(203 * scale)]
-    assert divider.max(axis=1).min() > 0.25 * ink.max()  # the first divider, all along
+    for left in (20, 200):  # the outer frame's left side and the first divider, all along
+        side = ink[round(100 * scale):round(200 * scale),
+                   round((left - 1) * scale):round((left + 3) * scale)]
+        assert side.max(axis=1).min() > 0.25 * ink.max()
+
+
+def test_a_seven_or_a_square_zero_filling_the_picture_is_no_box():
+    """A 7's straight bar is the first ink seen from above and from below, and its stem from
+    either side: taken for four sides at once, the whole 7 was erased; an empty box, or a 0
+    drawn as a rectangle, has nothing inside it to free."""
+    seven = np.full((256, 256), 0.9, np.float32)
+    seven[40:48, 40:216] = seven[40:216, 200:208] = 0.15  # bar and upright stem
+    zero = np.full((256, 256), 0.9, np.float32)
+    zero[40:44, 60:196] = zero[212:216, 60:196] = zero[40:216, 60:64] = 0.15
+    zero[40:216, 192:196] = 0.15
+    for grey in (seven, zero):
+        picture = (grey * 255).astype(np.uint8)
+        assert (ink_map(picture) > 0.5).sum() > 0.9 * (picture < 128).sum()
 
 
 def test_printed_lines_are_found_where_they_lie_out_to_the_sides():

@@ -289,9 +289,10 @@ def test_several_lines_are_refused():
         segment(ink(both), uniform)
 
 
-def test_lines_close_together_are_refused_but_a_digit_in_pieces_is_read():
-    # two lines of "42" a quarter of a line's height apart: still two lines
-    gap = (H + PEN) // 4
+@pytest.mark.parametrize("gap", [0.1, 0.25])
+def test_lines_close_together_are_refused_but_a_digit_in_pieces_is_read(gap):
+    # two lines of "42" a tenth or a quarter of a line's height apart: still two lines
+    gap = round(gap * (H + PEN))
     rows = [(name, x, y, 100, H) for y in (40, 40 + H + PEN + gap) for name, x in
             (("4", 60), ("2", 220))]
     with pytest.raises(SeveralLinesError, match="one line"):
