@@ -191,14 +191,16 @@ FRAME_LEVEL = 0.25  # this share of the peak or more) at least FRAME_SIDE of the
 # height and width, ...
 FRAME_STRAIGHT = 0.012  # ... whose outer edge, seen from each side, keeps within this share of
 FRAME_ALONG = 0.8  # the picture's longer side of a straight line along this share of the
-FRAME_MIDDLE = 0.96  # middle of that side (a printed box's corners are sharp: a 0 drawn as a
-# rounded rectangle is no box; a digit may cross a side), ...
+FRAME_MIDDLE = 0.96  # middle of that side (a digit may cross a side), ...
 FRAME_TILT = 0.1  # ... along the side, give or take this slope (a box photographed turned by
 # up to ~6 degrees), four sides apart (a 7's bar is no top and bottom side at once), ...
 FRAME_DIVIDER = 0.9  # ... with no line inside it from side to side (a comb of boxes, a grid,
-# boxes stacked: left as they are) and some ink inside it (an empty box, or a rectangle drawn
-# as a 0, is left as it is). Written in a box, 41% of 300 validation digits were read (the box
-# and the digit were refused as one); taken out, 97%
+# boxes stacked: left as they are), sharp corners (ink where each two sides meet: a 0 drawn
+# as a rounded rectangle is no box), ...
+FRAME_WRITING = 0.25  # ... and writing inside it: ink off the frame in a piece at least this
+# share of its height tall (an empty box, a shape's own rounded corners: none). Written in a
+# box, 41% of 300 validation digits were read (the box and the digit were refused as one);
+# taken out, 97%
 
 # PIL refuses images over twice this limit at open time, before decoding a single pixel;
 # that holds for Gradio's own decoding of uploads too.
@@ -318,8 +320,8 @@ def ink_map(image: np.ndarray) -> np.ndarray:
 
 def _without_frame(ink: np.ndarray) -> np.ndarray:
     """``ink`` without a printed box round the writing (FRAME_*): its four sides, each as
-    thick as it typically is (up to twice FRAME_STRAIGHT: a bolder box stays), are taken out;
-    strokes that touch it stay."""
+    thick as it typically is (up to twice the straightness allowed: a bolder box stays), are
+    taken out; strokes that touch it stay."""
     peak = _extremes(ink)[1]
     if peak <= 0 or min(ink.shape) < PHOTO_MIN_SIDE:  # (a small picture is one digit's)
         return ink
@@ -331,12 +333,14 @@ def _without_frame(ink: np.ndarray) -> np.ndarray:
                 or piece.shape[1] < FRAME_SIDE * ink.shape[1]):
             continue
         sides = [_frame_side(piece if k < 2 else piece.T, k % 2 == 1, near) for k in range(4)]
-        if (any(side is None for side in sides) or (sides[0] & sides[1]).any()
-                or (sides[2] & sides[3]).any()):
+        if any(side is None for side in sides):
             continue
-        frame = sides[0] | sides[1] | sides[2].T | sides[3].T
+        (top, top_fit), (bottom, bottom_fit), (left, left_fit), (right, right_fit) = sides
+        frame = top | bottom | left.T | right.T
         inside = piece & ~frame  # (dividers join the frame; the writing may not)
-        if (not ((labels[box] > 0) & ~frame).any()
+        if ((top & bottom).any() or (left & right).any()
+                or not _sharp_corners(piece, top_fit, bottom_fit, left_fit, right_fit, near)
+                or not _written_inside(labels[box] > 0, frame, piece.shape[0])
                 or (inside.sum(axis=0) >= FRAME_DIVIDER * (piece.shape[0] - 2 * near)).any()
                 or (inside.sum(axis=1) >= FRAME_DIVIDER * (piece.shape[1] - 2 * near)).any()):
             continue
@@ -346,10 +350,12 @@ def _without_frame(ink: np.ndarray) -> np.ndarray:
     return ink
 
 
-def _frame_side(piece: np.ndarray, from_bottom: bool, near: float) -> np.ndarray | None:
+def _frame_side(piece: np.ndarray, from_bottom: bool, near: float
+                ) -> tuple[np.ndarray, np.ndarray] | None:
     """The straight line along the top of ``piece`` (a bool mask; its bottom if
     ``from_bottom``), as FRAME_STRAIGHT, FRAME_ALONG and FRAME_TILT ask, as thick as it
-    typically is (at most 2 ``near``); None if it has none."""
+    typically is (at most 2 ``near``), and its fit (slope, offset: the row seen from that
+    side, by column); None if it has none."""
     seen = piece[::-1] if from_bottom else piece
     has = seen.any(axis=0)
     first = np.where(has, seen.argmax(axis=0), -1)
@@ -372,7 +378,37 @@ def _frame_side(piece: np.ndarray, from_bottom: bool, near: float) -> np.ndarray
                 2 * near)  # the runs of ink from the edge inwards
     depth = np.arange(seen.shape[0])[:, None] - np.polyval(fit, np.arange(len(first)))[None, :]
     line = seen & (depth >= -near) & (depth <= thick + 1)
-    return line[::-1] if from_bottom else line
+    return (line[::-1] if from_bottom else line), fit
+
+
+def _sharp_corners(piece: np.ndarray, top: np.ndarray, bottom: np.ndarray, left: np.ndarray,
+                   right: np.ndarray, near: float) -> bool:
+    """Whether ``piece`` has ink within ``near`` of each point where two of its fitted sides
+    (``_frame_side``'s fits) meet: a printed box's corners are sharp, a 0 drawn as a rounded
+    rectangle's are not."""
+    h, w = piece.shape
+    for from_bottom, from_right in ((False, False), (False, True), (True, False), (True, True)):
+        row_fit, column_fit = (bottom if from_bottom else top), (right if from_right else left)
+        column = 0.0
+        for _ in range(3):  # where the two lines meet, found by turns (both nearly straight)
+            row = float(np.polyval(row_fit, column))
+            row = h - 1 - row if from_bottom else row
+            column = float(np.polyval(column_fit, row))
+            column = w - 1 - column if from_right else column
+        reach = int(np.ceil(near))
+        r, c = int(round(row)), int(round(column))
+        if not piece[max(r - reach, 0):r + reach + 1, max(c - reach, 0):c + reach + 1].any():
+            return False
+    return True
+
+
+def _written_inside(ink: np.ndarray, frame: np.ndarray, height: int) -> bool:
+    """Whether there is writing inside a frame: ink off it (``ink``, a bool mask of the
+    frame's box) in a piece at least FRAME_WRITING of the box's ``height`` tall (an empty box,
+    or a shape's own corners, have none)."""
+    pieces = ndimage.find_objects(ndimage.label(ink & ~frame, structure=np.ones((3, 3)))[0])
+    return any(rows.stop - rows.start >= FRAME_WRITING * height for rows, _ in pieces)
+
 
 def _sheet_only(grey: np.ndarray) -> np.ndarray:
     """A photo of a sheet of paper on a darker surface (a note on a desk) with the surface

@@ -474,6 +474,7 @@ def _check_one_line(box: dict, comps: list[int]) -> None:
             space = (start - bands[-1][1]) / max(stop - start, bands[-1][1] - bands[-1][0])
         if space < LINE_NEAR or (space < LINE_SPACE and pieces == 1 and bands[-1][2] == 1):
             bands[-1][1] = stop
+            bands[-1][2] += pieces
         else:
             bands.append([start, stop, pieces])
     heights = [stop - start for start, stop, _ in bands]

@@ -495,15 +495,21 @@ def test_a_comb_of_boxes_is_left_as_it_is():
 
 def test_a_seven_or_a_square_zero_filling_the_picture_is_no_box():
     """A 7's straight bar is the first ink seen from above and from below, and its stem from
-    either side: taken for four sides at once, the whole 7 was erased; an empty box, or a 0
-    drawn as a rectangle, has nothing inside it to free."""
+    either side: taken for four sides at once, the whole 7 was erased (a mark inside it, as
+    writing in a box); an empty box, or a 0 drawn as a rectangle, has nothing inside it to
+    free, and a 0 drawn as a rounded rectangle has no sharp corners (its own corner arcs
+    passed for writing inside, and it was erased)."""
     seven = np.full((256, 256), 0.9, np.float32)
     seven[40:48, 40:216] = seven[40:216, 200:208] = 0.15  # bar and upright stem
+    seven[120:180, 100:106] = 0.15  # and a mark inside it
     zero = np.full((256, 256), 0.9, np.float32)
     zero[40:44, 60:196] = zero[212:216, 60:196] = zero[40:216, 60:64] = 0.15
     zero[40:216, 192:196] = 0.15
-    for grey in (seven, zero):
-        picture = (grey * 255).astype(np.uint8)
+    rounded = Image.new("L", (256, 256), 230)
+    ImageDraw.Draw(rounded).rounded_rectangle([50, 30, 206, 226], radius=20, outline=40,
+                                              width=5)
+    for picture in ((seven * 255).astype(np.uint8), (zero * 255).astype(np.uint8),
+                    np.asarray(rounded)):
         assert (ink_map(picture) > 0.5).sum() > 0.9 * (picture < 128).sum()
 
 
