@@ -381,14 +381,15 @@ def _frame_side(piece: np.ndarray, from_bottom: bool, near: float
     return (line[::-1] if from_bottom else line), fit
 
 
-def _sharp_corners(piece: np.ndarray, top: np.ndarray, bottom: np.ndarray, left: np.ndarray,
-                   right: np.ndarray, near: float) -> bool:
+def _sharp_corners(piece: np.ndarray, top_fit: np.ndarray, bottom_fit: np.ndarray,
+                   left_fit: np.ndarray, right_fit: np.ndarray, near: float) -> bool:
     """Whether ``piece`` has ink within ``near`` of each point where two of its fitted sides
     (``_frame_side``'s fits) meet: a printed box's corners are sharp, a 0 drawn as a rounded
     rectangle's are not."""
     h, w = piece.shape
     for from_bottom, from_right in ((False, False), (False, True), (True, False), (True, True)):
-        row_fit, column_fit = (bottom if from_bottom else top), (right if from_right else left)
+        row_fit = bottom_fit if from_bottom else top_fit
+        column_fit = right_fit if from_right else left_fit
         column = 0.0
         for _ in range(3):  # where the two lines meet, found by turns (both nearly straight)
             row = float(np.polyval(row_fit, column))
