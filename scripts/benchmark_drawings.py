@@ -161,7 +161,7 @@ def evaluate_style(style: Style, reader: DigitReader, digits: np.ndarray, labels
     rng = np.random.default_rng([seed, zlib.crc32(style.name.encode())])
     chosen = np.isin(labels, style.digits)
     digits, labels = digits[chosen], labels[chosen]
-    ours, naive, seconds, refused, seen, pictures = [], [], [], [], [], []
+    ours, naive, seconds, refused, seen, views = [], [], [], [], [], []
     for digit, label in zip(digits, labels):
         picture = style.render(digit, label, rng)
         start = time.perf_counter()
@@ -180,14 +180,16 @@ def evaluate_style(style: Style, reader: DigitReader, digits: np.ndarray, labels
             seen.append(np.zeros((28, 28), np.uint8))
         seconds.append(time.perf_counter() - start)
         naive.append(naive_input(picture))
-        pictures.append(picture)
+        # a misread's small view for --failures: not the pictures themselves, which would fill
+        # the memory (an 800x800 canvas is 2.5 MB: a run at --n 1000 grew past 17 GB)
+        views.append(None if ours[-1] == str(label) else thumbnail(picture))
     naive_pred = _probabilities(reader, np.concatenate(naive)).argmax(axis=1)
     ours_right = np.array(ours) == labels.astype(str)
     return {"name": style.name, "reference": style.reference, "n": len(labels),
             "ours": ours_right.mean(), "naive": (naive_pred == labels).mean(),
             "refused": int(np.sum(refused)), "ms": 1000 * float(np.median(seconds)),
             "wrong": np.flatnonzero(~ours_right), "pred": ours, "inputs": np.stack(seen),
-            "pictures": pictures, "labels": labels}
+            "views": views, "labels": labels}
 
 
 def _probabilities(reader: DigitReader, batch: np.ndarray, chunk: int = 1000) -> np.ndarray:
@@ -340,7 +342,7 @@ def save_failures(results: list[dict], labels: np.ndarray, path: Path, per_style
         pen.text((4, y + 40), r["name"][:24], fill=0)
         for col, i in enumerate(r["wrong"][:per_style]):
             x = label_w + col * cell_w
-            grid.paste(Image.fromarray(thumbnail(r["pictures"][i])), (x, y))
+            grid.paste(Image.fromarray(r["views"][i]), (x, y))
             seen = r["inputs"][i]
             seen = Image.fromarray(seen).resize((84, 84), Image.Resampling.NEAREST)
             grid.paste(seen, (x + 88, y))

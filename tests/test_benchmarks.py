@@ -8,9 +8,11 @@ import argparse
 import importlib.util
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from benchmarks.drawings import PAPERS
 from benchmarks.inputs import add_arguments, load_inputs
@@ -84,6 +86,29 @@ def test_the_drawn_digit_benchmark_counts_blank_pages_read_as_a_number_per_kind_
     read = [2 / 3, 1 / 3] * len(PAPERS)  # read, refused, read; refused, read, ...
     assert rows["test"] == [(kind, 3, share) for kind, share in zip(PAPERS, read)]
     assert readers["test"].pictures[0] != readers["validation"].pictures[0]  # their own draws
+
+
+class ReadsSeven:
+    """A stand-in DigitReader that reads every picture as 7."""
+
+    def read(self, picture):
+        return SimpleNamespace(text="7", pixels=[np.zeros((28, 28), np.uint8)])
+
+    def probabilities(self, batch):
+        return np.zeros((len(batch), 12), np.float32)
+
+
+def test_the_drawn_digit_benchmark_keeps_a_small_view_of_each_misread_only(tmp_path):
+    module = benchmark_script("benchmark_drawings")
+    digits = np.zeros((2, 28, 28), np.uint8)
+    digits[:, 5:23, 12:16] = 255  # two upright strokes, labelled 7 and 1: one read right
+    result = module.evaluate_style(module.STYLES[2], ReadsSeven(), digits, np.array([7, 1]),
+                                   seed=0)
+    assert result["views"][0] is None  # a canvas kept per picture filled the memory
+    assert result["views"][1].shape == (84, 84)
+    path = tmp_path / "failures.png"
+    assert module.save_failures([result], result["labels"], path) == 1
+    assert (np.asarray(Image.open(path)) < 128).any()
 
 
 def test_the_drawn_digit_benchmark_runs_on_one_digit_leaving_out_styles_without_it(
