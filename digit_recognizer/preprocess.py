@@ -362,8 +362,6 @@ def _frame_side(piece: np.ndarray, from_bottom: bool, near: float
     middle = np.arange(int((1 - FRAME_MIDDLE) / 2 * len(first)),
                        int((1 + FRAME_MIDDLE) / 2 * len(first)))
     on = middle[has[middle]]
-    if len(on) < FRAME_ALONG * len(middle):
-        return None
     # fitted where the edge is near its median (within the tilt allowed: not a stroke crossing
     # the side, nor a turned box's corner), then again where it keeps to that line
     on = on[np.abs(first[on] - np.median(first[on])) <= FRAME_TILT * len(first)]
