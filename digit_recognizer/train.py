@@ -285,28 +285,35 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 
 
 def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
-          val_data: tuple[np.ndarray, np.ndarray], backup_dir: str | Path,
-          strategy: str = "default", verbose: int = 2, backup_every_batches: int = 100
-          ) -> TrainResult:
+          val_data: tuple[np.ndarray, np.ndarray] | None, backup_dir: str | Path,
+          strategy: str = "default", verbose: int = 2, backup_every_batches: int = 100,
+          calibration: dict | None = None) -> TrainResult:
     """Train from scratch, or continue from the backup in ``backup_dir`` if one is there, then
-    calibrate on the validation split.
+    calibrate on the validation split (or apply an earlier run's ``calibration``).
 
     ``fit_data`` and ``val_data`` are MNIST digits (uint8 (N, 28, 28), labels 0-9); each gets
     its pen redraws, continental variants, cut-out digits and negatives here (``with_extras``).
+    ``val_data`` None: no validation split (a run on all the training digits), and
+    ``calibration`` is the one an earlier run with the same recipe fitted on its validation
+    split (``TrainResult.calibration``): its temperature and threshold are applied as they are.
     The backup (weights, optimiser state, epoch, history) is written every
     ``backup_every_batches`` batches and at each epoch end, so a killed run loses at most that
     many batches; ``backup_dir`` is deleted when training completes.
     """
+    if val_data is None and calibration is None:
+        raise ValueError("without a validation split, pass the calibration of a run with one")
     keras.utils.set_random_seed(config.seed)
     start = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     *fit_data, _ = with_extras(*fit_data, config, rng)
-    *val_data, val_alone = with_extras(*val_data, config, rng)
+    if val_data is not None:
+        *val_data, val_alone = with_extras(*val_data, config, rng)
     dist = make_strategy(strategy)
     batch_size = config.batch_size * dist.num_replicas_in_sync
     classes = config.model.outputs
     fit_ds = make_dataset(*fit_data, batch_size, config.seed, config.augment, classes=classes)
-    val_ds = make_dataset(*val_data, 1024, config.seed, shuffle=False, classes=classes)
+    val_ds = (None if val_data is None
+              else make_dataset(*val_data, 1024, config.seed, shuffle=False, classes=classes))
     steps_per_epoch = int(np.ceil(len(fit_data[0]) / batch_size))
     with dist.scope():
         model = build_model(config.model)
@@ -321,7 +328,11 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
     # the dataset is shuffled by make_dataset: fit's own shuffle does not apply to it
     model.fit(fit_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
               shuffle=False, callbacks=[backup, ProgressLog(config.epochs)], verbose=verbose)
-    model, fitted = calibrate(model, config, val_data, val_alone)
+    if val_data is None:
+        model = with_temperature(model, config.model, calibration["temperature"])
+        fitted = calibration
+    else:
+        model, fitted = calibrate(model, config, val_data, val_alone)
     wall_time_s = backup.wall_time_s
     shutil.rmtree(backup_dir, ignore_errors=True)
     return TrainResult(model, backup.history, wall_time_s, fitted)

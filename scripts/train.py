@@ -5,6 +5,7 @@
     python scripts/train.py --epochs 40 --seed 7               # override parts of the preset
     python scripts/train.py --pen-share 0.5 --output-dir runs/pen50  # ... or its training data
     python scripts/train.py --preset quick --limit 2000        # smoke run on 2000 training images
+    python scripts/train.py --calibration-from runs/full --output-dir runs/all  # see below
     python scripts/train.py --push-to-hub USER/digit-recognizer [--private]
 
 Writes into --output-dir: digit_cnn.keras (the inference model, without optimizer state),
@@ -20,6 +21,11 @@ delete OUTPUT_DIR/.backup.
 --limit N fits on only the first N images of the training split (the validation split and
 the test set stay whole, so the numbers stay comparable): for smoke runs and tests.
 
+--calibration-from DIR trains on all 60,000 training images, with no validation split, and
+takes the temperature and the "not a digit" threshold from the run in DIR (its metrics.json):
+a run with the same settings and a validation split, which fitted them there. Choose the
+recipe on that run's validation figures; this one has none of its own.
+
 Exit status: 0 done; 1 data, backup or Hub problem (one line on stderr); 2 bad command line;
 130 interrupted (Ctrl-C; the backup is kept for --resume).
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import shlex
 import sys
@@ -110,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "USER/NAME) when done; needs `hf auth login` or HF_TOKEN")
     parser.add_argument("--private", action="store_true",
                         help="create the Hub repo as private (with --push-to-hub)")
+    parser.add_argument("--calibration-from", type=Path, metavar="DIR",
+                        help="train on all the training images (no validation split), with the "
+                             "temperature and threshold of the run in DIR: the same settings, "
+                             "with a validation split")
     parser.add_argument("--limit", type=positive_int, metavar="N",
                         help="fit on only the first N images of the training split, for smoke "
                              "runs and tests (validation and test sets stay whole)")
@@ -144,6 +155,26 @@ def main(argv: Sequence[str] | None = None, hf_api: HfApi | None = None) -> int:
     return 0
 
 
+def calibration_of_run(folder: Path, config: dict) -> dict:
+    """The calibration the run in ``folder`` fitted on its validation split, for a run with
+    ``config`` on all the training images: the same settings but for the validation split
+    (RunError otherwise). Recorded with where it comes from."""
+    metrics = model_folder.load_metrics(folder)
+    calibration = metrics.get("calibration")
+    if not calibration or not metrics.get("config", {}).get("validation_size"):
+        raise RunError(f"--calibration-from: {folder} holds no run calibrated on a validation "
+                       f"split (its {model_folder.METRICS_FILENAME} has no calibration)")
+    theirs = {**metrics["config"], "validation_size": config["validation_size"]}
+    ours = json.loads(json.dumps(config))  # tuples as the JSON lists recorded there
+    # a setting newer than that run is missing from its record: None, the recipe before it
+    differing = sorted(key for key in ours.keys() | theirs.keys()
+                       if theirs.get(key) != ours.get(key))
+    if differing:
+        raise RunError(f"--calibration-from: the run in {folder} had other settings "
+                       f"({', '.join(differing)}): its calibration does not fit this run")
+    return {**calibration, "from": {"run": str(folder), "command": metrics.get("command")}}
+
+
 def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
     """Everything after argument parsing; raises MnistError, HubError or RunError to stop."""
     # checks that fail fast come before the seconds of imports and the minutes of training
@@ -161,6 +192,10 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
         name: value for name in ("epochs", "batch_size", "learning_rate", "seed", "pen_share",
                                  "continental_pen_share")
         if (value := getattr(args, name)) is not None})
+    calibration = None
+    if args.calibration_from:
+        config = dataclasses.replace(config, validation_size=0)
+        calibration = calibration_of_run(args.calibration_from, dataclasses.asdict(config))
     config_dict = dataclasses.asdict(config)
     resume.start_or_resume(backup_dir, {"config": config_dict, "limit": args.limit,
                                         "strategy": args.strategy}, command, args.resume)
@@ -168,8 +203,9 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
     (x_fit, y_fit), val_data = data.split_validation(x_train, y_train,
                                                      n_val=config.validation_size, seed=config.seed)
     fit_data = (x_fit[:args.limit], y_fit[:args.limit])
-    result = train(config, fit_data, val_data, backup_dir=backup_dir, strategy=args.strategy,
-                   verbose=1 if args.verbose else 0)
+    result = train(config, fit_data, val_data if config.validation_size else None,
+                   backup_dir=backup_dir, strategy=args.strategy,
+                   verbose=1 if args.verbose else 0, calibration=calibration)
 
     model_path = model_folder.save_model(result.model, args.output_dir)
     threshold = result.calibration["not_a_digit_threshold"]

@@ -57,7 +57,8 @@ def test_help_lists_every_flag():
     assert result.returncode == 0
     for flag in ("--data-dir", "--output-dir", "--preset", "--epochs", "--batch-size",
                  "--learning-rate", "--seed", "--pen-share", "--continental-pen-share",
-                 "--resume", "--strategy", "--push-to-hub", "--private", "--limit", "--verbose"):
+                 "--resume", "--strategy", "--push-to-hub", "--private", "--calibration-from",
+                 "--limit", "--verbose"):
         assert flag in result.stdout
 
 
@@ -148,6 +149,43 @@ def test_smoke_run_pushes_the_output_dir(quick_run):
     assert create_kwargs["private"] is True and create_kwargs["exist_ok"] is True
     assert upload == "upload_folder" and Path(upload_kwargs["folder_path"]) == output_dir
     assert upload_kwargs["repo_id"] == "user/digits"
+
+
+def test_a_run_on_all_the_training_images_applies_the_calibration_of_its_validation_run(
+        cli, quick_run, tmp_path):
+    import keras
+
+    source, _, _ = quick_run  # the same settings, with a validation split
+    theirs = json.loads((source / "metrics.json").read_text())
+    output_dir = tmp_path / "all"
+    assert cli.main(["--preset", "quick", "--epochs", "1", "--pen-share", "0.05",
+                     "--calibration-from", str(source), "--output-dir", str(output_dir),
+                     "--data-dir", MNIST_DIR]) == 0
+    metrics = json.loads((output_dir / "metrics.json").read_text())
+    assert metrics["training_images"] == 60000 and metrics["config"]["validation_size"] == 0
+    assert not any(key.startswith("val_") for key in metrics["history"])  # nothing held out
+    temperature = theirs["calibration"]["temperature"]
+    assert metrics["calibration"] == {**theirs["calibration"],
+                                      "from": {"run": str(source), "command": theirs["command"]}}
+    model = keras.saving.load_model(output_dir / "digit_cnn.keras", safe_mode=True)
+    assert model.get_layer("temperature").scale == pytest.approx(1 / temperature)
+    assert theirs["command"] in (output_dir / "README.md").read_text()  # the card says whose
+
+
+@needs_mnist
+@pytest.mark.parametrize("change, message", [
+    (["--epochs", "2"], "other settings (epochs)"),
+    (["--calibration-from", "."], "holds no run calibrated on a validation split"),
+])
+def test_calibration_from_another_recipe_or_no_run_is_an_error_before_training(
+        cli, quick_run, tmp_path, capsys, change, message):
+    source, _, _ = quick_run
+    argv = ["--preset", "quick", "--epochs", "1", "--pen-share", "0.05",
+            "--calibration-from", str(source), "--output-dir", str(tmp_path), "--data-dir",
+            MNIST_DIR, *change]
+    assert cli.main(argv) == 1
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing trained, nothing written
 
 
 def test_push_with_a_malformed_repo_id_fails_before_training(cli, tmp_path, capsys):
