@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from digit_recognizer.data import MnistError, load_mnist
-from digit_recognizer.model_folder import ModelLoadError, find_model_file
+from digit_recognizer.model_folder import ModelLoadError, find_model_file, load_metrics
 
 if TYPE_CHECKING:
     from digit_recognizer.predict import DigitReader
@@ -47,10 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser, threshold: bool = False) -> N
 def load_inputs(parser: argparse.ArgumentParser, args: argparse.Namespace,
                 reader: bool = False) -> Inputs:
     """``args.model`` (else the one in models/), loaded into a DigitReader if ``reader``, and
-    MNIST from ``args.data_dir``. A missing or broken model, or no MNIST (offline, no copy),
+    MNIST from ``args.data_dir``. A missing or broken model, a model trained on the validation
+    digits asked to be measured on them (``args.split``), or no MNIST (offline, no copy),
     exits with status 1 and one line ``error: ...`` instead of a traceback."""
     try:
         model_path = args.model or find_model_file()
+        if getattr(args, "split", None) == "validation" and (seen := validation_seen(model_path)):
+            parser.exit(1, f"error: {seen}\n")
         digit_reader = None
         if reader:
             from digit_recognizer.predict import DigitReader  # TensorFlow: only when asked for
@@ -60,3 +63,16 @@ def load_inputs(parser: argparse.ArgumentParser, args: argparse.Namespace,
     except (ModelLoadError, MnistError) as exc:
         parser.exit(1, f"error: {exc}\n")
     return Inputs(model_path, digit_reader, train, test)
+
+
+def validation_seen(model_path: Path) -> str | None:
+    """Why the validation split measures nothing of the model in ``model_path`` (it was trained
+    on those digits too: a run on all of them, ``scripts/train.py --calibration-from``), or
+    None. The run it took its calibration from held them out: measure that one."""
+    calibration = load_metrics(Path(model_path).parent).get("calibration") or {}
+    if "from" not in calibration:
+        return None
+    source = calibration["from"]
+    # its command rather than its folder: the folder may since hold another model
+    return (f"{model_path} was trained on the validation digits too: pass --model the model of "
+            f"the run that held them out ({source.get('command') or source.get('run')})")

@@ -413,7 +413,9 @@ def model_card(metrics: Mapping[str, Any], run_info: Mapping[str, Any],
         refused="test_refused" in metrics and f"{metrics['test_refused']:.2%}",
         temperature=calibration.get("temperature"),
         threshold=calibration.get("not_a_digit_threshold"),
-        calibrated_by=(calibration.get("from") or {}).get("command"),
+        # a run on all the digits: the calibration of the run that held some out
+        calibrated_by="from" in calibration and (calibration["from"].get("command")
+                                                 or calibration["from"].get("run")),
         num_test_images=f"{metrics['num_test_images']:,}",
         num_parameters=run_info.get("num_parameters") and f"{run_info['num_parameters']:,}",
         outputs=outputs, several_digits=outputs == 12,

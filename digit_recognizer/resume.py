@@ -50,7 +50,8 @@ def check_backup_state(backup_dir: Path, resume: bool) -> None:
 
 def start_or_resume(backup_dir: Path, settings: Mapping[str, Any], command: str,
                     resume: bool) -> None:
-    """A new run records its ``settings`` (``{"config", "limit", "strategy"}``) and ``command``
+    """A new run records its ``settings`` (``{"config", "limit", "strategy",
+    "calibration_from"}``) and ``command``
     in a new ``backup_dir/run.json``; a resumed one must have the recorded settings.
 
         start_or_resume(backup_dir, {"config": {...}, "limit": None, "strategy": "default"},
@@ -70,8 +71,10 @@ def check_same_settings(backup_dir: Path, settings: Mapping[str, Any]) -> None:
     recorded = json.loads((backup_dir / RUN_FILENAME).read_text())
     # through JSON, so that tuples compare equal to the lists they were stored as
     current = json.loads(json.dumps(settings))
-    differing = sorted(_differing_keys(recorded["config"], current["config"])
-                       + [key for key in ("limit", "strategy") if recorded[key] != current[key]])
+    # (a backup older than a setting has no record of it: None, as a run without it)
+    differing = sorted(differing_keys(recorded["config"], current["config"])
+                       + [key for key in ("limit", "strategy", "calibration_from")
+                          if recorded.get(key) != current.get(key)])
     if differing:
         raise RunError(f"--resume: the backup in {backup_dir} was made with different settings "
                        f"({', '.join(differing)}): resume with the flags of its command "
@@ -79,12 +82,14 @@ def check_same_settings(backup_dir: Path, settings: Mapping[str, Any]) -> None:
                        f"{backup_dir} to start afresh")
 
 
-def _differing_keys(recorded: dict, current: dict, prefix: str = "") -> list[str]:
+def differing_keys(recorded: dict, current: dict, prefix: str = "") -> list[str]:
+    """The keys (dotted inside nested dicts) whose values differ; a key missing on one side
+    compares as None."""
     keys = []
     for key in sorted(recorded.keys() | current.keys()):
         old, new = recorded.get(key), current.get(key)
         if isinstance(old, dict) and isinstance(new, dict):
-            keys += _differing_keys(old, new, f"{prefix}{key}.")
+            keys += differing_keys(old, new, f"{prefix}{key}.")
         elif old != new:
             keys.append(f"{prefix}{key}")
     return keys

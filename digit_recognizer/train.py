@@ -11,7 +11,8 @@ flagged 1s, open 4s, straight-stemmed 9s: digit_recognizer.continental) and "not
 negatives (letters, marks, digit pairs: digit_recognizer.negatives), all made from the
 training split; the validation split gets its own, from its own digits. After training, the
 temperature and the refusal threshold are fitted on the validation split
-(digit_recognizer.calibration).
+(digit_recognizer.calibration); a run on all the digits, with no validation split, takes
+them from an earlier run of the same recipe that had one.
 
 scripts/train.py is the command line over this module.
 """
@@ -90,9 +91,10 @@ PRESETS: dict[str, TrainConfig] = {
 @dataclass
 class TrainResult:
     model: keras.Model  # stock layers, temperature-scaled: the model to save and serve
-    history: dict[str, list[float]]  # per-epoch loss/accuracy/val_loss/val_accuracy/learning_rate
+    history: dict[str, list[float]]  # per-epoch loss/accuracy (and val_loss/val_accuracy)
     wall_time_s: float  # of the whole run: a resumed run adds its earlier sessions' epochs
     calibration: dict  # temperature, not_a_digit_threshold, and what they do on validation
+    # (or, for a run without a validation split, "from": the run they were fitted in)
 
 
 def with_extras(x: np.ndarray, y: np.ndarray, config: TrainConfig, rng: np.random.Generator
@@ -300,8 +302,8 @@ def train(config: TrainConfig, fit_data: tuple[np.ndarray, np.ndarray],
     ``backup_every_batches`` batches and at each epoch end, so a killed run loses at most that
     many batches; ``backup_dir`` is deleted when training completes.
     """
-    if val_data is None and calibration is None:
-        raise ValueError("without a validation split, pass the calibration of a run with one")
+    if (val_data is None) == (calibration is None):
+        raise ValueError("pass a validation split, or else the calibration of a run with one")
     keras.utils.set_random_seed(config.seed)
     start = time.perf_counter()
     rng = np.random.default_rng(config.seed)

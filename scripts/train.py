@@ -1,11 +1,11 @@
 """Train the digit CNN, evaluate it on the MNIST test set, write the results, optionally publish.
 
     python scripts/train.py                                    # the shipped model, into models/
+    python scripts/train.py --calibration-from models --output-dir runs/all  # ... on all 60,000
     python scripts/train.py --preset quick --output-dir runs/quick
     python scripts/train.py --epochs 40 --seed 7               # override parts of the preset
     python scripts/train.py --pen-share 0.5 --output-dir runs/pen50  # ... or its training data
     python scripts/train.py --preset quick --limit 2000        # smoke run on 2000 training images
-    python scripts/train.py --calibration-from runs/full --output-dir runs/all  # see below
     python scripts/train.py --push-to-hub USER/digit-recognizer [--private]
 
 Writes into --output-dir: digit_cnn.keras (the inference model, without optimizer state),
@@ -134,6 +134,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.private and not args.push_to_hub:
         parser.error("--private needs --push-to-hub REPO_ID")
+    if args.calibration_from and args.calibration_from.resolve() == args.output_dir.resolve():
+        parser.error("--calibration-from DIR is also the --output-dir: the run would overwrite "
+                     "the calibration it takes")
     return args
 
 
@@ -155,23 +158,35 @@ def main(argv: Sequence[str] | None = None, hf_api: HfApi | None = None) -> int:
     return 0
 
 
-def calibration_of_run(folder: Path, config: dict) -> dict:
-    """The calibration the run in ``folder`` fitted on its validation split, for a run with
-    ``config`` on all the training images: the same settings but for the validation split
-    (RunError otherwise). Recorded with where it comes from."""
+def calibration_of_run(folder: Path, config: dict, limit: int | None, train_images: int
+                       ) -> dict:
+    """The temperature and threshold the run in ``folder`` fitted on its validation split, for
+    a run of ``config`` (its ``validation_size`` 0) on all ``train_images`` training images,
+    or the first ``limit``: that run must have had the same settings, but for the validation
+    split (RunError otherwise). Recorded with the run they come from ("from")."""
     metrics = model_folder.load_metrics(folder)
-    calibration = metrics.get("calibration")
-    if not calibration or not metrics.get("config", {}).get("validation_size"):
-        raise RunError(f"--calibration-from: {folder} holds no run calibrated on a validation "
-                       f"split (its {model_folder.METRICS_FILENAME} has no calibration)")
-    theirs = {**metrics["config"], "validation_size": config["validation_size"]}
-    ours = json.loads(json.dumps(config))  # tuples as the JSON lists recorded there
-    # a setting newer than that run is missing from its record: None, the recipe before it
-    differing = sorted(key for key in ours.keys() | theirs.keys()
-                       if theirs.get(key) != ours.get(key))
+    if not metrics:
+        raise RunError(f"--calibration-from: no run in {folder} (no readable "
+                       f"{model_folder.METRICS_FILENAME})")
+    calibration = metrics.get("calibration") or {}
+    their_config = metrics.get("config") or {}
+    if "from" in calibration or not their_config.get("validation_size"):
+        raise RunError(f"--calibration-from: the run in {folder} held no validation split out, "
+                       f"so it fitted no calibration of its own")
+    if "temperature" not in calibration or "not_a_digit_threshold" not in calibration:
+        raise RunError(f"--calibration-from: the run in {folder} recorded no calibration")
+    # runs before "limit" was recorded: a limit is what fell short of the whole fit split
+    fit_images = train_images - their_config["validation_size"]
+    their_limit = metrics.get("limit", None if metrics.get("training_images") == fit_images
+                              else metrics.get("training_images"))
+    theirs = {"config": {**their_config, "validation_size": config["validation_size"]},
+              "limit": their_limit}
+    ours = json.loads(json.dumps({"config": config, "limit": limit}))  # tuples as JSON lists
+    differing = resume.differing_keys(theirs, ours)
     if differing:
         raise RunError(f"--calibration-from: the run in {folder} had other settings "
                        f"({', '.join(differing)}): its calibration does not fit this run")
+    # "validation" stays: what they did on the validation split of the run "from" names
     return {**calibration, "from": {"run": str(folder), "command": metrics.get("command")}}
 
 
@@ -195,10 +210,13 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
     calibration = None
     if args.calibration_from:
         config = dataclasses.replace(config, validation_size=0)
-        calibration = calibration_of_run(args.calibration_from, dataclasses.asdict(config))
+        calibration = calibration_of_run(args.calibration_from, dataclasses.asdict(config),
+                                         args.limit, len(x_train))
     config_dict = dataclasses.asdict(config)
     resume.start_or_resume(backup_dir, {"config": config_dict, "limit": args.limit,
-                                        "strategy": args.strategy}, command, args.resume)
+                                        "strategy": args.strategy,
+                                        "calibration_from": args.calibration_from
+                                        and str(args.calibration_from)}, command, args.resume)
 
     (x_fit, y_fit), val_data = data.split_validation(x_train, y_train,
                                                      n_val=config.validation_size, seed=config.seed)
@@ -218,9 +236,11 @@ def run(args: argparse.Namespace, command: str, hf_api: HfApi | None) -> None:
         "epochs": config.epochs,
         "resumed": args.resume,  # history and wall time still cover the whole run
         "history": result.history,
+        "limit": args.limit,  # --limit: fitted on the first N images of the training split
         "training_images": len(fit_data[0]),
         "training_wall_time_s": round(result.wall_time_s, 1),
-        "calibration": result.calibration,  # temperature and threshold, fitted on validation
+        # temperature and threshold, fitted on validation (or "from" an earlier run's)
+        "calibration": result.calibration,
         "num_parameters": result.model.count_params(),
         "outputs": result.model.output_shape[-1],  # 11, or 12 with "several digits"
         "versions": model_folder.library_versions(),

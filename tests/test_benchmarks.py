@@ -40,6 +40,24 @@ def test_without_the_flag_the_reader_uses_the_models_calibrated_threshold(model_
     assert load_inputs(parser, args, reader=True).reader.not_a_digit_threshold == calibrated
 
 
+def test_a_model_trained_on_the_validation_digits_is_not_measured_on_them(tmp_path, capsys):
+    # a run on all the digits (scripts/train.py --calibration-from): it names the run to measure
+    (tmp_path / "digit_cnn.keras").touch()
+    (tmp_path / "metrics.json").write_text(
+        '{"calibration": {"temperature": 0.7, "from": {"run": "runs/full", '
+        '"command": "python scripts/train.py --output-dir runs/full"}}}')
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    parser.add_argument("--split")
+    args = parser.parse_args(["--model", str(tmp_path / "digit_cnn.keras"),
+                              "--split", "validation"])
+    with pytest.raises(SystemExit) as exit_:
+        load_inputs(parser, args)
+    assert exit_.value.code == 1
+    assert "held them out (python scripts/train.py --output-dir runs/full)" in (
+        capsys.readouterr().err)
+
+
 def test_benchmarks_that_do_not_read_pictures_have_no_threshold_flag():
     with pytest.raises(SystemExit):
         parsed(["--threshold", "0.7"], threshold=False)

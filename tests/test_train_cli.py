@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -74,6 +75,7 @@ def test_help_lists_every_flag():
     (["--preset", "huge"], "invalid choice: 'huge'"),
     (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["--private"], "--private needs --push-to-hub"),
+    (["--calibration-from", "models"], "is also the --output-dir"),  # (models/: the default)
 ])
 def test_bad_arguments_exit_2_with_a_message(args, message):
     result = run_script(*args)
@@ -155,14 +157,14 @@ def test_a_run_on_all_the_training_images_applies_the_calibration_of_its_validat
         cli, quick_run, tmp_path):
     import keras
 
-    source, _, _ = quick_run  # the same settings, with a validation split
+    source, _, _ = quick_run  # the same settings and limit, with a validation split
     theirs = json.loads((source / "metrics.json").read_text())
     output_dir = tmp_path / "all"
-    assert cli.main(["--preset", "quick", "--epochs", "1", "--pen-share", "0.05",
-                     "--calibration-from", str(source), "--output-dir", str(output_dir),
+    assert cli.main(["--preset", "quick", "--epochs", "1", "--pen-share", "0.05", "--limit",
+                     "2000", "--calibration-from", str(source), "--output-dir", str(output_dir),
                      "--data-dir", MNIST_DIR]) == 0
     metrics = json.loads((output_dir / "metrics.json").read_text())
-    assert metrics["training_images"] == 60000 and metrics["config"]["validation_size"] == 0
+    assert metrics["config"]["validation_size"] == 0 and metrics["training_images"] == 2000
     assert not any(key.startswith("val_") for key in metrics["history"])  # nothing held out
     temperature = theirs["calibration"]["temperature"]
     assert metrics["calibration"] == {**theirs["calibration"],
@@ -172,20 +174,66 @@ def test_a_run_on_all_the_training_images_applies_the_calibration_of_its_validat
     assert theirs["command"] in (output_dir / "README.md").read_text()  # the card says whose
 
 
-@needs_mnist
-@pytest.mark.parametrize("change, message", [
-    (["--epochs", "2"], "other settings (epochs)"),
-    (["--calibration-from", "."], "holds no run calibrated on a validation split"),
+def full_settings(**changes) -> dict:
+    """The full preset's settings as metrics.json records them, with ``changes``."""
+    import dataclasses
+
+    from digit_recognizer.train import PRESETS
+
+    return json.loads(json.dumps({**dataclasses.asdict(PRESETS["full"]), **changes}))
+
+
+@pytest.mark.parametrize("recorded, message", [
+    (None, "no run in"),
+    ({"config": full_settings(validation_size=0),
+      "calibration": {"temperature": 0.7, "not_a_digit_threshold": 0.9}},
+     "held no validation split out"),
+    ({"config": full_settings(),  # a run on all the digits, as a source
+      "calibration": {"temperature": 0.7, "not_a_digit_threshold": 0.9, "from": {"run": "r"}}},
+     "held no validation split out"),
+    ({"config": full_settings(), "training_images": 55000}, "recorded no calibration"),
+    ({"config": full_settings(epochs=3), "training_images": 55000,
+      "calibration": {"temperature": 0.7, "not_a_digit_threshold": 0.9}},
+     "other settings (config.epochs)"),
+    ({"config": full_settings(model={**full_settings()["model"], "widths": [8, 16, 32]}),
+      "training_images": 55000,
+      "calibration": {"temperature": 0.7, "not_a_digit_threshold": 0.9}},
+     "other settings (config.model.widths)"),
+    ({"config": full_settings(), "training_images": 2000,  # a smoke run, before "limit"
+      "calibration": {"temperature": 0.7, "not_a_digit_threshold": 0.9}},
+     "other settings (limit)"),
 ])
-def test_calibration_from_another_recipe_or_no_run_is_an_error_before_training(
-        cli, quick_run, tmp_path, capsys, change, message):
-    source, _, _ = quick_run
-    argv = ["--preset", "quick", "--epochs", "1", "--pen-share", "0.05",
-            "--calibration-from", str(source), "--output-dir", str(tmp_path), "--data-dir",
-            MNIST_DIR, *change]
-    assert cli.main(argv) == 1
-    assert message in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == []  # nothing trained, nothing written
+def test_calibration_comes_only_from_a_run_of_the_same_settings_with_a_validation_split(
+        cli, tmp_path, recorded, message):
+    if recorded is not None:
+        (tmp_path / "metrics.json").write_text(json.dumps(recorded))
+    with pytest.raises(cli.RunError, match=re.escape(message)):
+        cli.calibration_of_run(tmp_path, full_settings(validation_size=0), None, 60000)
+
+
+def test_calibration_from_a_run_of_the_same_settings_is_taken_with_where_it_came_from(
+        cli, tmp_path):
+    calibration = {"temperature": 0.7, "not_a_digit_threshold": 0.9, "validation": {"ece": 0.01}}
+    # recorded before continental_pen_share existed: missing, as None (the recipe before it)
+    config = {key: value for key, value in full_settings().items()
+              if key != "continental_pen_share"}
+    (tmp_path / "metrics.json").write_text(json.dumps(
+        {"config": config, "training_images": 55000, "calibration": calibration,
+         "command": "python scripts/train.py"}))
+    assert cli.calibration_of_run(tmp_path, full_settings(validation_size=0), None, 60000) == {
+        **calibration, "from": {"run": str(tmp_path), "command": "python scripts/train.py"}}
+
+
+def test_a_resumed_run_must_take_its_calibration_from_the_same_run(tmp_path):
+    from digit_recognizer import resume
+
+    settings = {"config": {"epochs": 1}, "limit": None, "strategy": "default",
+                "calibration_from": "runs/full"}
+    resume.start_or_resume(tmp_path / ".backup", settings, "python scripts/train.py", False)
+    resume.check_same_settings(tmp_path / ".backup", settings)
+    with pytest.raises(resume.RunError, match="calibration_from"):
+        resume.check_same_settings(tmp_path / ".backup",
+                                   {**settings, "calibration_from": "runs/other"})
 
 
 def test_push_with_a_malformed_repo_id_fails_before_training(cli, tmp_path, capsys):
