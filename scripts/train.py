@@ -1,7 +1,7 @@
 """Train the digit CNN, evaluate it on the MNIST test set, write the results, optionally publish.
 
-    python scripts/train.py                                    # the shipped model, into models/
-    python scripts/train.py --calibration-from models --output-dir runs/all  # ... on all 60,000
+    python scripts/train.py --output-dir runs/full             # the recipe, 5,000 digits held out
+    python scripts/train.py --calibration-from runs/full       # the same on all: the shipped model
     python scripts/train.py --preset quick --output-dir runs/quick
     python scripts/train.py --epochs 40 --seed 7               # override parts of the preset
     python scripts/train.py --pen-share 0.5 --output-dir runs/pen50  # ... or its training data
