@@ -51,8 +51,8 @@ def check_backup_state(backup_dir: Path, resume: bool) -> None:
 def start_or_resume(backup_dir: Path, settings: Mapping[str, Any], command: str,
                     resume: bool) -> None:
     """A new run records its ``settings`` (``{"config", "limit", "strategy",
-    "calibration_from"}``) and ``command``
-    in a new ``backup_dir/run.json``; a resumed one must have the recorded settings.
+    "calibration_from"}``) and ``command`` in a new ``backup_dir/run.json``; a resumed one
+    must have the recorded settings.
 
         start_or_resume(backup_dir, {"config": {...}, "limit": None, "strategy": "default"},
                         "python scripts/train.py", resume=False)
