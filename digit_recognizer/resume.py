@@ -69,12 +69,7 @@ def check_same_settings(backup_dir: Path, settings: Mapping[str, Any]) -> None:
     """Resuming with another configuration would mix two runs in one model: refuse (RunError,
     naming the settings that differ and the command that made the backup)."""
     recorded = json.loads((backup_dir / RUN_FILENAME).read_text())
-    # through JSON, so that tuples compare equal to the lists they were stored as
-    current = json.loads(json.dumps(settings))
-    # (a backup older than a setting has no record of it: None, as a run without it)
-    differing = sorted(differing_keys(recorded["config"], current["config"])
-                       + [key for key in ("limit", "strategy", "calibration_from")
-                          if recorded.get(key) != current.get(key)])
+    differing = differing_settings(recorded, settings)
     if differing:
         raise RunError(f"--resume: the backup in {backup_dir} was made with different settings "
                        f"({', '.join(differing)}): resume with the flags of its command "
@@ -82,14 +77,24 @@ def check_same_settings(backup_dir: Path, settings: Mapping[str, Any]) -> None:
                        f"{backup_dir} to start afresh")
 
 
-def differing_keys(recorded: dict, current: dict, prefix: str = "") -> list[str]:
-    """The keys (dotted inside nested dicts) whose values differ; a key missing on one side
-    compares as None."""
+def differing_settings(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """The settings of ``current`` (``{"config": {...}, "limit": ..., ...}``) that ``recorded``
+    (as stored in JSON) does not share, sorted: the configuration's fields by name (dotted
+    inside nested ones), the other settings by key. One missing from the record (a setting
+    newer than it) compares as None, as a run without it."""
+    # through JSON, so that tuples compare equal to the lists they were stored as
+    current = json.loads(json.dumps(current))
+    return sorted(_differing_keys(recorded["config"], current["config"])
+                  + [key for key in current
+                     if key != "config" and recorded.get(key) != current[key]])
+
+
+def _differing_keys(recorded: dict, current: dict, prefix: str = "") -> list[str]:
     keys = []
     for key in sorted(recorded.keys() | current.keys()):
         old, new = recorded.get(key), current.get(key)
         if isinstance(old, dict) and isinstance(new, dict):
-            keys += differing_keys(old, new, f"{prefix}{key}.")
+            keys += _differing_keys(old, new, f"{prefix}{key}.")
         elif old != new:
             keys.append(f"{prefix}{key}")
     return keys

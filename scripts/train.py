@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import shlex
 import sys
@@ -181,8 +180,7 @@ def calibration_of_run(folder: Path, config: dict, limit: int | None, train_imag
                               else metrics.get("training_images"))
     theirs = {"config": {**their_config, "validation_size": config["validation_size"]},
               "limit": their_limit}
-    ours = json.loads(json.dumps({"config": config, "limit": limit}))  # tuples as JSON lists
-    differing = resume.differing_keys(theirs, ours)
+    differing = resume.differing_settings(theirs, {"config": config, "limit": limit})
     if differing:
         raise RunError(f"--calibration-from: the run in {folder} had other settings "
                        f"({', '.join(differing)}): its calibration does not fit this run")

@@ -194,11 +194,11 @@ def full_settings(**changes) -> dict:
     ({"config": full_settings(), "training_images": 55000}, "recorded no calibration"),
     ({"config": full_settings(epochs=3), "training_images": 55000,
       "calibration": {"temperature": 0.7, "not_a_digit_threshold": 0.9}},
-     "other settings (config.epochs)"),
+     "other settings (epochs)"),
     ({"config": full_settings(model={**full_settings()["model"], "widths": [8, 16, 32]}),
       "training_images": 55000,
       "calibration": {"temperature": 0.7, "not_a_digit_threshold": 0.9}},
-     "other settings (config.model.widths)"),
+     "other settings (model.widths)"),
     ({"config": full_settings(), "training_images": 2000,  # a smoke run, before "limit"
       "calibration": {"temperature": 0.7, "not_a_digit_threshold": 0.9}},
      "other settings (limit)"),
