@@ -74,7 +74,12 @@ class LineTrainConfig:
     # once: more numbers seen fewer times generalise better. The reader before, 8 epochs over
     # 80,000, ended at a CTC loss of 0.29 on its own numbers but 0.42 on new ones written from
     # the same digits (a scratch check), and read 87.0% of the validation numbers; over
-    # 160,000, 4 epochs (the same steps, 12 minutes more to write them): 87.8%
+    # 160,000, 4 epochs (the same steps, 12 minutes more to write them): 87.8%. New numbers
+    # for every epoch (4 x 160,000, the next epoch's written while one trained; 75 minutes
+    # in all) did no better: 87.0%, and on `scripts/benchmark_numbers.py --split validation`
+    # 85.2% of 2-6 digits against 86.4% (overlapping neighbours 54.9% against 65.9%), drawn
+    # digits 97.93% against 98.03% (with the digit model that held those digits out): one run
+    # each, seeds' spread unmeasured, but no gain
     validation_numbers: int = 1_000  # written from the validation split's digits
     letter_share: float = 0.22  # numbers with a letter, sign or mark in place of one digit, or
     # one alone: letters in about 15% of the lines, marks in about 7%
