@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from digit_recognizer.data import MnistError, load_mnist
-from digit_recognizer.model_folder import ModelLoadError, find_model_file, load_metrics
+from digit_recognizer.model_folder import (ModelLoadError, calibration_source, find_model_file,
+                                           load_metrics)
 
 if TYPE_CHECKING:
     from digit_recognizer.predict import DigitReader
@@ -69,10 +70,6 @@ def validation_seen(model_path: Path) -> str | None:
     """Why the validation split measures nothing of the model in ``model_path`` (it was trained
     on those digits too: a run on all of them, ``scripts/train.py --calibration-from``), or
     None. The run it took its calibration from held them out: measure that one."""
-    calibration = load_metrics(Path(model_path).parent).get("calibration") or {}
-    if "from" not in calibration:
-        return None
-    source = calibration["from"]
-    # its command rather than its folder: the folder may since hold another model
-    return (f"{model_path} was trained on the validation digits too: pass --model the model of "
-            f"the run that held them out ({source.get('command') or source.get('run')})")
+    source = calibration_source(load_metrics(Path(model_path).parent).get("calibration") or {})
+    return source and (f"{model_path} was trained on the validation digits too: pass --model "
+                       f"the model of the run that held them out ({source})")

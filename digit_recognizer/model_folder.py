@@ -253,6 +253,15 @@ def not_a_digit_threshold(folder: str | os.PathLike) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def calibration_source(calibration: Mapping[str, Any]) -> str | None:
+    """For a run on all the training digits (``scripts/train.py --calibration-from``), which
+    took this ``calibration`` (metrics.json's) from an earlier run that held a validation split
+    out: that run's command (else its folder). None for a calibration a run fitted itself.
+    The command rather than the folder: the folder may since hold another model."""
+    source = calibration.get("from")
+    return (source.get("command") or source.get("run")) if source else None
+
+
 def write_metrics(folder: str | os.PathLike, metrics: Mapping[str, Any]) -> Path:
     """Write ``metrics`` as ``folder/metrics.json``, atomically, in to_json's layout."""
     path = Path(folder) / METRICS_FILENAME
@@ -413,9 +422,7 @@ def model_card(metrics: Mapping[str, Any], run_info: Mapping[str, Any],
         refused="test_refused" in metrics and f"{metrics['test_refused']:.2%}",
         temperature=calibration.get("temperature"),
         threshold=calibration.get("not_a_digit_threshold"),
-        # a run on all the digits: the calibration of the run that held some out
-        calibrated_by="from" in calibration and (calibration["from"].get("command")
-                                                 or calibration["from"].get("run")),
+        calibrated_by=calibration_source(calibration),
         num_test_images=f"{metrics['num_test_images']:,}",
         num_parameters=run_info.get("num_parameters") and f"{run_info['num_parameters']:,}",
         outputs=outputs, several_digits=outputs == 12,

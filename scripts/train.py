@@ -169,7 +169,7 @@ def calibration_of_run(folder: Path, config: dict, limit: int | None, train_imag
                        f"{model_folder.METRICS_FILENAME})")
     calibration = metrics.get("calibration") or {}
     their_config = metrics.get("config") or {}
-    if "from" in calibration or not their_config.get("validation_size"):
+    if model_folder.calibration_source(calibration) or not their_config.get("validation_size"):
         raise RunError(f"--calibration-from: the run in {folder} held no validation split out, "
                        f"so it fitted no calibration of its own")
     if "temperature" not in calibration or "not_a_digit_threshold" not in calibration:
