@@ -714,6 +714,23 @@ def test_a_number_in_marker_on_a_narrow_note_is_taken_as_written_on_a_sheet():
         assert preprocess._sheet_only(grey) is not grey
 
 
+@pytest.mark.parametrize("apart", [120, 90])
+def test_a_number_in_marker_on_a_note_is_taken_as_written_on_it_if_its_digits_touch(
+        apart, monkeypatch):
+    """Two 0s in marker, apart or touching (one piece of writing, far from convex:
+    SHEET_ONE_PIECE); with two pieces needed, the touching ones left the desk as ink."""
+    note = np.full((120, 300), 230, np.uint8)
+    yy, xx = np.mgrid[0:120, 0:300]
+    for centre in (90, 90 + apart):
+        note[np.abs(np.hypot((yy - 60) * 1.3, xx - centre) - 48) < 11] = 40
+    photos = [desk_around(Image.fromarray(note).convert("RGB"), np.random.default_rng(seed))
+              for seed in range(3)]
+    greys = [np.asarray(photo.convert("L"), np.float32) / 255 for photo in photos]
+    assert all(preprocess._sheet_only(grey) is not grey for grey in greys)
+    monkeypatch.setattr(preprocess, "SHEET_ONE_PIECE", 0.0)
+    assert all((preprocess._sheet_only(grey) is grey) == (apart == 90) for grey in greys)
+
+
 def test_a_light_8_with_narrow_loops_is_not_taken_for_a_sheet_written_on():
     """Its loops are two pieces of "writing" as thin for their length as a number's digits
     (SHEET_DIGITS), but holes are convex, and a number's digits are not all convex."""
