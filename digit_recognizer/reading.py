@@ -169,7 +169,7 @@ def read_picture(ink: np.ndarray, classify: Classify,
     lone digit it is asked about is read by both models (``with_line_opinion``), or as the
     digits it reads where it is sure of them (``splits_lone_digit``)."""
     pieces = segment(ink, classify, not_a_digit_threshold)
-    line_ink = levelled(ink, pieces) if read_line is not None else ink
+    line_ink = levelled(within_pieces(ink, pieces), pieces) if read_line is not None else ink
     try:
         reading = assemble(pieces, not_a_digit_threshold)
     except NotADigitError as refusal:
@@ -189,6 +189,17 @@ def read_picture(ink: np.ndarray, classify: Classify,
         if not lone and not prefer_line(reading.text, line):
             return reading
     return assemble(line_pieces(line_ink, line, len(pieces[0].probabilities)))
+
+
+def within_pieces(ink: np.ndarray, pieces: Sequence[Piece]) -> np.ndarray:
+    """The ink map with only the ink inside the box round the segmenter's ``pieces``: what it
+    dropped as dust far from them (a speck, a shadow's corner in a photo) would stretch the
+    line reader's strip round it and be read "not a digit", refusing a clear number."""
+    tops, lefts, bottoms, rights = np.array([p.box for p in pieces]).T
+    kept = np.zeros_like(ink)
+    rows, cols = slice(tops.min(), bottoms.max()), slice(lefts.min(), rights.max())
+    kept[rows, cols] = ink[rows, cols]
+    return kept
 
 
 def levelled(ink: np.ndarray, pieces: Sequence[Piece]) -> np.ndarray:

@@ -22,12 +22,13 @@ from digit_recognizer.line import (BLANK, FRAME, INK_HEIGHT, MARGIN, NOT_A_DIGIT
 from digit_recognizer.model import NOT_A_DIGIT, build_line_model
 from digit_recognizer.model_folder import ModelLoadError
 from digit_recognizer.preprocess import ImageInputError, ink_map, stroke_width
-from digit_recognizer.reading import NotADigitError, levelled, prefer_line, read_picture
+from digit_recognizer.reading import (NotADigitError, levelled, prefer_line, read_picture,
+                                      within_pieces)
 from digit_recognizer.segment import Piece
 from digit_recognizer.train_line import (WRITE_HEIGHT, LineTrainConfig, _pen_glyph,
                                          _scaled_glyph, batches, train_line_model, write_lines,
                                          write_number)
-from test_segment import canvas_with
+from test_segment import H, canvas_with
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -463,6 +464,24 @@ def test_a_nearly_level_line_two_digits_or_a_steep_stack_are_left_as_they_are(sl
     ink, pieces = squares_along(slope, count)
     assert levelled(ink, pieces) is ink
     assert levelled(*squares_along(0.07, 5)) is not ink  # (just past the tilt that counts)
+
+
+def test_the_line_reader_is_given_only_the_ink_round_the_segmenters_pieces():
+    ink, pieces = squares_along(0.0, 3)
+    ink[110:114, 200:204] = 1.0  # a speck far off the line, which the segmenter dropped
+    kept = within_pieces(ink, pieces)
+    assert kept[110:114, 200:204].max() == 0
+    assert np.array_equal(kept[:100, :190], ink[:100, :190])
+
+
+def test_a_mark_far_off_in_a_corner_does_not_make_a_number_not_a_digit(reader, monkeypatch):
+    picture = canvas_with([("4", 40, 120, 0.6 * H, H), ("2", 180, 120, 0.6 * H, H),
+                           ("dot", 600, 390, 12)], width=640)
+    assert reader.read(picture).text == "42"
+    # seen by the line reader, the dot stretched its strip: "x", a refusal
+    monkeypatch.setattr(reading, "within_pieces", lambda ink, pieces: ink)
+    with pytest.raises(NotADigitError):
+        reader.read(picture)
 
 
 def test_reads_a_number_photographed_askew(reader, mnist_test, monkeypatch):
