@@ -193,8 +193,9 @@ def read_picture(ink: np.ndarray, classify: Classify,
 
 def within_pieces(ink: np.ndarray, pieces: Sequence[Piece]) -> np.ndarray:
     """The ink map with only the ink inside the box round the segmenter's ``pieces``: what it
-    dropped as dust far from them (a speck, a shadow's corner in a photo) would stretch the
-    line reader's strip round it and be read "not a digit", refusing a clear number."""
+    left out beyond them (dust, a mark off the line: a speck, a shadow's corner in a photo)
+    would stretch the line reader's strip round it and be read "not a digit", refusing a
+    clear number."""
     tops, lefts, bottoms, rights = np.array([p.box for p in pieces]).T
     kept = np.zeros_like(ink)
     rows, cols = slice(tops.min(), bottoms.max()), slice(lefts.min(), rights.max())

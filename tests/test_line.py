@@ -469,6 +469,7 @@ def test_a_nearly_level_line_two_digits_or_a_steep_stack_are_left_as_they_are(sl
 def test_the_line_reader_is_given_only_the_ink_round_the_segmenters_pieces():
     ink, pieces = squares_along(0.0, 3)
     ink[110:114, 200:204] = 1.0  # a speck far off the line, which the segmenter dropped
+    ink[36:40, 60:64] = 1.0  # and one between two pieces, inside their box
     kept = within_pieces(ink, pieces)
     assert kept[110:114, 200:204].max() == 0
     assert np.array_equal(kept[:100, :190], ink[:100, :190])

@@ -813,6 +813,24 @@ def test_no_mnist_digit_at_its_own_size_is_taken_for_a_sheet_on_a_desk(mnist_tes
     assert all(preprocess._sheet_only(digit) is digit for digit in digits)
 
 
+def test_few_light_mnist_digits_enlarged_are_taken_for_a_sheet_written_on(mnist_test, monkeypatch):
+    """Enlarged, a light digit on a dark ground is a bright patch with loops in it, which can
+    pass for a note with writing on it: its one loop must be far from convex to count
+    (SHEET_ONE_PIECE; as convex as two pieces must be, SHEET_SOLID, took 4 of these)."""
+    def taken() -> int:
+        count = 0
+        for digit in mnist_test[0][:3000]:
+            big = np.asarray(Image.fromarray(digit).resize((112, 112), Image.Resampling.BICUBIC),
+                             np.float32) / 255
+            big = np.clip(big, 0, 1) * 0.85 + 0.05
+            count += preprocess._sheet_only(big) is not big
+        return count
+
+    assert taken() <= 1
+    monkeypatch.setattr(preprocess, "SHEET_ONE_PIECE", preprocess.SHEET_SOLID)
+    assert taken() >= 3
+
+
 # ------------------------------------------------------------------------- files and formats
 def test_exif_rotated_photo_comes_out_upright(seven):
     upright = Image.fromarray(on_paper(drawn(seven, height=(0.6, 0.6), brush=(20.0, 20.0))))
