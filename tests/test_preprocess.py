@@ -731,6 +731,18 @@ def test_a_number_in_marker_on_a_note_is_taken_as_written_on_it_if_its_digits_to
     assert all((preprocess._sheet_only(grey) is grey) == (apart == 90) for grey in greys)
 
 
+def test_a_note_whose_writing_runs_off_its_edge_in_marker_is_taken_as_written_on(monkeypatch):
+    """A 7 in marker whose stem runs to the note's edge: too fat for the closing to bridge,
+    a notch in the sheet's outline, which lies inside its hull (SHEET_NOTCH_INK)."""
+    note = Image.new("L", (300, 200), 230)
+    ImageDraw.Draw(note).line([(90, 50), (200, 50), (140, 200)], fill=40, width=20)
+    greys = [np.asarray(desk_around(note.convert("RGB"), np.random.default_rng(seed)).convert(
+        "L"), np.float32) / 255 for seed in (0, 2, 3)]
+    assert all(preprocess._sheet_only(grey) is not grey for grey in greys)
+    monkeypatch.setattr(preprocess, "SHEET_NOTCH_INK", np.inf)
+    assert preprocess._sheet_only(greys[1]) is greys[1]  # the desk left as ink
+
+
 def test_a_light_8_with_narrow_loops_is_not_taken_for_a_sheet_written_on():
     """Its loops are two pieces of "writing" as thin for their length as a number's digits
     (SHEET_DIGITS), but holes are convex, and a number's digits are not all convex."""
