@@ -52,7 +52,7 @@ SHEET_NOTCH = 0.02  # a photo of a sheet of paper on a darker surface (_sheet_on
 SHEET_NOTCH_INK = 0.05  # ... (strokes too fat for that, notches in its outline, are writing
 # on it where they are this much darker than the surface around its hull, medians: a light
 # digit's outline bends round the ground itself, -0.02 or less on 3,000 validation digits x4;
-# notched notes 0.07-0.17), ...
+# three notes of validation digits in marker, refused as the desk taken for ink: 0.07-0.17), ...
 SHEET_SHARE = 0.1  # ... the sheet covers at least this share of the picture, ...
 SHEET_THICK = 0.1  # ... is this thick somewhere (a circle this share of the picture's shorter
 # side fits in it), ...
@@ -424,15 +424,16 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     painted over in the sheet's tone (its light's slope carried on), and the sheet's edge
     with it (SHEET_MARGIN), so that only what is written on the sheet is ink; any other
     picture as it is. The sheet is the largest bright region (Otsu) with its holes (the
-    writing) filled and the notches where writing runs to its edge bridged (SHEET_NOTCH), if
-    the picture is no tiny digit (PHOTO_MIN_SIDE), the region is shaped like a sheet (SHEET_SHARE,
-    SHEET_THICK, SHEET_SOLID) and written on in strokes (SHEET_WRITING, SHEET_PEN,
-    SHEET_DIGITS, SHEET_SOLID and SHEET_ONE_PIECE), or, with nothing written on it (at most dents in its
-    outline, which is how a light digit's stroke looks), shaped like a page on a surface
-    (``_blank_sheet``); the surface is the rest, if it is SURFACE_CONTRAST darker than the
-    sheet and covers SURFACE_EDGE of
-    the picture's edge (a stroke that runs off a tightly cropped picture covers little of it)
-    and holds no writing (SURFACE_*: then it is a shadow across the page)."""
+    writing) filled and the notches where writing runs to its edge bridged (SHEET_NOTCH; in
+    strokes too fat for that, within its convex hull where darker than the surface:
+    SHEET_NOTCH_INK), if the picture is no tiny digit (PHOTO_MIN_SIDE), the region is shaped
+    like a sheet (SHEET_SHARE, SHEET_THICK, SHEET_SOLID) and written on in strokes
+    (SHEET_WRITING, SHEET_PEN, SHEET_DIGITS, SHEET_SOLID and SHEET_ONE_PIECE), or, with
+    nothing written on it (at most dents in its outline, which is how a light digit's stroke
+    looks), shaped like a page on a surface (``_blank_sheet``); the surface is the rest, if
+    it is SURFACE_CONTRAST darker than the sheet and covers SURFACE_EDGE of the picture's
+    edge (a stroke that runs off a tightly cropped picture covers little of it) and holds no
+    writing (SURFACE_*: then it is a shadow across the page)."""
     if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < PHOTO_MIN_SIDE:
         return grey
     bright = grey > _otsu_threshold(grey, floor=0.0)
