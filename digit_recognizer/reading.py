@@ -54,7 +54,12 @@ TOP_READINGS = 3
 # the same trial on numbers built from validation digits: the one after (60,000 training
 # numbers, commit 9f26f6c) 85.4% / 93.6% / 95.5%, the one before (40,000) 83.7% / 93.2% /
 # 93.5% (a refusal replaced at 0.5: 85.7% / 93.2% / 92.0%; the line model's probability of
-# its reading of a refused group does not tell numbers from letters between 0.5 and 0.95)
+# its reading of a refused group does not tell numbers from letters between 0.5 and 0.95).
+# Tried again with the shipped reader (its readings cached): odds of 10 read 89.2% of the 2-6
+# digit numbers from training digits against 88.0%, 95.2% of those spaced as people (94.8%),
+# but 86.0% / 93.2% of the validation ones against 86.8% / 94.0%; and every digit of a number
+# read by both models, as LINE_OPINION does a lone digit's (where both read as many digits),
+# +0.4 on the training ones, -0.4 / -0.4 on validation: neither kept
 LINE_LIKELY = 0.2
 LINE_ODDS = 100.0
 LINE_SURE = 0.7
