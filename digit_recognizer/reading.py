@@ -201,10 +201,9 @@ def within_pieces(ink: np.ndarray, pieces: Sequence[Piece]) -> np.ndarray:
     left out beyond them (dust, a mark off the line: a speck, a shadow's corner in a photo)
     would stretch the line reader's strip round it and be read "not a digit", refusing a
     clear number."""
-    tops, lefts, bottoms, rights = np.array([p.box for p in pieces]).T
+    top, left, bottom, right = _box_around([p.box for p in pieces])
     kept = np.zeros_like(ink)
-    rows, cols = slice(tops.min(), bottoms.max()), slice(lefts.min(), rights.max())
-    kept[rows, cols] = ink[rows, cols]
+    kept[top:bottom, left:right] = ink[top:bottom, left:right]
     return kept
 
 
@@ -331,9 +330,15 @@ def _wide(piece: Piece) -> bool:
 
 
 def _width_for_height(boxes: Sequence[tuple[int, int, int, int]]) -> float:
-    """The width of the box around ``boxes`` (top, left, bottom, right) over its height."""
+    """The width of the box around ``boxes`` over its height."""
+    top, left, bottom, right = _box_around(boxes)
+    return (right - left) / (bottom - top)
+
+
+def _box_around(boxes: Sequence[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    """The box (top, left, bottom, right) around ``boxes`` (each top, left, bottom, right)."""
     tops, lefts, bottoms, rights = np.array(boxes).T
-    return float((rights.max() - lefts.min()) / (bottoms.max() - tops.min()))
+    return int(tops.min()), int(lefts.min()), int(bottoms.max()), int(rights.max())
 
 
 def refuse_not_a_digit(probabilities: np.ndarray, threshold: float = NOT_A_DIGIT_THRESHOLD,

@@ -829,14 +829,12 @@ def test_few_light_mnist_digits_enlarged_are_taken_for_a_sheet_written_on(mnist_
     """Enlarged, a light digit on a dark ground is a bright patch with loops in it, which can
     pass for a note with writing on it: its one loop must be far from convex to count
     (SHEET_ONE_PIECE; as convex as two pieces must be, SHEET_SOLID, took 4 of these)."""
+    enlarged = [np.clip(np.asarray(Image.fromarray(digit).resize(
+        (112, 112), Image.Resampling.BICUBIC), np.float32) / 255, 0, 1) * 0.85 + 0.05
+        for digit in mnist_test[0][:3000]]
+
     def taken() -> int:
-        count = 0
-        for digit in mnist_test[0][:3000]:
-            big = np.asarray(Image.fromarray(digit).resize((112, 112), Image.Resampling.BICUBIC),
-                             np.float32) / 255
-            big = np.clip(big, 0, 1) * 0.85 + 0.05
-            count += preprocess._sheet_only(big) is not big
-        return count
+        return sum(preprocess._sheet_only(big) is not big for big in enlarged)
 
     assert taken() <= 1
     monkeypatch.setattr(preprocess, "SHEET_ONE_PIECE", preprocess.SHEET_SOLID)
