@@ -29,7 +29,8 @@ SPECK = 2.5  # skeleton pieces shorter than this many MNIST pixels are dropped
 PAPERS = {  # what writing is photographed on (photo()'s keywords), as the benchmarks name it
     "plain paper": {}, "squared paper": {"paper": "squared"}, "ruled paper": {"paper": "ruled"},
     "a sheet on a desk (turned up to 10 degrees)": {"on_desk": True},
-    "a hard shadow across it": {"shadow": True}}
+    "a hard shadow across it": {"shadow": True},
+    "a chalkboard (chalk, wiped smudges)": {"chalkboard": True}}
 
 
 def trace_strokes(digit: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -106,7 +107,7 @@ def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640, **k
 
 def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
           on_desk: bool = False, shadow: bool = False, pencil: bool = False,
-          dim: bool = False, boxed: bool = False) -> bytes:
+          dim: bool = False, boxed: bool = False, chalkboard: bool = False) -> bytes:
     """Ink (uint8 alpha, any shape) as a JPEG photo of paper: dark ink, uneven light, blur,
     sensor noise. ``paper``: "plain"; "squared" (a printed grid, as school maths paper in
     much of Europe), the grid's faint lines a little tilted; or "ruled" (a notebook's faint
@@ -116,13 +117,16 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     graphite (``_graphite``), grainy and pale; ``dim``: taken in dim light, a quarter to
     half as bright, its noise no weaker (grain reaches a good share of the ink's contrast);
     ``boxed``: the writing in a form's printed box (``_printed_box``), the photo cropped
-    round the box."""
+    round the box; ``chalkboard``: light chalk on a dark board instead of paper
+    (``_chalkboard``)."""
     h, w = alpha.shape
     ink = alpha.astype(np.float32) / 255
     if pencil:
         ink = ink * _graphite(rng, h, w)
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     light = rng.uniform(0.7, 0.95) - rng.uniform(0.0, 0.25) * (xx * rng.uniform(-1, 1) + yy)
+    if chalkboard:
+        return _jpeg(_chalkboard(ink, light, rng), rng)
     ink_tone = rng.uniform(0.05, 0.3)
     lines = {"plain": None, "squared": _grid, "ruled": _rules}[paper]
     sheet = light if lines is None else light * (1 - lines(rng, h, w) * rng.uniform(0.2, 0.4))
@@ -140,11 +144,43 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
         _margin(rgb, rng)
     if boxed:
         rgb = rgb[crop]
-    image = desk_around(Image.fromarray(rgb), rng) if on_desk else Image.fromarray(rgb)
+    return _jpeg(desk_around(Image.fromarray(rgb), rng) if on_desk else Image.fromarray(rgb), rng)
+
+
+def _jpeg(image: Image.Image, rng: np.random.Generator) -> bytes:
+    """A phone's picture of ``image``: a little out of focus, JPEG at quality 60-95."""
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=int(rng.integers(60, 95)))
     return buffer.getvalue()
+
+
+def _chalkboard(ink: np.ndarray, light: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """``ink`` (float, 0-1) written in chalk on a board under ``light``: a dark green or black
+    board (8-25% as bright as the light), clouded by wiped chalk (broad smudges up to 0.15
+    brighter, streaked along the wiping), strokes 55-95% as bright where the chalk covers the
+    board's grain (wholly in about two fifths of the pixels, 0.3-1 in nearly all the rest),
+    sensor noise. (Photographed as ``photo``'s others are: blur, JPEG.)"""
+    h, w = ink.shape
+    grain = _blurred_noise(rng, (h, w), 0.8)
+    ink = ink * np.clip(3 * grain - 0.6, 0.0, 1.0)
+    # wiped chalk: low-frequency clouds, stretched along the eraser's stroke
+    wiped = _blurred_noise(rng, (max(h // 20, 2), max(w // 80, 2)), 0.0)
+    wiped = np.asarray(Image.fromarray((wiped * 255).astype(np.uint8)).resize(
+        (w, h), Image.Resampling.BICUBIC), np.float32) / 255
+    smudge = rng.uniform(0.0, 0.15) * np.clip(2 * wiped - 0.6, 0.0, 1.0)
+    board = light * rng.uniform(0.08, 0.25) + smudge
+    grey = board * (1 - ink) + light * rng.uniform(0.55, 0.95) * ink + rng.normal(0, 0.02, (h, w))
+    tint = np.array([0.8, 1.0, 0.85]) if rng.random() < 0.5 else np.ones(3)  # green or black
+    return Image.fromarray(np.clip(grey[..., None] * tint * 255, 0, 255).astype(np.uint8))
+
+
+def _blurred_noise(rng: np.random.Generator, shape: tuple[int, int], blur: float) -> np.ndarray:
+    """Uniform noise (float, 0-1) of ``shape``, blurred by ``blur`` px (0: none)."""
+    noise = Image.fromarray((rng.uniform(0, 1, shape) * 255).astype(np.uint8))
+    if blur:
+        noise = noise.filter(ImageFilter.GaussianBlur(blur))
+    return np.asarray(noise, np.float32) / 255
 
 
 def _printed_box(alpha: np.ndarray, rng: np.random.Generator
@@ -174,8 +210,7 @@ def _graphite(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     """How much of the paper a pencil's graphite covers (float, ``h`` x ``w``): a light to firm
     hand (0.2-0.6) times the paper's grain (from pixel to pixel: 1 in half of them, 0.7-1 in
     nearly all the rest)."""
-    noise = Image.fromarray((rng.uniform(0, 1, (h, w)) * 255).astype(np.uint8))
-    grain = np.asarray(noise.filter(ImageFilter.GaussianBlur(0.7)), np.float32) / 255
+    grain = _blurred_noise(rng, (h, w), 0.7)
     return rng.uniform(0.2, 0.6) * np.minimum(0.4 + 1.2 * grain, 1.0)
 
 

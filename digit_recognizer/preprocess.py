@@ -99,6 +99,12 @@ INK_WINDOWS = (1 / 16, 1 / 8, 1 / 4)  # the ground's level is taken half the pic
 INK_SHADOW = 0.01
 INK_CORE = 0.75
 INK_KEPT = 0.97
+CHALK_WINDOW = 4.0  # on a dark ground (a board) where ink (a quarter of its peak or more)
+# covers under CHALK_INK of the picture (more is noise), the ground's level is then taken
+# within this many times the strongest ink's stroke width, if that keeps it as INK_KEPT says
+CHALK_INK = 0.5
+CHALK_HAZE = 0.6  # ... and ink in a piece (at a quarter of the peak) that nowhere reaches this
+# share of the peak is wiped chalk, no writing
 SHADOW_STEP = 0.1  # a hard shadow across the paper: the paper's level (the strokes closed over
 # in a window of SHADOW_WINDOW of the picture's longer side), spanning this much or more
 # without the slope of the light, falls in two planes of light (each pixel to the nearer one,
@@ -109,8 +115,9 @@ SHADOW_SHARE = 0.1  # ... each on at least this share of the picture, ...
 SHADOW_DIM = (0.45, 0.9)  # ... the darker this share of the lighter as photographed (a shadow
 # dims the light; a marker's ink is darker still), ...
 SHADOW_OUTLINE = 4.75  # ... a broad patch: its outline within the picture at most this many
-# times the root of its area (a bold digit in light ink, strokes wider than the window and as
-# bright as a shadow, is long and narrow: 5.0-5.9), ...
+# times the root of its area, and of the lit side's if smaller (a bold digit in light ink,
+# strokes wider than the window and as bright as a shadow, is long and narrow: 5.0-5.9; so
+# is fat chalk on a board, closed over into the lit side), ...
 SHADOW_SOFT = 0.23  # ... and its edge soft: of the pixels within SHADOW_SOFT_WITHIN px of it,
 # at least this share lie SHADOW_PENUMBRA of the way from the shadow's plane to the light's
 # (on the validation split, the benchmark's shadows: 0.28 and up; the cut edge of a blank
@@ -565,7 +572,26 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
         if np.mean(nearer[core] >= 0.5 * ink[core]) >= INK_KEPT:
             ink = nearer
             break
+    # A board wiped with an eraser is clouded with chalk in streaks as broad as the strokes or
+    # broader, as bright as a tenth to half of them (CHALK_*): the window above takes them
+    # for ink and the strokes' Otsu threshold falls among them.
+    if (not light_ground and min(grey.shape) >= PHOTO_MIN_SIDE
+            and np.mean(ink >= peak / 4) < CHALK_INK):
+        nearer = _ink_against(flat, light_ground, round(CHALK_WINDOW * stroke_width(core)))
+        if np.mean(nearer[core] >= 0.5 * ink[core]) >= INK_KEPT:
+            ink = nearer
+        ink = _without_haze(ink)
     return _without_ruling(ink)
+
+
+def _without_haze(ink: np.ndarray) -> np.ndarray:
+    """``ink`` without its pieces (at a quarter of the peak) that nowhere reach CHALK_HAZE of
+    the peak."""
+    peak = _extremes(ink)[1]
+    labels, count = ndimage.label(ink >= peak / 4)
+    top = ndimage.maximum(ink, labels, index=np.arange(1, count + 1))
+    kept = np.concatenate([[True], np.asarray(top) >= CHALK_HAZE * peak])
+    return np.where(kept[labels], ink, 0.0).astype(np.float32)
 
 
 def _shadow_sides(grey: np.ndarray, flat: np.ndarray
@@ -592,7 +618,7 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
             or not SHADOW_DIM[0] <= dimmed <= SHADOW_DIM[1]):
         return None
     outline = ~lit & ~ndimage.binary_erosion(~lit, border_value=1)  # (the picture's edge: none)
-    if outline.sum() > SHADOW_OUTLINE * np.sqrt((~lit).sum()):
+    if outline.sum() > SHADOW_OUTLINE * np.sqrt(min(lit.sum(), (~lit).sum())):
         return None
     lit_plane, shade_plane = _plane(paper, lit), _plane(paper, ~lit)
     between = (grey - shade_plane) / np.maximum(lit_plane - shade_plane, MIN_CONTRAST)

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFile, ImageFilter
 from scipy import ndimage
 
 from benchmarks.drawings import (CANVAS, PENCIL_BRUSH, as_light_on_dark, as_photo, desk_around,
-                                 draw_digit)
+                                 draw_digit, photo)
 from digit_recognizer import preprocess
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, change_stroke_width,
@@ -165,6 +165,8 @@ STYLES = {
         drawn(d, s), np.random.default_rng(s), paper="ruled"),
     "photo with a hard shadow across it (JPEG bytes)": lambda d, s: as_photo(
         drawn(d, s), np.random.default_rng(s), shadow=True),
+    "photo of chalk on a wiped board (JPEG bytes)": lambda d, s: as_photo(
+        drawn(d, s), np.random.default_rng(s), chalkboard=True),
     "photo of pale pencil writing (JPEG bytes)": pencil_photo,
     "dim photo lit from a corner": lambda d, s: lit_from_corner(
         move_to(drawn(d, s, height=(0.3, 0.4)), "bottom-right", margin=60)),
@@ -641,6 +643,40 @@ def test_a_blank_page_mostly_in_a_hard_shadow_has_no_ink_and_a_board_in_one_has_
     _, chalk = ink_mask(ink_map(board.astype(np.uint8)))
     _, mask = ink_mask(ink_map((board * (1 - 0.4 * shade)).astype(np.uint8)))
     assert (mask & ~chalk).mean() < 0.002 and (chalk & ~mask).mean() < 0.002
+
+
+def board_with_smudges(smudges: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """A chalk 1 (2 px strokes) on a dark board with wiped chalk (``smudges``, a mask,
+    blurred) ``level`` as bright as the chalk above the board; and the 1's strokes."""
+    yy, xx = np.mgrid[0:256, 0:256]
+    strokes = (xx >= 59) & (xx <= 60) & (yy > 40) & (yy < 216)
+    soft = np.asarray(Image.fromarray(smudges.astype(np.uint8) * 255).filter(
+        ImageFilter.GaussianBlur(1.5)), np.float32) / 255
+    return np.where(strokes, 200, 40 + level * 160 * soft).astype(np.uint8), strokes
+
+
+@pytest.mark.parametrize("tall, level", [(6, 0.4), (12, 0.65)])
+def test_wiped_chalk_on_a_board_is_no_ink(tall, level):
+    # streaks of wiped chalk, each shorter than 1/16 of the picture (INK_WINDOWS): fainter than
+    # CHALK_HAZE of the chalk, or as bright as some chalk, but broader than CHALK_WINDOW strokes
+    yy, xx = np.mgrid[0:256, 0:256]
+    wiped = ((yy % 24) < tall) & ((xx + 7 * (yy // 24)) % 48 < 32) & (xx > 80)
+    board, strokes = board_with_smudges(wiped, level)
+    _, mask = ink_mask(ink_map(board))
+    assert not (mask & ~strokes).any() and not (strokes & ~mask).any()
+
+
+@pytest.mark.parametrize("seed", [10, 16, 29])
+def test_a_bold_chalk_digit_on_a_wiped_board_is_no_hard_shadow(seed):
+    # a fat chalk 0, closed over, is a bright patch beside the board's darker one, but a ring:
+    # its outline is long for its area (SHADOW_OUTLINE, measured on the smaller side). (On
+    # these photos the shadow's side alone passed: the board was taken for paper in shadow.)
+    yy, xx = np.mgrid[0:640, 0:640] - 320
+    ring = (np.abs(np.hypot(yy, xx * 1.5) - 200) < 25).astype(np.uint8) * 255
+    picture = Image.open(io.BytesIO(photo(ring, np.random.default_rng(seed), chalkboard=True)))
+    grey = np.asarray(picture.convert("L").resize((256, 256), Image.Resampling.BOX),
+                      np.float32) / 255
+    assert preprocess._shadow_sides(grey, grey - preprocess._lighting(grey)) is None
 
 
 @pytest.mark.parametrize("digit, ink", [("1", 119), ("7", 119), ("0", 119),
