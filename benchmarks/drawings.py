@@ -30,7 +30,7 @@ PAPERS = {  # what writing is photographed on (photo()'s keywords), as the bench
     "plain paper": {}, "squared paper": {"paper": "squared"}, "ruled paper": {"paper": "ruled"},
     "a sheet on a desk (turned up to 10 degrees)": {"on_desk": True},
     "a hard shadow across it": {"shadow": True},
-    "a chalkboard (chalk, wiped smudges)": {"chalkboard": True}}
+    "a wiped chalkboard (in chalk)": {"chalkboard": True}}
 
 
 def trace_strokes(digit: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -117,8 +117,11 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     graphite (``_graphite``), grainy and pale; ``dim``: taken in dim light, a quarter to
     half as bright, its noise no weaker (grain reaches a good share of the ink's contrast);
     ``boxed``: the writing in a form's printed box (``_printed_box``), the photo cropped
-    round the box; ``chalkboard``: light chalk on a dark board instead of paper
-    (``_chalkboard``)."""
+    round the box; ``chalkboard``: chalk on a wiped board instead of paper (``_chalkboard``;
+    none of the others with it)."""
+    if chalkboard and (paper != "plain" or on_desk or shadow or pencil or dim or boxed):
+        raise ValueError("a chalkboard photo is chalk on a board only: no paper, desk, shadow, "
+                         "pencil, dim light or box")
     h, w = alpha.shape
     ink = alpha.astype(np.float32) / 255
     if pencil:
@@ -148,7 +151,7 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
 
 
 def _jpeg(image: Image.Image, rng: np.random.Generator) -> bytes:
-    """A phone's picture of ``image``: a little out of focus, JPEG at quality 60-95."""
+    """A phone's picture of ``image``: a little out of focus, JPEG at quality 60-94."""
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=int(rng.integers(60, 95)))
@@ -158,9 +161,10 @@ def _jpeg(image: Image.Image, rng: np.random.Generator) -> bytes:
 def _chalkboard(ink: np.ndarray, light: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """``ink`` (float, 0-1) written in chalk on a board under ``light``: a dark green or black
     board (8-25% as bright as the light), clouded by wiped chalk (broad smudges up to 0.15
-    brighter, streaked along the wiping), strokes 55-95% as bright where the chalk covers the
-    board's grain (wholly in about two fifths of the pixels, 0.3-1 in nearly all the rest),
-    sensor noise. (Photographed as ``photo``'s others are: blur, JPEG.)"""
+    brighter, grey in [0, 1], streaked across as an eraser wipes), strokes 55-95% as bright
+    as the light where the chalk covers the board's grain (wholly in about two fifths of the
+    pixels, 0.3-1 in nearly all the rest), sensor noise. (Photographed as ``photo``'s others
+    are: blur, JPEG.)"""
     h, w = ink.shape
     grain = _blurred_noise(rng, (h, w), 0.8)
     ink = ink * np.clip(3 * grain - 0.6, 0.0, 1.0)

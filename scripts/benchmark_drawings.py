@@ -13,8 +13,8 @@ are redrawn as brush strokes on an 800x800 canvas (benchmarks.drawings) in sever
 styles: small and large on the canvas, thin and fat brushes, anything anywhere, photos of
 paper (plain, squared with a printed grid, ruled (half with a margin line), a note lying on a
 darker desk that shows around it, and a page with a hard shadow across it; in pencil on
-plain, squared and ruled paper), light ink on a dark ground, and chalk on a board photographed
-(dark green or black, clouded by wiped chalk, grainy strokes); plus the
+plain, squared and ruled paper), light ink on a dark ground, and chalk on a wiped board
+photographed (dark green or black, clouded by wiped chalk, grainy strokes); plus the
 untouched MNIST images as a control. Every style
 uses the same digits. A reference row redraws each digit at its own MNIST stroke width and
 a middling size: what tracing alone loses, the ceiling for the sketch rows. For each style it
@@ -139,7 +139,7 @@ STYLES = (
           _photo(boxed=True)),
     Style("light on dark (grey)",
           lambda digit, label, rng: as_light_on_dark(_sketch()(digit, label, rng), rng)),
-    Style("photo of chalk on a board (JPEG, wiped smudges, grainy strokes)",
+    Style("photo of chalk on a wiped board (JPEG, smudged, grainy strokes)",
           _photo(chalkboard=True)),
     Style("continental 1, 4, 7, 9 (sketch, anywhere)", _continental, digits=(1, 4, 7, 9)),
 )
