@@ -569,20 +569,26 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
     ink = _ink_against(flat, light_ground, max(grey.shape) // 2)
     peak = _extremes(ink)[1]
     core = ink >= INK_CORE * peak
-    for share in INK_WINDOWS if min(grey.shape) >= PHOTO_MIN_SIDE else ():
+    a_photo = min(grey.shape) >= PHOTO_MIN_SIDE
+    for share in INK_WINDOWS if a_photo else ():
         nearer = _ink_against(flat, light_ground, round(share * max(grey.shape)))
         if np.mean((ink >= peak / 4) & (nearer < 0.5 * ink)) < INK_SHADOW:
             break  # no shadow that this window (or a wider one) clears
-        if np.mean(nearer[core] >= 0.5 * ink[core]) >= INK_KEPT:
+        if _keeps_strokes(nearer, ink, core):
             ink = nearer
             break
-    if (not light_ground and min(grey.shape) >= PHOTO_MIN_SIDE
-            and np.mean(ink >= peak / 4) < CHALK_INK):
+    if a_photo and not light_ground and np.mean(ink >= peak / 4) < CHALK_INK:
         window = min(round(CHALK_WINDOW * stroke_width(core)), max(grey.shape) // 2)
         nearer = _ink_against(flat, light_ground, window)
-        if np.mean(nearer[core] >= 0.5 * ink[core]) >= INK_KEPT:
+        if _keeps_strokes(nearer, ink, core):
             ink = nearer
     return _without_ruling(ink)
+
+
+def _keeps_strokes(nearer: np.ndarray, ink: np.ndarray, core: np.ndarray) -> bool:
+    """Does ``nearer`` (ink against a nearer ground) keep INK_KEPT of ``ink``'s strongest
+    strokes (``core``) at half their strength or more?"""
+    return bool(np.mean(nearer[core] >= 0.5 * ink[core]) >= INK_KEPT)
 
 
 def _shadow_sides(grey: np.ndarray, flat: np.ndarray

@@ -739,6 +739,12 @@ def test_a_sheet_on_a_desk_is_found_when_its_writing_runs_to_its_edge_or_fills_i
     assert mask.mean() < 1.5 * on_ring.sum() / photo.size  # the ring, none of the desk
 
 
+def grey_on_desk(note: np.ndarray, seed: int) -> np.ndarray:
+    """A note (grey uint8) photographed lying on a desk (``desk_around``), as grey in [0, 1]."""
+    photo = desk_around(Image.fromarray(note).convert("RGB"), np.random.default_rng(seed))
+    return np.asarray(photo.convert("L"), np.float32) / 255
+
+
 def test_a_number_in_marker_on_a_narrow_note_is_taken_as_written_on_a_sheet():
     """Its strokes are wide against the note (more than SHEET_PEN of its half height, where
     a light digit's loops would be), not against its digits (SHEET_DIGITS): the desk was
@@ -749,8 +755,7 @@ def test_a_number_in_marker_on_a_narrow_note_is_taken_as_written_on_a_sheet():
         note[np.abs(np.hypot((yy - 60) * 1.3, xx - centre) - 48) < 11] = 40
     note[15:105, 305:327] = 40
     for seed in range(4):
-        photo = desk_around(Image.fromarray(note).convert("RGB"), np.random.default_rng(seed))
-        grey = np.asarray(photo.convert("L"), np.float32) / 255
+        grey = grey_on_desk(note, seed)
         assert preprocess._sheet_only(grey) is not grey
 
 
@@ -763,9 +768,7 @@ def test_a_number_in_marker_on_a_note_is_taken_as_written_on_it_if_its_digits_to
     yy, xx = np.mgrid[0:120, 0:300]
     for centre in (90, 90 + apart):
         note[np.abs(np.hypot((yy - 60) * 1.3, xx - centre) - 48) < 11] = 40
-    photos = [desk_around(Image.fromarray(note).convert("RGB"), np.random.default_rng(seed))
-              for seed in range(3)]
-    greys = [np.asarray(photo.convert("L"), np.float32) / 255 for photo in photos]
+    greys = [grey_on_desk(note, seed) for seed in range(3)]
     assert all(preprocess._sheet_only(grey) is not grey for grey in greys)
     monkeypatch.setattr(preprocess, "SHEET_ONE_PIECE", 0.0)
     assert all((preprocess._sheet_only(grey) is grey) == (apart == 90) for grey in greys)
@@ -776,8 +779,7 @@ def test_a_note_whose_writing_runs_off_its_edge_in_marker_is_taken_as_written_on
     a notch in the sheet's outline, which lies inside its hull (SHEET_NOTCH_INK)."""
     note = Image.new("L", (300, 200), 230)
     ImageDraw.Draw(note).line([(90, 50), (200, 50), (140, 200)], fill=40, width=20)
-    greys = [np.asarray(desk_around(note.convert("RGB"), np.random.default_rng(seed)).convert(
-        "L"), np.float32) / 255 for seed in (0, 2, 3)]
+    greys = [grey_on_desk(np.asarray(note), seed) for seed in (0, 2, 3)]
     assert all(preprocess._sheet_only(grey) is not grey for grey in greys)
     monkeypatch.setattr(preprocess, "SHEET_NOTCH_INK", np.inf)
     assert preprocess._sheet_only(greys[1]) is greys[1]  # the desk left as ink
