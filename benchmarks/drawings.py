@@ -30,7 +30,8 @@ PAPERS = {  # what writing is photographed on (photo()'s keywords), as the bench
     "plain paper": {}, "squared paper": {"paper": "squared"}, "ruled paper": {"paper": "ruled"},
     "a sheet on a desk (turned up to 10 degrees)": {"on_desk": True},
     "a hard shadow across it": {"shadow": True},
-    "a wiped chalkboard (in chalk)": {"chalkboard": True}}
+    "a wiped chalkboard (in chalk)": {"chalkboard": True},
+    "a sheet photographed at a slant": {"slanted": True}}
 
 
 def trace_strokes(digit: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -107,21 +108,27 @@ def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640, **k
 
 def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
           on_desk: bool = False, shadow: bool = False, pencil: bool = False,
-          dim: bool = False, boxed: bool = False, chalkboard: bool = False) -> bytes:
+          dim: bool = False, boxed: bool = False, chalkboard: bool = False,
+          slanted: bool = False) -> bytes:
     """Ink (uint8 alpha, any shape) as a JPEG photo of paper: dark ink, uneven light, blur,
     sensor noise. ``paper``: "plain"; "squared" (a printed grid, as school maths paper in
     much of Europe), the grid's faint lines a little tilted; or "ruled" (a notebook's faint
     lines across, a little tilted, and in half the photos its pink margin line). ``on_desk``:
     the sheet lying on a darker desk that shows around it (``desk_around``); ``shadow``: a
-    hard shadow (the phone's, a hand's) across part of the page; ``pencil``: the strokes in
+    hard shadow (the phone's, a hand's) across part of the page; ``slanted``: the sheet filling
+    the photo, taken at a slant from in front of it (``at_a_slant``), the desk showing beside
+    and beyond its far edge; ``pencil``: the strokes in
     graphite (``_graphite``), grainy and pale; ``dim``: taken in dim light, a quarter to
     half as bright, its noise no weaker (grain reaches a good share of the ink's contrast);
     ``boxed``: the writing in a form's printed box (``_printed_box``), the photo cropped
     round the box; ``chalkboard``: chalk on a wiped board instead of paper (``_chalkboard``;
     none of the others with it)."""
-    if chalkboard and (paper != "plain" or on_desk or shadow or pencil or dim or boxed):
+    if chalkboard and (paper != "plain" or on_desk or shadow or pencil or dim or boxed
+                       or slanted):
         raise ValueError("a chalkboard photo is chalk on a board only: no paper, desk, shadow, "
-                         "pencil, dim light or box")
+                         "pencil, dim light, box or slant")
+    if on_desk and slanted:
+        raise ValueError("a sheet lies on a desk either seen from above or at a slant")
     h, w = alpha.shape
     ink = alpha.astype(np.float32) / 255
     if pencil:
@@ -147,7 +154,12 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
         _margin(rgb, rng)
     if boxed:
         rgb = rgb[crop]
-    return _jpeg(desk_around(Image.fromarray(rgb), rng) if on_desk else Image.fromarray(rgb), rng)
+    sheet = Image.fromarray(rgb)
+    if on_desk:
+        sheet = desk_around(sheet, rng)
+    elif slanted:
+        sheet = at_a_slant(sheet, rng)
+    return _jpeg(sheet, rng)
 
 
 def _jpeg(image: Image.Image, rng: np.random.Generator) -> bytes:
@@ -220,19 +232,58 @@ def _graphite(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 
 def desk_around(sheet: Image.Image, rng: np.random.Generator) -> Image.Image:
     """A photo of a ``sheet`` (RGB) lying on a desk: the sheet turned up to 10 degrees, its
-    longer side 50-90% of the photo's, somewhere inside it, on a wooden tone 15-55% as bright
-    as white, a little grainy."""
+    longer side 50-90% of the photo's, somewhere inside it (``_wood``)."""
     angle = rng.uniform(-10.0, 10.0)
     turned = sheet.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
     shape = Image.new("L", sheet.size, 255).rotate(angle, expand=True)  # where the sheet is
     width = int(turned.width / rng.uniform(0.5, 0.9))
     height = max(turned.height, int(width * sheet.height / sheet.width))
-    tone = rng.uniform(0.15, 0.55) + rng.normal(0, 0.03, (height, width))
-    wood = np.clip(tone[..., None] * np.array([1.0, 0.8, 0.6]) * 255, 0, 255).astype(np.uint8)
-    desk = Image.fromarray(wood)
+    desk = _wood(rng, height, width)
     desk.paste(turned, (int(rng.uniform(0, width - turned.width + 1)),
                         int(rng.uniform(0, height - turned.height + 1))), shape)
     return desk
+
+
+def at_a_slant(sheet: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A photo of a ``sheet`` (RGB) on a desk, taken at a slant from in front of it, of the
+    same width: the sheet's near edge fills the photo's width (and up to 5% more each side,
+    cropped), its far edge 10-35% shorter and up to 5% of the width off centre (the desk
+    showing in the wedges beside it), the sheet foreshortened to 70-95% of its height with
+    up to 10% of the photo's height of desk beyond its far edge (``_wood``)."""
+    w, h = sheet.size
+    height = round(h * rng.uniform(0.7, 0.95))
+    beyond = rng.uniform(0.0, 0.1) * height
+    near = w * rng.uniform(0.0, 0.05)  # cropped off each side at the near edge
+    far = (w + 2 * near) * (1 - rng.uniform(0.1, 0.35))
+    middle = w / 2 + rng.uniform(-0.05, 0.05) * w
+    corners = [(middle - far / 2, beyond), (middle + far / 2, beyond), (w + near, height),
+               (-near, height)]  # where the sheet's corners fall, clockwise from top left
+    coefficients = _perspective(corners, [(0, 0), (w, 0), (w, h), (0, h)])
+    seen = sheet.transform((w, height), Image.Transform.PERSPECTIVE, coefficients,
+                           Image.Resampling.BILINEAR)
+    shape = Image.new("L", sheet.size, 255).transform(
+        (w, height), Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BILINEAR)
+    desk = _wood(rng, height, w)
+    desk.paste(seen, (0, 0), shape)
+    return desk
+
+
+def _perspective(seen: list[tuple[float, float]], source: list[tuple[float, float]]
+                 ) -> np.ndarray:
+    """PIL's eight perspective coefficients that map the points ``seen`` (in the photo) to
+    ``source`` (in the sheet): four (x, y) pairs each."""
+    rows, values = [], []
+    for (x, y), (u, v) in zip(seen, source):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        values += [u, v]
+    return np.linalg.solve(np.array(rows, np.float64), np.array(values, np.float64))
+
+
+def _wood(rng: np.random.Generator, height: int, width: int) -> Image.Image:
+    """A desk: a wooden tone 15-55% as bright as white, a little grainy (RGB)."""
+    tone = rng.uniform(0.15, 0.55) + rng.normal(0, 0.03, (height, width))
+    return Image.fromarray(
+        np.clip(tone[..., None] * np.array([1.0, 0.8, 0.6]) * 255, 0, 255).astype(np.uint8))
 
 
 def _grid(rng: np.random.Generator, h: int, w: int) -> np.ndarray:

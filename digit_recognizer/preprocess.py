@@ -75,7 +75,8 @@ SHEET_ONE_PIECE = 0.7  # or in one such piece, under this share of its convex hu
 # than with two pieces needed; the next most dented, 0.72 (and on test digits 0.78-0.81,
 # looked at when choosing: SHEET_SOLID would take those)
 SURFACE_EDGE = 0.3  # ... the surface at least this share of the picture's edge, ...
-SURFACE_CONTRAST = 0.15  # ... this much darker than the sheet (medians, grey in [0, 1]); ...
+SURFACE_CONTRAST = 0.15  # ... this much darker than the sheet (medians, grey in [0, 1]; split
+# as two planes of light, than the sheet's light carried on over it); ...
 SURFACE_INK = 0.4  # ... and it holds no strokes of this share of the writing's contrast ...
 SURFACE_WRITTEN = 0.002  # ... on this share of the picture (writing that goes on from the
 # sheet into a darker region: a shadow across the page, not a desk), ...
@@ -437,25 +438,41 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     """A photo of a sheet of paper on a darker surface (a note on a desk) with the surface
     painted over in the sheet's tone (its light's slope carried on), and the sheet's edge
     with it (SHEET_MARGIN), so that only what is written on the sheet is ink; any other
-    picture as it is. The sheet is the largest bright region (Otsu) with its holes (the
-    writing) filled and the notches where writing runs to its edge bridged (SHEET_NOTCH; in
-    strokes too fat for that, within its convex hull where darker than the surface:
-    SHEET_NOTCH_INK), if the picture is no tiny digit (PHOTO_MIN_SIDE), the region is shaped
-    like a sheet (SHEET_SHARE, SHEET_THICK, SHEET_SOLID) and written on in strokes
-    (SHEET_WRITING, SHEET_PEN, SHEET_DIGITS, SHEET_SOLID and SHEET_ONE_PIECE), or, with
-    nothing written on it (at most dents in its outline, which is how a light digit's stroke
-    looks), shaped like a page on a surface (``_blank_sheet``); the surface is the rest, if
-    it is SURFACE_CONTRAST darker than the sheet and covers SURFACE_EDGE of the picture's
-    edge (a stroke that runs off a tightly cropped picture covers little of it) and holds no
-    writing (SURFACE_*: then it is a shadow across the page)."""
+    picture as it is. The sheet and the surface are split by Otsu's cut or, where that
+    finds no sheet, as two planes of light (``_two_planes``: light falling across a sheet
+    that fills a photo taken at a slant leaves its dim side below Otsu's cut, with the
+    desk); see ``_desk_painted``. Pictures of a tiny digit (PHOTO_MIN_SIDE) are left
+    alone."""
     if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < PHOTO_MIN_SIDE:
         return grey
-    bright = grey > _otsu_threshold(grey, floor=0.0)
+    otsu = grey > _otsu_threshold(grey, floor=0.0)
+    painted = _desk_painted(grey, otsu, carried_on=False)
+    if painted is None:
+        painted = _desk_painted(grey, _two_planes(grey, otsu), carried_on=True)
+    return grey if painted is None else painted
+
+
+def _desk_painted(grey: np.ndarray, bright: np.ndarray, carried_on: bool
+                  ) -> np.ndarray | None:
+    """``grey`` with the surface round a sheet painted over (``_sheet_only``), or None if
+    there is no sheet on a surface. The sheet is the largest ``bright`` region with its holes
+    (the writing) filled and the notches where writing runs to its edge bridged
+    (SHEET_NOTCH; in strokes too fat for that, within its convex hull where darker than the
+    surface: SHEET_NOTCH_INK), if it is shaped like a sheet (SHEET_SHARE, SHEET_THICK,
+    SHEET_SOLID) and written on in strokes (SHEET_WRITING, SHEET_PEN, SHEET_DIGITS,
+    SHEET_SOLID and SHEET_ONE_PIECE), or, with nothing written on it (at most dents in its
+    outline, which is how a light digit's stroke looks), shaped like a page on a surface
+    (``_blank_sheet``); the surface is the rest, if it is SURFACE_CONTRAST darker than the
+    sheet (``_surface_contrast``; than its light ``carried_on`` over it, for a split into
+    planes of light) and
+    covers SURFACE_EDGE of the picture's edge (a stroke that runs off a tightly cropped
+    picture covers little of it) and holds no writing (SURFACE_*: then it is a shadow
+    across the page)."""
     reach = max(1, round(SHEET_NOTCH * max(grey.shape)))
     closed = bright | ndimage.binary_closing(bright, iterations=reach)
     labels, count = ndimage.label(ndimage.binary_fill_holes(closed))
     if count == 0:
-        return grey
+        return None
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
     sheet = labels == sizes.argmax()
@@ -466,15 +483,15 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     light = float(np.median(grey[paper]))
     if (not SHEET_SHARE <= sheet.mean() < 1.0 or edge.mean() < SURFACE_EDGE
             or writing.sum() > SHEET_WRITING * sheet.sum()
-            or light - np.median(grey[surface]) < SURFACE_CONTRAST):
-        return grey
+            or _surface_contrast(grey, sheet, paper, carried_on) < SURFACE_CONTRAST):
+        return None
     inside = ndimage.distance_transform_edt(sheet)
     thickness = inside.max()  # the widest circle's radius
     if thickness < SHEET_THICK * min(grey.shape):
-        return grey
+        return None
     hull = _convex_hull(sheet)
     if sheet.sum() < SHEET_SOLID * hull.sum():
-        return grey
+        return None
     notches = hull & ~sheet
     if notches.any() and (~hull).any() and (
             np.median(grey[~hull]) - np.median(grey[notches]) >= SHEET_NOTCH_INK):
@@ -482,19 +499,30 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
         inside = ndimage.distance_transform_edt(sheet)
     if not writing.any() or inside[writing].max() <= 2 * reach:  # at most dents in its outline
         if not _blank_sheet(sheet, surface & bright):
-            return grey
+            return None
         # no writing to measure a pen's contrast on: the faintest that sets a sheet apart (a
         # page in a hard shadow with faint writing only in the shadow is not blank)
         pen = SURFACE_CONTRAST
     elif stroke_width(writing) > SHEET_PEN * thickness and not _digits_written(writing):
-        return grey
+        return None
     else:
         pen = light - float(np.median(grey[writing]))
     margin = max(1, round(SHEET_MARGIN * max(grey.shape)))
     if _written_on(grey, surface & ~ndimage.binary_dilation(sheet, iterations=margin), pen):
-        return grey  # the writing goes on in the "surface": a shadow across the page
+        return None  # the writing goes on in the "surface": a shadow across the page
     surface = ndimage.binary_dilation(surface, iterations=margin)
     return np.where(surface, _plane(grey, paper), grey).astype(np.float32)  # the sheet's light
+
+
+def _surface_contrast(grey: np.ndarray, sheet: np.ndarray, paper: np.ndarray,
+                      carried_on: bool) -> float:
+    """How much darker than a ``sheet`` (its bare ``paper``) the surface is: the medians', or
+    (``carried_on``) the surface's median below the paper's plane of light carried on over
+    it. (Split into two planes of light, a page lit unevenly falls in a lit and a dim half,
+    far apart in their medians: only a step down from the sheet's light tells a desk.)"""
+    if not carried_on:
+        return float(np.median(grey[paper]) - np.median(grey[~sheet]))
+    return float(np.median((_plane(grey, paper) - grey)[~sheet]))
 
 
 def _digits_written(writing: np.ndarray) -> bool:
@@ -632,9 +660,10 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
 
 
 def _two_planes(paper: np.ndarray, lit: np.ndarray) -> np.ndarray:
-    """The split of ``paper`` (a level) into two planes of light, from a first guess of the
-    ``lit`` side: each pixel to the nearer of the planes fitted to the two sides, SHADOW_REFITS
-    times, while both sides stay broad (SHADOW_SHARE). (A single plane fitted across a
+    """The split of ``paper`` (a level: a page's across a shadow, or a photo's grey, a sheet
+    and the desk round it) into two planes of light, from a first guess of the ``lit`` side:
+    each pixel to the nearer of the planes fitted to the two sides, SHADOW_REFITS times,
+    while both sides stay broad (SHADOW_SHARE). (A single plane fitted across a
     shadow's step tilts each side: an Otsu split of what it leaves cuts the page in stripes,
     and refitting from there reads 289 of 300 validation photos, against 293.)"""
     for _ in range(SHADOW_REFITS):

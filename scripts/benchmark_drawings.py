@@ -12,7 +12,8 @@ MNIST *test* digits (writers the model never saw; training only ever uses the tr
 are redrawn as brush strokes on an 800x800 canvas (benchmarks.drawings) in several
 styles: small and large on the canvas, thin and fat brushes, anything anywhere, photos of
 paper (plain, squared with a printed grid, ruled (half with a margin line), a note lying on a
-darker desk that shows around it, and a page with a hard shadow across it; in pencil on
+darker desk that shows around it, a sheet photographed at a slant (the desk in the wedges
+beside its far edge), and a page with a hard shadow across it; in pencil on
 plain, squared and ruled paper), light ink on a dark ground, and chalk on a wiped board
 photographed (dark green or black, clouded by wiped chalk, grainy strokes); plus the
 untouched MNIST images as a control. Every style
@@ -33,8 +34,8 @@ Then "not a digit": the share refused of negatives of the kinds held out of trai
 model sees them (28x28) and, for the letters and marks, drawn on a canvas and sent through
 the app's path; the share of MNIST test digits and of drawn digits wrongly refused; and the
 expected calibration error on the MNIST test set. Last, blank pages photographed like the
-photo styles (plain, squared, ruled, on a desk, with a hard shadow): the share read as a
-number, where there is nothing to read.
+photo styles (plain, squared, ruled, on a desk, with a hard shadow, on a chalkboard, at a
+slant): the share read as a number, where there is nothing to read.
 
 ``--split validation`` is the tuning set for the reading and refusal rules (segment,
 reading): the same styles drawn from the validation split's digits (which the full preset
@@ -127,6 +128,8 @@ STYLES = (
     Style("photo of squared paper (JPEG, grid tilted)", _photo(paper="squared")),
     Style("photo of ruled paper (JPEG, half with a margin line)", _photo(paper="ruled")),
     Style("photo of a note on a desk (JPEG)", _photo(on_desk=True)),
+    Style("photo of a sheet taken at a slant (JPEG, desk beside its far edge)",
+          _photo(slanted=True)),
     Style("photo with a hard shadow across it (JPEG)", _photo(shadow=True)),
     Style("photo of pencil writing (JPEG, pale grainy strokes)",
           _photo(brush=PENCIL_BRUSH, pencil=True)),

@@ -20,7 +20,7 @@ and whether each digit misread, or refused, in a number cut into the right count
 written alone too, or only inside the number), the exact-match rate of numbers spaced as
 people space them, written in ink and photographed on each kind of paper (``--n-paper``:
 plain, squared, ruled, a sheet on a desk turned up to 10 degrees, a hard shadow across it;
-and in chalk on a wiped chalkboard),
+in chalk on a wiped chalkboard; and a sheet photographed at a slant),
 the share of numbers with a letter or sign inside that are refused rather than read as
 digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
 of a trained one for the tuning splits), and the latency of a six-digit number against a

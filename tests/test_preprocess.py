@@ -18,8 +18,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFile, ImageFilter
 from scipy import ndimage
 
-from benchmarks.drawings import (CANVAS, PENCIL_BRUSH, as_light_on_dark, as_photo, desk_around,
-                                 draw_digit, photo)
+from benchmarks.drawings import (CANVAS, PENCIL_BRUSH, as_light_on_dark, as_photo, at_a_slant,
+                                 desk_around, draw_digit, photo)
 from digit_recognizer import preprocess
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, change_stroke_width,
@@ -163,6 +163,8 @@ STYLES = {
         drawn(d, s), np.random.default_rng(s), paper="squared"),
     "photo of ruled paper (JPEG bytes)": lambda d, s: as_photo(
         drawn(d, s), np.random.default_rng(s), paper="ruled"),
+    "photo of a sheet taken at a slant (JPEG bytes)": lambda d, s: as_photo(
+        drawn(d, s), np.random.default_rng(s), slanted=True),
     "photo with a hard shadow across it (JPEG bytes)": lambda d, s: as_photo(
         drawn(d, s), np.random.default_rng(s), shadow=True),
     "photo of chalk on a wiped board (JPEG bytes)": lambda d, s: as_photo(
@@ -739,6 +741,41 @@ def test_a_sheet_on_a_desk_is_found_when_its_writing_runs_to_its_edge_or_fills_i
     assert mask.mean() < 1.5 * on_ring.sum() / photo.size  # the ring, none of the desk
 
 
+def test_a_sheet_photographed_at_a_slant_in_light_falling_across_it_is_found(monkeypatch):
+    """Light falls off down the sheet (0.9 to 0.4) so that its near half is as dark as the
+    desk showing beside its far edge: Otsu's cut puts it with the desk, two planes of light
+    (sheet and desk) do not. Otsu's cut alone finds the sheet in 4 of these 12 photos."""
+    yy, xx = np.mgrid[0:400, 0:400] / 400
+    ring = np.abs(np.hypot(yy - 0.45, xx - 0.5) - 0.2) < 0.015
+    sheet = Image.fromarray((np.where(ring, 0.15, 0.9 - 0.5 * yy) * 255).astype(np.uint8))
+    photos = [np.asarray(at_a_slant(sheet.convert("RGB"), np.random.default_rng(seed)).convert("L"))
+              for seed in range(12)]
+    greys = [photo.astype(np.float32) / 255 for photo in photos]
+    assert all(preprocess._sheet_only(grey) is not grey for grey in greys)
+    for photo in photos:
+        _, mask = ink_mask(ink_map(photo))
+        assert mask.mean() < 1.2 * ring.mean()  # the ring (foreshortened), none of the desk
+    monkeypatch.setattr(preprocess, "_two_planes", lambda paper, lit: lit)
+    assert sum(preprocess._sheet_only(grey) is not grey for grey in greys) == 4
+
+
+def test_a_desk_as_dark_as_a_dim_sheets_far_corner_is_told_from_it_by_the_sheets_light(
+        monkeypatch):
+    """A dim photo at a slant: light falls off across the sheet from 0.7 to 0.1, so the desk
+    is hardly darker than the paper's median, but it is darker than the paper's light carried
+    on over it (SURFACE_CONTRAST). (Five of the first ten seeds are these; in the others,
+    either contrast finds the sheet, or neither.)"""
+    yy, xx = np.mgrid[0:400, 0:400] / 400
+    ring = np.abs(np.hypot(yy - 0.45, xx - 0.5) - 0.2) < 0.015
+    sheet = Image.fromarray((np.where(ring, 0.1, 0.7 - 0.3 * (xx + yy)) * 255).astype(np.uint8))
+    photos = [np.asarray(at_a_slant(sheet.convert("RGB"), np.random.default_rng(seed)).convert("L"))
+              for seed in (2, 4, 5, 6, 7)]
+    assert all(ink_mask(ink_map(photo))[1].mean() < 1.2 * ring.mean() for photo in photos)
+    monkeypatch.setattr(preprocess, "_surface_contrast", lambda grey, sheet, paper, carried_on:
+                        float(np.median(grey[paper]) - np.median(grey[~sheet])))  # medians
+    assert all(ink_mask(ink_map(photo))[1].mean() > 1.5 * ring.mean() for photo in photos)
+
+
 def grey_on_desk(note: np.ndarray, seed: int) -> np.ndarray:
     """A note (grey uint8) photographed lying on a desk (``desk_around``), as grey in [0, 1]."""
     photo = desk_around(Image.fromarray(note).convert("RGB"), np.random.default_rng(seed))
@@ -870,7 +907,9 @@ def test_no_mnist_digit_at_its_own_size_is_taken_for_a_sheet_on_a_desk(mnist_tes
 def test_few_light_mnist_digits_enlarged_are_taken_for_a_sheet_written_on(mnist_test, monkeypatch):
     """Enlarged, a light digit on a dark ground is a bright patch with loops in it, which can
     pass for a note with writing on it: its one loop must be far from convex to count
-    (SHEET_ONE_PIECE; as convex as two pieces must be, SHEET_SOLID, took 4 of these)."""
+    (SHEET_ONE_PIECE; as convex as two pieces must be, SHEET_SOLID, took 4 of these). Two
+    planes of light, tried where Otsu's cut finds no sheet, take one more: a fat 8 whose
+    loops are nearly closed, cut at the middle of its two levels rather than at Otsu's."""
     enlarged = [np.clip(np.asarray(Image.fromarray(digit).resize(
         (112, 112), Image.Resampling.BICUBIC), np.float32) / 255, 0, 1) * 0.85 + 0.05
         for digit in mnist_test[0][:3000]]
@@ -878,7 +917,7 @@ def test_few_light_mnist_digits_enlarged_are_taken_for_a_sheet_written_on(mnist_
     def taken() -> int:
         return sum(preprocess._sheet_only(big) is not big for big in enlarged)
 
-    assert taken() <= 1
+    assert taken() <= 2
     monkeypatch.setattr(preprocess, "SHEET_ONE_PIECE", preprocess.SHEET_SOLID)
     assert taken() >= 3
 
