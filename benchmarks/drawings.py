@@ -115,11 +115,11 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     much of Europe), the grid's faint lines a little tilted; or "ruled" (a notebook's faint
     lines across, a little tilted, and in half the photos its pink margin line). ``on_desk``:
     the sheet lying on a darker desk that shows around it (``desk_around``); ``shadow``: a
-    hard shadow (the phone's, a hand's) across part of the page; ``slanted``: the sheet filling
-    the photo, taken at a slant from in front of it (``at_a_slant``), the desk showing beside
-    and beyond its far edge; ``pencil``: the strokes in
-    graphite (``_graphite``), grainy and pale; ``dim``: taken in dim light, a quarter to
-    half as bright, its noise no weaker (grain reaches a good share of the ink's contrast);
+    hard shadow (the phone's, a hand's) across part of the page; ``slanted``: the sheet
+    filling the photo, taken at a slant from in front of it (``at_a_slant``), the desk
+    showing beside and beyond its far edge; ``pencil``: the strokes in graphite
+    (``_graphite``), grainy and pale; ``dim``: taken in dim light, a quarter to half as
+    bright, its noise no weaker (grain reaches a good share of the ink's contrast);
     ``boxed``: the writing in a form's printed box (``_printed_box``), the photo cropped
     round the box; ``chalkboard``: chalk on a wiped board instead of paper (``_chalkboard``;
     none of the others with it)."""
@@ -154,12 +154,12 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
         _margin(rgb, rng)
     if boxed:
         rgb = rgb[crop]
-    sheet = Image.fromarray(rgb)
+    seen = Image.fromarray(rgb)
     if on_desk:
-        sheet = desk_around(sheet, rng)
+        seen = desk_around(seen, rng)
     elif slanted:
-        sheet = at_a_slant(sheet, rng)
-    return _jpeg(sheet, rng)
+        seen = at_a_slant(seen, rng)
+    return _jpeg(seen, rng)
 
 
 def _jpeg(image: Image.Image, rng: np.random.Generator) -> bytes:
@@ -245,11 +245,11 @@ def desk_around(sheet: Image.Image, rng: np.random.Generator) -> Image.Image:
 
 
 def at_a_slant(sheet: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """A photo of a ``sheet`` (RGB) on a desk, taken at a slant from in front of it, of the
-    same width: the sheet's near edge fills the photo's width (and up to 5% more each side,
-    cropped), its far edge 10-35% shorter and up to 5% of the width off centre (the desk
-    showing in the wedges beside it), the sheet foreshortened to 70-95% of its height with
-    up to 10% of the photo's height of desk beyond its far edge (``_wood``)."""
+    """A photo of a ``sheet`` (RGB) on a desk, taken at a slant from in front of it, as wide
+    as the sheet's picture and 70-95% as high: the sheet's near edge fills the photo's width
+    (and up to 5% more each side, cropped), its far edge 10-35% shorter and up to 5% of the
+    width off centre (the desk showing in the wedges beside it), and up to 10% of the
+    photo's height of desk beyond its far edge (``_wood``)."""
     w, h = sheet.size
     height = round(h * rng.uniform(0.7, 0.95))
     beyond = rng.uniform(0.0, 0.1) * height
@@ -269,14 +269,14 @@ def at_a_slant(sheet: Image.Image, rng: np.random.Generator) -> Image.Image:
 
 
 def _perspective(seen: list[tuple[float, float]], source: list[tuple[float, float]]
-                 ) -> np.ndarray:
+                 ) -> list[float]:
     """PIL's eight perspective coefficients that map the points ``seen`` (in the photo) to
     ``source`` (in the sheet): four (x, y) pairs each."""
     rows, values = [], []
     for (x, y), (u, v) in zip(seen, source):
         rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
         values += [u, v]
-    return np.linalg.solve(np.array(rows, np.float64), np.array(values, np.float64))
+    return np.linalg.solve(np.array(rows, np.float64), np.array(values, np.float64)).tolist()
 
 
 def _wood(rng: np.random.Generator, height: int, width: int) -> Image.Image:

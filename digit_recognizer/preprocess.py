@@ -438,11 +438,13 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     """A photo of a sheet of paper on a darker surface (a note on a desk) with the surface
     painted over in the sheet's tone (its light's slope carried on), and the sheet's edge
     with it (SHEET_MARGIN), so that only what is written on the sheet is ink; any other
-    picture as it is. The sheet and the surface are split by Otsu's cut or, where that
-    finds no sheet, as two planes of light (``_two_planes``: light falling across a sheet
-    that fills a photo taken at a slant leaves its dim side below Otsu's cut, with the
-    desk); see ``_desk_painted``. Pictures of a tiny digit (PHOTO_MIN_SIDE) are left
-    alone."""
+    picture as it is. The sheet and the surface are split by Otsu's cut; where that finds
+    no sheet, the split is refitted as two planes of light (``_two_planes``, which leaves
+    it as it is if either side is under SHADOW_SHARE of the picture: a thin sliver of desk)
+    and judged again, the surface now against the sheet's light carried on over it (light
+    falling across a sheet that fills a photo taken at a slant leaves its dim side below
+    Otsu's cut, with the desk, or the desk no darker than the sheet's median); see
+    ``_desk_painted``. Pictures of a tiny digit (PHOTO_MIN_SIDE) are left alone."""
     if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < PHOTO_MIN_SIDE:
         return grey
     otsu = grey > _otsu_threshold(grey, floor=0.0)
@@ -463,11 +465,10 @@ def _desk_painted(grey: np.ndarray, bright: np.ndarray, carried_on: bool
     SHEET_SOLID and SHEET_ONE_PIECE), or, with nothing written on it (at most dents in its
     outline, which is how a light digit's stroke looks), shaped like a page on a surface
     (``_blank_sheet``); the surface is the rest, if it is SURFACE_CONTRAST darker than the
-    sheet (``_surface_contrast``; than its light ``carried_on`` over it, for a split into
-    planes of light) and
-    covers SURFACE_EDGE of the picture's edge (a stroke that runs off a tightly cropped
-    picture covers little of it) and holds no writing (SURFACE_*: then it is a shadow
-    across the page)."""
+    sheet (``_surface_contrast``: than its light ``carried_on`` over it, in the second
+    look) and covers SURFACE_EDGE of the picture's edge (a stroke that runs off a tightly
+    cropped picture covers little of it) and holds no writing (SURFACE_*: then it is a
+    shadow across the page)."""
     reach = max(1, round(SHEET_NOTCH * max(grey.shape)))
     closed = bright | ndimage.binary_closing(bright, iterations=reach)
     labels, count = ndimage.label(ndimage.binary_fill_holes(closed))
@@ -517,9 +518,10 @@ def _desk_painted(grey: np.ndarray, bright: np.ndarray, carried_on: bool
 def _surface_contrast(grey: np.ndarray, sheet: np.ndarray, paper: np.ndarray,
                       carried_on: bool) -> float:
     """How much darker than a ``sheet`` (its bare ``paper``) the surface is: the medians', or
-    (``carried_on``) the surface's median below the paper's plane of light carried on over
-    it. (Split into two planes of light, a page lit unevenly falls in a lit and a dim half,
-    far apart in their medians: only a step down from the sheet's light tells a desk.)"""
+    (``carried_on``) the median of how far each of its pixels falls below the paper's plane
+    of light carried on over it. (Split into two planes of light, a page lit unevenly falls
+    in a lit and a dim half, far apart in their medians: only a step down from the sheet's
+    light tells a desk.)"""
     if not carried_on:
         return float(np.median(grey[paper]) - np.median(grey[~sheet]))
     return float(np.median((_plane(grey, paper) - grey)[~sheet]))
@@ -661,7 +663,8 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
 
 def _two_planes(paper: np.ndarray, lit: np.ndarray) -> np.ndarray:
     """The split of ``paper`` (a level: a page's across a shadow, or a photo's grey, a sheet
-    and the desk round it) into two planes of light, from a first guess of the ``lit`` side:
+    and the desk round it, its ink pulling the darker plane a little) into two planes of
+    light, from a first guess of the ``lit`` side:
     each pixel to the nearer of the planes fitted to the two sides, SHADOW_REFITS times,
     while both sides stay broad (SHADOW_SHARE). (A single plane fitted across a
     shadow's step tilts each side: an Otsu split of what it leaves cuts the page in stripes,
