@@ -75,8 +75,8 @@ SHEET_ONE_PIECE = 0.7  # or in one such piece, under this share of its convex hu
 # than with two pieces needed; the next most dented, 0.72 (and on test digits 0.78-0.81,
 # looked at when choosing: SHEET_SOLID would take those)
 SURFACE_EDGE = 0.3  # ... the surface at least this share of the picture's edge, ...
-SURFACE_CONTRAST = 0.15  # ... this much darker than the sheet (medians, grey in [0, 1]; split
-# as two planes of light, than the sheet's light carried on over it); ...
+SURFACE_CONTRAST = 0.15  # ... this much darker than the sheet (medians, grey in [0, 1]; in
+# _sheet_only's second look, than the sheet's light carried on over it); ...
 SURFACE_INK = 0.4  # ... and it holds no strokes of this share of the writing's contrast ...
 SURFACE_WRITTEN = 0.002  # ... on this share of the picture (writing that goes on from the
 # sheet into a darker region: a shadow across the page, not a desk), ...
@@ -664,11 +664,11 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
 def _two_planes(paper: np.ndarray, lit: np.ndarray) -> np.ndarray:
     """The split of ``paper`` (a level: a page's across a shadow, or a photo's grey, a sheet
     and the desk round it, its ink pulling the darker plane a little) into two planes of
-    light, from a first guess of the ``lit`` side:
-    each pixel to the nearer of the planes fitted to the two sides, SHADOW_REFITS times,
-    while both sides stay broad (SHADOW_SHARE). (A single plane fitted across a
-    shadow's step tilts each side: an Otsu split of what it leaves cuts the page in stripes,
-    and refitting from there reads 289 of 300 validation photos, against 293.)"""
+    light, from a first guess of the ``lit`` side: each pixel to the nearer of the planes
+    fitted to the two sides, SHADOW_REFITS times, while both sides stay broad
+    (SHADOW_SHARE). (A single plane fitted across a shadow's step tilts each side: an Otsu
+    split of what it leaves cuts the page in stripes, and refitting from there reads 289 of
+    300 validation photos, against 293.)"""
     for _ in range(SHADOW_REFITS):
         if not _both_broad(lit):
             break

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.drawings import PAPERS
+from benchmarks.drawings import PAPERS, photo
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.numbers import render_number
 from digit_recognizer import model_folder
@@ -221,3 +221,11 @@ def test_the_number_benchmark_photographs_the_same_numbers_on_each_kind_of_paper
     # read as the first number, whatever the picture: that one is read exactly on each paper
     rows = module.numbers_on_paper(_ReaderOf(first), 2, "validation", seed=0, mnist_dir=None)
     assert rows == [(kind, 2, 0.5, 0) for kind in PAPERS]
+
+
+@pytest.mark.parametrize("other", [{"on_desk": True}, {"chalkboard": True}])
+def test_a_sheet_photographed_at_a_slant_is_no_other_kind_of_photo(other):
+    ink = np.zeros((64, 64), np.uint8)
+    with pytest.raises(ValueError, match="slant"):
+        photo(ink, np.random.default_rng(0), slanted=True, **other)
+    assert photo(ink, np.random.default_rng(0), slanted=True)[:2] == b"\xff\xd8"  # a JPEG
