@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from typing import Union
 
 import numpy as np
@@ -448,13 +449,17 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < PHOTO_MIN_SIDE:
         return grey
     otsu = grey > _otsu_threshold(grey, floor=0.0)
-    painted = _desk_painted(grey, otsu, carried_on=False)
-    if painted is None:
-        painted = _desk_painted(grey, _two_planes(grey, otsu), carried_on=True)
+    if not _both_broad(otsu):  # _two_planes would keep this split: one look, by either measure
+        painted = _desk_painted(grey, otsu, (_below_median, _below_carried_on))
+    else:
+        painted = _desk_painted(grey, otsu, (_below_median,))
+        if painted is None:
+            painted = _desk_painted(grey, _two_planes(grey, otsu), (_below_carried_on,))
     return grey if painted is None else painted
 
 
-def _desk_painted(grey: np.ndarray, bright: np.ndarray, carried_on: bool
+def _desk_painted(grey: np.ndarray, bright: np.ndarray,
+                  darker_by: tuple[Callable[[np.ndarray, np.ndarray, np.ndarray], float], ...]
                   ) -> np.ndarray | None:
     """``grey`` with the surface round a sheet painted over (``_sheet_only``), or None if
     there is no sheet on a surface. The sheet is the largest ``bright`` region with its holes
@@ -465,10 +470,10 @@ def _desk_painted(grey: np.ndarray, bright: np.ndarray, carried_on: bool
     SHEET_SOLID and SHEET_ONE_PIECE), or, with nothing written on it (at most dents in its
     outline, which is how a light digit's stroke looks), shaped like a page on a surface
     (``_blank_sheet``); the surface is the rest, if it is SURFACE_CONTRAST darker than the
-    sheet (``_surface_contrast``: than its light ``carried_on`` over it, in the second
-    look) and covers SURFACE_EDGE of the picture's edge (a stroke that runs off a tightly
-    cropped picture covers little of it) and holds no writing (SURFACE_*: then it is a
-    shadow across the page)."""
+    sheet by one of the measures ``darker_by`` (``_below_median``, ``_below_carried_on``)
+    and covers SURFACE_EDGE of the picture's edge (a stroke that runs off a tightly cropped
+    picture covers little of it) and holds no writing (SURFACE_*: then it is a shadow across
+    the page)."""
     reach = max(1, round(SHEET_NOTCH * max(grey.shape)))
     closed = bright | ndimage.binary_closing(bright, iterations=reach)
     labels, count = ndimage.label(ndimage.binary_fill_holes(closed))
@@ -484,7 +489,7 @@ def _desk_painted(grey: np.ndarray, bright: np.ndarray, carried_on: bool
     light = float(np.median(grey[paper]))
     if (not SHEET_SHARE <= sheet.mean() < 1.0 or edge.mean() < SURFACE_EDGE
             or writing.sum() > SHEET_WRITING * sheet.sum()
-            or _surface_contrast(grey, sheet, paper, carried_on) < SURFACE_CONTRAST):
+            or max(darker(grey, sheet, paper) for darker in darker_by) < SURFACE_CONTRAST):
         return None
     inside = ndimage.distance_transform_edt(sheet)
     thickness = inside.max()  # the widest circle's radius
@@ -515,15 +520,16 @@ def _desk_painted(grey: np.ndarray, bright: np.ndarray, carried_on: bool
     return np.where(surface, _plane(grey, paper), grey).astype(np.float32)  # the sheet's light
 
 
-def _surface_contrast(grey: np.ndarray, sheet: np.ndarray, paper: np.ndarray,
-                      carried_on: bool) -> float:
-    """How much darker than a ``sheet`` (its bare ``paper``) the surface is: the medians', or
-    (``carried_on``) the median of how far each of its pixels falls below the paper's plane
-    of light carried on over it. (Split into two planes of light, a page lit unevenly falls
-    in a lit and a dim half, far apart in their medians: only a step down from the sheet's
-    light tells a desk.)"""
-    if not carried_on:
-        return float(np.median(grey[paper]) - np.median(grey[~sheet]))
+def _below_median(grey: np.ndarray, sheet: np.ndarray, paper: np.ndarray) -> float:
+    """How much darker than a ``sheet`` the surface is: its median below the bare ``paper``'s."""
+    return float(np.median(grey[paper]) - np.median(grey[~sheet]))
+
+
+def _below_carried_on(grey: np.ndarray, sheet: np.ndarray, paper: np.ndarray) -> float:
+    """How much darker than a ``sheet`` the surface is: the median of how far each of its
+    pixels falls below the bare ``paper``'s plane of light carried on over it. (Split into
+    two planes of light, a page lit unevenly falls in a lit and a dim half, far apart in
+    their medians: only a step down from the sheet's light tells a desk.)"""
     return float(np.median((_plane(grey, paper) - grey)[~sheet]))
 
 

@@ -764,6 +764,7 @@ def test_a_sheet_photographed_at_a_slant_in_light_falling_across_it_is_found(mon
         _, mask = ink_mask(ink_map(photo))
         assert mask.mean() < 1.2 * ring.mean()  # the ring (foreshortened), none of the desk
     monkeypatch.setattr(preprocess, "_two_planes", lambda paper, lit: np.zeros_like(lit))
+    monkeypatch.setattr(preprocess, "_below_carried_on", preprocess._below_median)
     assert sum(preprocess._sheet_only(grey) is not grey for grey in greys) == 4
 
 
@@ -775,8 +776,7 @@ def test_a_desk_as_dark_as_a_dim_sheets_far_corner_is_told_from_it_by_the_sheets
     either contrast finds the sheet, or neither.)"""
     ring, photos = ring_at_a_slant(lambda yy, xx: 0.7 - 0.3 * (xx + yy), 0.1, (2, 4, 5, 6, 7))
     assert all(ink_mask(ink_map(photo))[1].mean() < 1.2 * ring.mean() for photo in photos)
-    monkeypatch.setattr(preprocess, "_surface_contrast", lambda grey, sheet, paper, carried_on:
-                        float(np.median(grey[paper]) - np.median(grey[~sheet])))  # medians
+    monkeypatch.setattr(preprocess, "_below_carried_on", preprocess._below_median)
     assert all(ink_mask(ink_map(photo))[1].mean() > 1.5 * ring.mean() for photo in photos)
 
 
