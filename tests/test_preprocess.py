@@ -666,14 +666,17 @@ def test_wiped_chalk_as_broad_as_the_strokes_is_no_ink():
 def test_wiped_chalk_narrower_than_the_chalk_window_all_over_the_board_is_no_ink():
     """A chalk 1 (3 px strokes) beside 27 streaks of wiped chalk 6 px high, under half as
     bright: too narrow for the ground's level within CHALK_WINDOW strokes' width to clear,
-    but faint pieces all over the board (CHALK_HAZE, CHALK_HAZE_PIECES)."""
+    but faint pieces all over the board (CHALK_HAZE, CHALK_HAZE_PIECES). A second 1 as faint
+    as the streaks is as tall as the first: writing (CHALK_HAZE_HEIGHT)."""
     yy, xx = np.mgrid[0:256, 0:256]
     strokes = (xx >= 59) & (xx <= 61) & (yy > 40) & (yy < 216)
+    faint = (xx >= 29) & (xx <= 31) & (yy > 50) & (yy < 216)
     wiped = ((yy % 32) < 6) & ((xx + 13 * (yy // 32)) % 64 < 36) & (xx > 80)
     soft = np.asarray(Image.fromarray(wiped.astype(np.uint8) * 255).filter(
         ImageFilter.GaussianBlur(1.0)), np.float32) / 255
-    board = np.where(strokes, 200, 40 + 0.45 * 160 * soft).astype(np.uint8)
-    _, mask = ink_mask(ink_map(board))
+    board = np.where(strokes, 200, np.where(faint, 40 + 0.45 * 160, 40 + 0.45 * 160 * soft))
+    _, mask = ink_mask(ink_map(board.astype(np.uint8)))
+    strokes |= faint
     assert not (mask & ~strokes).any() and not (strokes & ~mask).any()
 
 
@@ -895,7 +898,7 @@ def test_a_blank_sheet_on_a_desk_is_no_digit(monkeypatch):
     for photo in photos:
         with pytest.raises(ImageInputError, match="No digit found"):
             to_mnist(photo)
-    monkeypatch.setattr(preprocess, "_blank_sheet", lambda sheet, bright_around: False)
+    monkeypatch.setattr(preprocess, "_blank_sheet", lambda sheet, surface, bright: False)
     assert all(to_mnist(photo).max() > 0 for photo in photos)  # the desk's edge taken for ink
 
 
@@ -948,7 +951,19 @@ def test_a_light_digit_on_a_dark_ground_or_one_cropped_tightly_is_no_sheet():
     corner = np.full((112, 112), 0.9, np.float32)
     corner[:, :14] = corner[-14:, :] = 0.1
     assert preprocess._sheet_only(corner) is corner
+    # a brush stroke tapering down the picture's edge beside a 0: shaped like a wedge of desk
+    # (SURFACE_WEDGE), but not from a corner of the picture
+    yy, xx = np.mgrid[0:240, 0:400]
+    ring = np.abs(np.hypot((yy - 120) / 1.4, xx - 250) - 60) < 9
+    taper = (yy > 15) & (yy < 225) & (xx < 26 * (225 - yy) / 210)
+    written = np.where(taper | ring, 0.15, 0.85).astype(np.float32)
+    assert preprocess._sheet_only(written) is written
     yy, xx = np.mgrid[0:112, 0:112]
+    # a light stroke from corner to corner on a dark ground leaves two wedges, but is long
+    # and narrow for a page (BLANK_SHEET_ASPECT): ink, not a blank sheet
+    band = Image.new("L", (256, 256))
+    ImageDraw.Draw(band).polygon([(0, 256), (70, 256), (256, 0), (186, 0)], fill=255)
+    assert to_mnist(np.where(np.asarray(band) > 0, 220, 50).astype(np.uint8)).max() > 0
     one = np.where((np.abs(xx - 56) < 14) & (np.abs(yy - 56) < 44), 0.95, 0.05).astype(np.float32)
     one[50:52, 42:45] = 0.05  # a fat light 1 with a nick in its side: a dent, no writing
     assert preprocess._sheet_only(one) is one
