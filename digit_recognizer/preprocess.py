@@ -130,7 +130,8 @@ CHALK_HAZE_HEIGHT = 0.5  # least CHALK_HAZE_PIECES of them (specks aside, SPECK_
 # 0.6 97.7 / 96.8%, 0.7 97.8% on the first.) No printed lines are looked for on a board: its
 # haze, in rows and columns all over it, passed for a grid's faint lines, and taking those
 # out cut strokes across (numbers in chalk, validation: 89 -> 93 of the benchmark's 100, 127
-# -> 134 of another 150; digits 97.7 -> 97.3% and 96.8 -> 96.8% on the two sets above).
+# -> 134 of another 150; digits 97.7 -> 97.3% and 96.8 -> 96.8% on the two sets above,
+# before the pieces' count and height).
 SHADOW_STEP = 0.1  # a hard shadow across the paper: the paper's level (the strokes closed over
 # in a window of SHADOW_WINDOW of the picture's longer side), spanning this much or more
 # without the slope of the light, falls in two planes of light (each pixel to the nearer one,
