@@ -595,10 +595,9 @@ def _blank_sheet(sheet: np.ndarray, surface: np.ndarray, bright: np.ndarray) -> 
 def _wedges(surface: np.ndarray) -> bool:
     """Is the ``surface`` in wedges from the picture's corners along its edge (SURFACE_WEDGE),
     specks aside, or in a band along a whole side with wedges at its ends?"""
-    labels, count = ndimage.label(without_specks(surface)[0], structure=np.ones((3, 3)))
-    pieces = [labels == label for label in range(1, count + 1)]
-    return count > 0 and all(piece[::piece.shape[0] - 1, ::piece.shape[1] - 1].any()  # corner
-                             and (_wedge(piece) or _band_and_wedges(piece)) for piece in pieces)
+    pieces = _pieces(surface)
+    return bool(pieces) and all(piece[::piece.shape[0] - 1, ::piece.shape[1] - 1].any()  # corner
+                                and (_wedge(piece) or _band_and_wedges(piece)) for piece in pieces)
 
 
 def _wedge(piece: np.ndarray) -> bool:
@@ -620,8 +619,14 @@ def _band_and_wedges(piece: np.ndarray) -> bool:
     depth = np.where(along_side.all(axis=0), len(along_side), np.argmin(along_side, axis=0))
     beyond = along_side.copy()
     beyond[:depth.min()] = False
-    labels, count = ndimage.label(without_specks(beyond)[0], structure=np.ones((3, 3)))
-    return count > 0 and all(_wedge(labels == label) for label in range(1, count + 1))
+    pieces = _pieces(beyond)
+    return bool(pieces) and all(_wedge(piece) for piece in pieces)
+
+
+def _pieces(mask: np.ndarray) -> list[np.ndarray]:
+    """The pieces of ``mask`` (8-connected), specks aside (``without_specks``), each a mask."""
+    labels, count = ndimage.label(without_specks(mask)[0], structure=np.ones((3, 3)))
+    return [labels == label for label in range(1, count + 1)]
 
 
 def _turned(piece: np.ndarray) -> np.ndarray:
