@@ -138,7 +138,13 @@ SHADOW_STEP = 0.1  # a hard shadow across the paper: the paper's level (the stro
 # SHADOW_REFITS times, from a split by Otsu) at least this far apart, ...
 SHADOW_WINDOW = 1 / 8
 SHADOW_REFITS = 3
-SHADOW_SHARE = 0.1  # ... each on at least this share of the picture, ...
+SHADOW_SHARE = 0.1  # ... each on at least this share of the picture, or one of them a corner
+SHADOW_CORNER = 0.005  # (less than that, but at least this share: one piece, from the
+# picture's edge, nearly convex, SHEET_SOLID, and SHADOW_CORNER_LEVEL of it nearer its own
+# plane than the other's: the light cut off but for a corner, or the shadow but a corner; a
+# lit corner otherwise passes for chalk on a board, and the closing makes a chalk digit at
+# the edge a bright blob whose pixels are mostly the board's), ...
+SHADOW_CORNER_LEVEL = 0.7
 SHADOW_DIM = (0.45, 0.9)  # ... the darker this share of the lighter as photographed (a shadow
 # dims the light; a marker's ink is darker still), ...
 SHADOW_OUTLINE = 4.75  # ... a broad patch: its outline within the picture at most this many
@@ -152,6 +158,11 @@ SHADOW_SOFT = 0.23  # ... and its edge soft: of the pixels within SHADOW_SOFT_WI
 # marker stroke as light as a shadow, drawn, and cropped into a broad patch: 0).
 SHADOW_SOFT_WITHIN = 2
 SHADOW_PENUMBRA = (0.2, 0.8)
+SHADOW_TIP = 0.2  # Lit pixels within this share of the step from the shadow's plane, in solid
+SHADOW_TIP_SOLID = 5  # patches (this many px square) near the picture's edge that touch the
+SHADOW_TIP_CONTACT = 0.5  # shadow along this share of their longer side or more, are shadow
+# (the paper's closing, reflected at the picture's edge, fills the tip of a shadow whose edge
+# meets it at a slant: a solid patch of ink there), ...
 SHADOW_EDGE = 0.012  # Each side's ink is then measured against its own ground, and on the lit
 # side's rim (this share of the longer side on the lit side of the edge) against the
 # shadow's, ...
@@ -734,13 +745,15 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
     at the step and at the picture's edges for ink."""
     if min(grey.shape) < PHOTO_MIN_SIDE:
         return None
-    paper = ndimage.grey_closing(grey, size=_window(SHADOW_WINDOW * max(grey.shape)))
+    window = _window(SHADOW_WINDOW * max(grey.shape))
+    paper = ndimage.grey_closing(grey, size=window)
     level = paper - (grey - flat)  # without the slope of the light
     level = np.clip(level - level.min(), 0.0, 1.0)
     if float(level.max()) < SHADOW_STEP:
         return None
     lit = _two_planes(paper, paper > _otsu_threshold(paper, floor=0.0))
-    if not _both_broad(lit):
+    cornered = not _both_broad(lit)
+    if cornered and not (_corner(lit) or _corner(~lit)):
         return None
     dimmed = np.median(grey[~lit]) / max(float(np.median(grey[lit])), MIN_CONTRAST)
     if (np.median(paper[lit]) - np.median(paper[~lit]) < SHADOW_STEP
@@ -751,16 +764,57 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
         return None
     lit_plane, shade_plane = _plane(paper, lit), _plane(paper, ~lit)
     between = (grey - shade_plane) / np.maximum(lit_plane - shade_plane, MIN_CONTRAST)
+    if cornered:
+        corner = lit if lit.mean() < 0.5 else ~lit
+        if np.mean(((between >= 0.5) == lit)[corner]) < SHADOW_CORNER_LEVEL:
+            return None
     along = ndimage.distance_transform_cdt(~(lit & ndimage.binary_dilation(~lit)),
                                            metric="taxicab") <= SHADOW_SOFT_WITHIN
     if np.mean((between[along] > SHADOW_PENUMBRA[0]) & (between[along] < SHADOW_PENUMBRA[1])
                ) < SHADOW_SOFT:
         return None
+    lit = lit & ~_shadow_tips(lit, np.abs(between) < SHADOW_TIP, window // 2)  # (judged as found)
     edge = lit & ~ndimage.binary_erosion(lit, border_value=0)
     from_edge = ndimage.distance_transform_cdt(~edge, metric="taxicab")
     sides = (lit & (from_edge > max(1, round(SHADOW_EDGE * max(grey.shape)))),
              ~lit & (from_edge > max(1, round(SHADOW_BLUR * max(grey.shape)))))
-    return sides if all(side.mean() >= SHADOW_SHARE / 2 for side in sides) else None
+    least = SHADOW_CORNER / 4 if cornered else SHADOW_SHARE / 2
+    return sides if all(side.mean() >= least for side in sides) else None
+
+
+def _corner(side: np.ndarray) -> bool:
+    """Is ``side`` (a mask) a corner of light or shadow (SHADOW_CORNER): on that share of the
+    picture or more, but under SHADOW_SHARE, in one piece (specks aside) that reaches the
+    picture's edge and is nearly convex (SHEET_SOLID)?"""
+    pieces = _pieces(side)
+    if len(pieces) != 1 or not SHADOW_CORNER <= float(side.mean()) < SHADOW_SHARE:
+        return False
+    edge = np.ones(side.shape, bool)
+    edge[1:-1, 1:-1] = False
+    hull = _convex_hull(pieces[0])
+    return bool((pieces[0] & edge).any() and hull.any()
+                and pieces[0].sum() >= SHEET_SOLID * hull.sum())
+
+
+def _shadow_tips(lit: np.ndarray, shaded: np.ndarray, reach: int) -> np.ndarray:
+    """Where the shadow was taken for the lit side: solid patches (SHADOW_TIP_SOLID px square)
+    of ``shaded`` pixels (as dark as the shadow's plane, SHADOW_TIP) on the ``lit`` side,
+    within ``reach`` px of the picture's edge, that touch the shadow along at least
+    SHADOW_TIP_CONTACT of their longer side. (The paper's closing, reflected at the picture's
+    edge, fills the tip of a shadow whose edge meets the picture's at a slant, as far in as
+    half its window: the tip meets the shadow along its slanted side; a fat stroke as dark
+    as the shadow meets it across its width only.)"""
+    near_edge = np.ones(lit.shape, bool)
+    near_edge[reach:lit.shape[0] - reach, reach:lit.shape[1] - reach] = False
+    tips = ndimage.binary_opening(lit & shaded & near_edge,
+                                  structure=np.ones((SHADOW_TIP_SOLID,) * 2))
+    labels, count = ndimage.label(tips)
+    contact = np.bincount(labels[tips & ndimage.binary_dilation(~lit)], minlength=count + 1)
+    longer = [max(rows.stop - rows.start, cols.stop - cols.start)
+              for rows, cols in ndimage.find_objects(labels)]
+    kept = [label for label in range(1, count + 1)
+            if contact[label] >= SHADOW_TIP_CONTACT * longer[label - 1]]
+    return np.isin(labels, kept)
 
 
 def _two_planes(paper: np.ndarray, lit: np.ndarray) -> np.ndarray:

@@ -628,6 +628,98 @@ def test_a_hard_shadow_is_found_along_its_edge_however_steep_the_light():
     assert (lit | shade).mean() > 0.85  # all but the edge's blur
 
 
+def rings_along(height: int, width: int) -> np.ndarray:
+    """Grey paper (0.9, float) with digit-like rings (0.15) along it, one per square."""
+    paper = np.full((height, width), 0.9, np.float32)
+    yy, xx = np.mgrid[0:height, 0:width]
+    for middle in range(height // 2, width, height):
+        ring = np.abs(np.hypot(yy - height / 2, (xx - middle) * 1.5) - height / 5) < height / 40
+        paper[ring] = 0.15
+    return paper
+
+
+def only_the_rings_are_ink(paper: np.ndarray, shade: np.ndarray, dim: float) -> bool:
+    _, mask = ink_mask(ink_map((paper * (1 - dim * shade) * 255).astype(np.uint8)))
+    _, rings = ink_mask(ink_map((paper * 255).astype(np.uint8)))
+    return (mask & ~rings).mean() < 0.002 and (rings & ~mask).mean() < 0.002
+
+
+@pytest.mark.parametrize("shape, slope", [((128, 512), 1.5), ((128, 512), -1.5)])
+def test_a_hard_shadow_meeting_the_pictures_edge_at_a_slant_leaves_no_ink_at_its_tip(shape,
+                                                                                     slope):
+    # the paper's closing, reflected at the picture's edge, filled the shadow's tip there:
+    # lit paper's ground on the shadow, a solid patch of ink (SHADOW_TIP)
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
+    shade = soft_shade(xx - slope * yy < 0.4 * shape[1])
+    assert only_the_rings_are_ink(rings_along(*shape), shade, 0.45)
+
+
+@pytest.mark.parametrize("shape, corner, lit", [((256, 256), 0.1, True),
+                                                ((170, 450), 0.15, True),
+                                                ((170, 450), 0.2, False)])
+def test_a_page_in_a_hard_shadow_but_for_a_corner_or_lit_but_for_one_is_read_as_paper(
+        shape, corner, lit):
+    # a lit corner of 2-6% of the picture, under SHADOW_SHARE: the shadow is the ground's
+    # median and the corner passed for chalk; a shadow's corner of 10% left a wedge of ink
+    height, width = shape
+    yy, xx = np.mgrid[0:height, 0:width]
+    cut = (width - xx) + (height - yy) < corner * (height + width)
+    assert only_the_rings_are_ink(rings_along(height, width), soft_shade(~cut if lit else cut),
+                                  0.5)
+
+
+@pytest.mark.parametrize("stroke, beyond", [
+    (lambda yy, xx: (xx < 12) & (yy > 30) & (yy < 220), lambda yy, xx: xx > 0.6 * (yy - 60)),
+    (lambda yy, xx: (yy > 240) & (xx > 40) & (xx < 200), lambda yy, xx: xx + 0.5 * (255 - yy) > 120)],
+    ids=["along the left edge", "along the bottom"])
+def test_a_fat_grey_stroke_along_the_pictures_edge_across_a_shadow_is_no_shadows_tip(stroke,
+                                                                                      beyond):
+    # a marker as dark as the shadow, 12-15 px wide, meets it across its width only, not along
+    # a side as a shadow's tip does (SHADOW_TIP_CONTACT): 21% and 52% of it was left without
+    yy, xx = np.mgrid[0:256, 0:256]
+    paper = np.full((256, 256), 0.9, np.float32)
+    paper[stroke(yy, xx)] = 0.45
+    _, mask = ink_mask(ink_map((paper * (1 - 0.5 * soft_shade(beyond(yy, xx))) * 255
+                                ).astype(np.uint8)))
+    assert mask[stroke(yy, xx)].mean() > 0.65
+
+
+def test_two_corners_of_light_or_an_l_along_two_sides_are_no_corner():
+    # a corner is one piece (two would each be a patch of something else) and nearly convex
+    yy, xx = np.mgrid[0:256, 0:256]
+    paper = rings_along(256, 256)
+    for lit in ((xx + yy < 40) | ((255 - xx) + (255 - yy) < 40),
+                ((xx < 20) & (yy > 150)) | ((yy > 236) & (xx < 120))):
+        grey = paper * (1 - 0.5 * soft_shade(~lit))
+        assert preprocess._shadow_sides(grey, grey - preprocess._lighting(grey)) is None
+    grey = paper * (1 - 0.5 * soft_shade(~(xx + yy < 60)))  # one corner is one
+    assert preprocess._shadow_sides(grey, grey - preprocess._lighting(grey)) is not None
+
+
+@pytest.mark.parametrize("digit", ["8", "0"])
+def test_a_chalk_digit_at_the_edge_of_a_board_is_no_corner_of_light(digit):
+    # closed over, a bold chalk digit at the edge is a bright, nearly convex patch from it, but
+    # mostly of the board's pixels: no corner of light (SHADOW_CORNER_LEVEL; on this photo it
+    # passed without, and its ground was read as ink)
+    yy, xx = np.mgrid[0:640, 0:640]
+    ink = {"8": (np.abs(np.hypot(yy - 250, xx - 75) - 55) < 22)
+                | (np.abs(np.hypot(yy - 390, xx - 75) - 55) < 22),
+           "0": np.abs(np.hypot(yy - 320, (xx - 80) * 1.4) - 90) < 25}[digit]
+    picture = Image.open(io.BytesIO(photo(ink.astype(np.uint8) * 255, np.random.default_rng(10),
+                                          chalkboard=True)))
+    grey = np.asarray(picture.convert("L").resize((256, 256), Image.Resampling.BOX),
+                      np.float32) / 255
+    assert preprocess._shadow_sides(grey, grey - preprocess._lighting(grey)) is None
+
+
+def test_a_bold_chalk_blob_off_the_pictures_edge_is_no_corner_of_light():
+    # as bright as lit paper beside a board as dark as a shadow, and nearly convex, but off
+    # the picture's edge: no corner of light (SHADOW_CORNER)
+    yy, xx = np.mgrid[0:256, 0:256]
+    board = 0.45 + 0.35 * soft_shade(np.hypot(yy - 128, xx - 100) < 30)
+    assert preprocess._shadow_sides(board, board - preprocess._lighting(board)) is None
+
+
 def test_a_white_page_with_dense_stripes_on_one_side_is_refused_not_a_crash():
     page = np.full((256, 256), 255, np.uint8)  # saturated white: the paper's level is flat, ...
     page[[row for row in range(256) if row % 6 < 3], :160] = 25  # ... but not the light's slope
