@@ -639,6 +639,8 @@ def rings_along(height: int, width: int) -> np.ndarray:
 
 
 def only_the_rings_are_ink(paper: np.ndarray, shade: np.ndarray, dim: float) -> bool:
+    """Is the ink of ``paper`` with a ``shade`` (1 in it) that dims it by ``dim`` the ink of the
+    paper alone (within 0.2% of the picture each way)?"""
     _, mask = ink_mask(ink_map((paper * (1 - dim * shade) * 255).astype(np.uint8)))
     _, rings = ink_mask(ink_map((paper * 255).astype(np.uint8)))
     return (mask & ~rings).mean() < 0.002 and (rings & ~mask).mean() < 0.002
@@ -670,7 +672,8 @@ def test_a_page_in_a_hard_shadow_but_for_a_corner_or_lit_but_for_one_is_read_as_
 
 @pytest.mark.parametrize("stroke, beyond", [
     (lambda yy, xx: (xx < 12) & (yy > 30) & (yy < 220), lambda yy, xx: xx > 0.6 * (yy - 60)),
-    (lambda yy, xx: (yy > 240) & (xx > 40) & (xx < 200), lambda yy, xx: xx + 0.5 * (255 - yy) > 120)],
+    (lambda yy, xx: (yy > 240) & (xx > 40) & (xx < 200),
+     lambda yy, xx: xx + 0.5 * (255 - yy) > 120)],
     ids=["along the left edge", "along the bottom"])
 def test_a_fat_grey_stroke_along_the_pictures_edge_across_a_shadow_is_no_shadows_tip(stroke,
                                                                                       beyond):
