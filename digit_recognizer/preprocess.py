@@ -521,10 +521,10 @@ def _desk_painted(grey: np.ndarray, bright: np.ndarray,
     paper = sheet & bright
     surface = ~sheet
     writing = sheet & ~bright
-    edge = np.concatenate([surface[0], surface[-1], surface[1:-1, 0], surface[1:-1, -1]])
     light = float(np.median(grey[paper]))
     if (not SHEET_SHARE <= sheet.mean() < 1.0
-            or (edge.mean() < SURFACE_EDGE and not _wedges(surface))
+            or (surface[_near_edge(grey.shape, 1)].mean() < SURFACE_EDGE
+                and not _wedges(surface))
             or writing.sum() > SHEET_WRITING * sheet.sum()
             or max(darker(grey, sheet, paper) for darker in darker_by) < SURFACE_CONTRAST):
         return None
@@ -558,9 +558,7 @@ def _desk_painted(grey: np.ndarray, bright: np.ndarray,
     # (along the picture's edge, the surface goes on where the sheet's edge fades out into it,
     # half SURFACE_CONTRAST darker than its light but not half as dark as its writing: a
     # wedge's tip, which left as it is passes for a stroke along the edge)
-    rim = np.ones_like(sheet)
-    rim[margin:-margin, margin:-margin] = False
-    fading = sheet & rim & (grey < sheet_light - SURFACE_CONTRAST / 2)
+    fading = sheet & _near_edge(grey.shape, margin) & (grey < sheet_light - SURFACE_CONTRAST / 2)
     if not blank:
         fading &= grey > light - pen / 2
     labels, _ = ndimage.label(fading | surface)
@@ -756,8 +754,9 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
     if float(level.max()) < SHADOW_STEP:
         return None
     lit = _two_planes(paper, paper > _otsu_threshold(paper, floor=0.0))
+    smaller = lit if lit.mean() < 0.5 else ~lit
     cornered = not _both_broad(lit)
-    if cornered and not (_corner(lit) or _corner(~lit)):
+    if cornered and not _corner(smaller):
         return None
     dimmed = np.median(grey[~lit]) / max(float(np.median(grey[lit])), MIN_CONTRAST)
     if (np.median(paper[lit]) - np.median(paper[~lit]) < SHADOW_STEP
@@ -768,10 +767,8 @@ def _shadow_sides(grey: np.ndarray, flat: np.ndarray
         return None
     lit_plane, shade_plane = _plane(paper, lit), _plane(paper, ~lit)
     between = (grey - shade_plane) / np.maximum(lit_plane - shade_plane, MIN_CONTRAST)
-    if cornered:
-        corner = lit if lit.mean() < 0.5 else ~lit
-        if np.mean(((between >= 0.5) == lit)[corner]) < SHADOW_CORNER_LEVEL:
-            return None
+    if cornered and np.mean(((between >= 0.5) == lit)[smaller]) < SHADOW_CORNER_LEVEL:
+        return None
     along = ndimage.distance_transform_cdt(~(lit & ndimage.binary_dilation(~lit)),
                                            metric="taxicab") <= SHADOW_SOFT_WITHIN
     if np.mean((between[along] > SHADOW_PENUMBRA[0]) & (between[along] < SHADOW_PENUMBRA[1])
@@ -795,10 +792,8 @@ def _corner(side: np.ndarray) -> bool:
     pieces = _pieces(side)
     if len(pieces) != 1 or not SHADOW_CORNER <= float(side.mean()) < SHADOW_SHARE:
         return False
-    edge = np.ones(side.shape, bool)
-    edge[1:-1, 1:-1] = False
     hull = _convex_hull(pieces[0])
-    return bool((pieces[0] & edge).any() and hull.any()
+    return bool((pieces[0] & _near_edge(side.shape, 1)).any() and hull.any()
                 and pieces[0].sum() >= SHEET_SOLID * hull.sum())
 
 
@@ -810,9 +805,7 @@ def _shadow_tips(lit: np.ndarray, shaded: np.ndarray, reach: int) -> np.ndarray:
     edge, fills the tip of a shadow whose edge meets the picture's at a slant, as far in as
     half its window: the tip meets the shadow along its slanted side; a fat stroke as dark
     as the shadow meets it across its width only.)"""
-    near_edge = np.ones(lit.shape, bool)
-    near_edge[reach:lit.shape[0] - reach, reach:lit.shape[1] - reach] = False
-    tips = ndimage.binary_opening(lit & shaded & near_edge,
+    tips = ndimage.binary_opening(lit & shaded & _near_edge(lit.shape, reach),
                                   structure=np.ones((SHADOW_TIP_SOLID,) * 2))
     labels, count = ndimage.label(tips)
     contact = np.bincount(labels[tips & ndimage.binary_dilation(~lit)], minlength=count + 1)
@@ -821,6 +814,13 @@ def _shadow_tips(lit: np.ndarray, shaded: np.ndarray, reach: int) -> np.ndarray:
     kept = [label for label in range(1, count + 1)
             if contact[label] >= SHADOW_TIP_CONTACT * longer[label - 1]]
     return np.isin(labels, kept)
+
+
+def _near_edge(shape: tuple[int, ...], width: int) -> np.ndarray:
+    """The pixels within ``width`` px of the picture's edge, as a mask (none for 0)."""
+    band = np.ones(shape, bool)
+    band[width:shape[0] - width, width:shape[1] - width] = False
+    return band
 
 
 def _two_planes(paper: np.ndarray, lit: np.ndarray) -> np.ndarray:
