@@ -914,7 +914,8 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     page ruled one way, faint ink along the other axis (lined or not), or ink of any
     strength from edge to edge (RULING_EDGE), is its margin line, where it runs along
     RULING_SPAN of the page (RULING_EDGE, if as dark as the writing). Those lines are taken
-    away where each lies (``_lines_taken_out``); otherwise the ink is untouched."""
+    away where each lies (``_lines_taken_out``); otherwise the ink is untouched. If they were
+    mostly the outline of a box round the writing (FRAME_RULED), the rest of it goes too."""
     peak = _extremes(ink)[1]
     faint, edge_to_edge, lined, dark, found, strongest = [], [], [], [], {}, []
     for axis in (0, 1):  # horizontal lines (a profile over rows), then vertical ones
@@ -951,7 +952,7 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
         framed = _without_frame(ink)
         if (framed is not ink and _lines_were_the_frame(ink, cleaned, framed, peak)
                 and _without_frame(cleaned) is cleaned):
-            return np.where(framed != ink, framed, cleaned)  # (the box's outline too)
+            return np.where(framed != ink, 0.0, cleaned)
     return cleaned
 
 
