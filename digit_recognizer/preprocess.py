@@ -268,8 +268,8 @@ FRAME_RULED = 0.5  # In a grainy photo, the paper's lines can take a box's top a
 # lies on the outline of a box found before they were taken, and none is found after, the
 # box's outline is taken out of the line-free ink too (a grid's outer lines, taken for a
 # box, hold 16-25% of its lines; a box's own outline 45-99%). Validation digits written in a
-# box: 97.0 -> 98.3% read of the drawn-digit benchmark's 300, 96.2 -> 97.8% of a scratch
-# set of 600; ink and pencil on squared and ruled paper read the same
+# box: 97.0 -> 98.0% read of the drawn-digit benchmark's 300, 96.2 -> 97.8% of a scratch
+# set of 600; every other style, blank pages and numbers read the same
 
 # PIL refuses images over twice this limit at open time, before decoding a single pixel;
 # that holds for Gradio's own decoding of uploads too.
