@@ -508,6 +508,7 @@ def test_a_box_whose_outline_passes_for_printed_lines_is_taken_out_whole(kind, s
     assert not wide.any()  # no top or bottom, no ruled line
     assert reader.read(picture).text == "1"
 
+
 def test_a_comb_of_boxes_is_left_as_it_is():
     """Boxes side by side share their sides, which run from top to bottom inside the outer
     frame: no single box to take out (its dividers would be read as 1s)."""
