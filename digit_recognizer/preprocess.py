@@ -258,10 +258,10 @@ FRAME_DIVIDER = 0.9  # ... with no line inside it from side to side (a comb of b
 FRAME_WRITING = 0.25  # ... and writing inside it: ink off the frame in a piece at least this
 # share of its height tall (an empty box, a shape's own rounded corners: none). Written in a
 # box, 41% of 300 validation digits were read (the box and the digit were refused as one);
-# taken out, 97%. The paper's lines are taken out first (_ink_from_grey): looking for the box
-# first read 98.3% of them, but pencil on squared paper 93.7% against 97.3% (and squared
-# paper 98.3% against 98.7%): the grid's outer lines passed for a box, and the grid inside it
-# was then left as ink.
+# taken out, 97%. The paper's lines are taken out first (_without_printing): looking for the
+# box first read 98.3% of them, but pencil on squared paper 93.7% against 97.3% (and squared
+# paper 98.3% against 98.7%): the grid's outer lines passed for a box, and the grid inside
+# it was then left as ink.
 FRAME_RULED = 0.5  # In a grainy photo, the paper's lines can take a box's top and bottom
 # (faint against the writing) for printed lines and leave its left and right sides, read as
 # 1s ("111" for a 1 in a narrow box). So where this share or more of the ink the lines took
@@ -366,8 +366,8 @@ def analysis_side(width: int, height: int) -> int:
 def ink_map(image: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] (float32) for a uint8 grey or RGBA image, at most
     ``analysis_side`` (ANALYSIS_SIDE for a square picture) on its longer side. In a photo,
-    the paper's printed lines (``_without_ruling``) and a printed box round the writing
-    (``_without_frame``) are no ink."""
+    the paper's printed lines and a printed box round the writing are no ink
+    (``_without_printing``)."""
     pil = Image.fromarray(image)
     if max(pil.size) > MAX_ASPECT * min(pil.size):
         raise ImageInputError(f"The picture is {pil.width}x{pil.height} pixels: too long and thin "
@@ -384,7 +384,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
             return alpha
         grey = 0.299 * array[..., 0] + 0.587 * array[..., 1] + 0.114 * array[..., 2]
         array = grey * alpha + (1.0 - alpha)  # translucent parts over white paper
-    return _without_frame(_ink_from_grey(_sheet_only(array)))
+    return _ink_from_grey(_sheet_only(array))
 
 
 def _without_frame(ink: np.ndarray) -> np.ndarray:
@@ -699,7 +699,7 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
     # against each side's own light.)
     sides = _shadow_sides(grey, flat)
     if sides is not None and (light_ground or not _chalk_beside_shadow(grey, sides)):
-        return _without_ruling(_ink_beside_shadow(grey, *sides))
+        return _without_printing(_ink_beside_shadow(grey, *sides))
     ink = _ink_against(flat, light_ground, max(grey.shape) // 2)
     peak = _extremes(ink)[1]
     core = ink >= INK_CORE * peak
@@ -716,8 +716,9 @@ def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
         nearer = _ink_against(flat, light_ground, window)
         if _keeps_strokes(nearer, ink, core):
             ink = nearer
-        return _without_haze(ink)  # (no printed lines on a board: its haze would pass for them)
-    return _without_ruling(ink)
+        # (no printed lines on a board: its haze would pass for them)
+        return _without_frame(_without_haze(ink))
+    return _without_printing(ink)
 
 
 def _without_haze(ink: np.ndarray) -> np.ndarray:
@@ -914,8 +915,7 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     page ruled one way, faint ink along the other axis (lined or not), or ink of any
     strength from edge to edge (RULING_EDGE), is its margin line, where it runs along
     RULING_SPAN of the page (RULING_EDGE, if as dark as the writing). Those lines are taken
-    away where each lies (``_lines_taken_out``); otherwise the ink is untouched. If they were
-    mostly the outline of a box round the writing (FRAME_RULED), the rest of it goes too."""
+    away where each lies (``_lines_taken_out``); otherwise the ink is untouched."""
     peak = _extremes(ink)[1]
     faint, edge_to_edge, lined, dark, found, strongest = [], [], [], [], {}, []
     for axis in (0, 1):  # horizontal lines (a profile over rows), then vertical ones
@@ -948,19 +948,29 @@ def _without_ruling(ink: np.ndarray) -> np.ndarray:
     cleaned = taken_out([lined[axis] or dark[axis] for axis in (0, 1)])
     if any(dark) and _extremes(cleaned)[1] < RULING_WRITING * peak:
         cleaned = taken_out(lined)  # nothing written is left: the "lines" were the writing
-    if cleaned is not ink:
-        framed = _without_frame(ink)
-        if (framed is not ink and _lines_were_the_frame(ink, cleaned, framed, peak)
-                and _without_frame(cleaned) is cleaned):
-            return np.where(framed != ink, 0.0, cleaned)
     return cleaned
 
 
-def _lines_were_the_frame(ink: np.ndarray, cleaned: np.ndarray, framed: np.ndarray,
-                          peak: float) -> bool:
+def _without_printing(ink: np.ndarray) -> np.ndarray:
+    """``ink`` without the paper's printed lines (``_without_ruling``) and then a printed box
+    round the writing (``_without_frame``); or, where no box is left once the lines are out
+    but they took mostly the outline of one found before them (FRAME_RULED: its top and
+    bottom taken for lines, its sides left), without the rest of that outline too."""
+    cleaned = _without_ruling(ink)
+    boxed = _without_frame(cleaned)
+    if boxed is not cleaned or cleaned is ink:
+        return boxed
+    framed = _without_frame(ink)
+    if framed is not ink and _lines_were_the_frame(ink, cleaned, framed):
+        return np.where(framed != ink, 0.0, cleaned)
+    return cleaned
+
+
+def _lines_were_the_frame(ink: np.ndarray, cleaned: np.ndarray, framed: np.ndarray) -> bool:
     """Whether the printed lines taken out of ``ink`` (leaving ``cleaned``) were mostly
     (FRAME_RULED) the outline of the box round the writing that ``framed`` is without: the
-    ink (FRAME_LEVEL of its ``peak`` or more) that they took, counted on and off the box."""
+    ink (FRAME_LEVEL of the peak or more) that they took, counted on and off the box."""
+    peak = _extremes(ink)[1]
     taken = (ink >= FRAME_LEVEL * peak) & (cleaned < FRAME_LEVEL * peak)
     return bool(taken[framed != ink].sum() >= FRAME_RULED * max(int(taken.sum()), 1))
 
