@@ -797,6 +797,56 @@ def test_wiped_chalk_narrower_than_the_chalk_window_all_over_the_board_is_no_ink
     assert not (mask & ~strokes).any() and not (strokes & ~mask).any()
 
 
+def board_with_clouds(blur: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """A chalk 7 (6 px strokes) on a dark board among soft clouds of wiped chalk nearly as
+    bright (0.85), one of them across its stem, the board blurred by ``blur`` px: the board
+    (grey uint8) and the strokes (a mask)."""
+    stroke = Image.new("L", (256, 256), 0)
+    ImageDraw.Draw(stroke).line([(70, 60), (170, 60), (110, 200)], fill=255, width=6)
+    clouds = Image.new("L", (256, 256), 0)
+    for x, y in ((20, 120), (150, 130), (180, 200), (30, 20), (190, 20), (90, 150)):
+        ImageDraw.Draw(clouds).ellipse([x, y, x + 50, y + 22], fill=255)
+    soft = np.asarray(clouds.filter(ImageFilter.GaussianBlur(6)), np.float32) / 255
+    strokes = np.asarray(stroke, np.float32) / 255
+    board = Image.fromarray((40 + 160 * np.maximum(strokes, 0.85 * soft / soft.max()))
+                            .astype(np.uint8))
+    return np.asarray(board.filter(ImageFilter.GaussianBlur(blur)) if blur else board), strokes > 0.5
+
+
+def test_wiped_chalk_in_soft_clouds_as_bright_as_the_strokes_is_no_ink(monkeypatch):
+    """Too broad and too bright for the chalk window or the haze rule, but soft: nothing in
+    them stands CHALK_SHARP out of its own blur, as the strokes do (CHALK_SOFT), and only
+    the cloud's ink within CHALK_REACH of the stem is left."""
+    board, strokes = board_with_clouds()
+    beside = ndimage.binary_dilation(strokes, iterations=3)
+    _, mask = ink_mask(ink_map(board))
+    assert (mask & ~beside).sum() < 0.02 * strokes.sum()
+    assert (mask & strokes).sum() == strokes.sum()
+    monkeypatch.setattr(preprocess, "_without_clouds", lambda ink: ink)
+    _, clouded = ink_mask(ink_map(board))
+    assert (clouded & ~beside).sum() > 0.5 * strokes.sum()
+
+
+def test_chalk_photographed_out_of_focus_keeps_its_strokes(sample, monkeypatch):
+    """Blurred by 1.5 px of 256, grainy chalk strokes are soft too: most of the strongest ink
+    is no longer near anything sharp (CHALK_SHARP_KEPT), and the board is left as it is,
+    where the cloud rule would cut the strokes to pieces."""
+    digits, _ = sample
+    boards = []
+    for seed in (1, 7, 8, 12):
+        photo = Image.open(io.BytesIO(as_photo(drawn(digits[seed], seed),
+                                               np.random.default_rng(seed), chalkboard=True)))
+        boards.append(np.asarray(photo.filter(ImageFilter.GaussianBlur(1.5 * max(photo.size)
+                                                                       / 256)).convert("L")))
+    masks = [ink_mask(ink_map(board))[1] for board in boards]
+    monkeypatch.setattr(preprocess, "_without_clouds", lambda ink: ink)
+    assert all((ink_mask(ink_map(board))[1] == mask).all() for board, mask in zip(boards, masks))
+    monkeypatch.undo()
+    monkeypatch.setattr(preprocess, "CHALK_SHARP_KEPT", 0.0)
+    assert all(ink_mask(ink_map(board))[1].sum() < 0.8 * mask.sum()
+               for board, mask in zip(boards, masks))
+
+
 def test_numbers_in_chalk_are_not_cut_where_a_boards_haze_passes_for_printed_lines(
         reader, monkeypatch):
     """Two numbers photographed on a board (the 13th and 35th of a scratch set of MNIST
@@ -811,6 +861,8 @@ def test_numbers_in_chalk_are_not_cut_where_a_boards_haze_passes_for_printed_lin
     without_haze = preprocess._without_haze
     monkeypatch.setattr(preprocess, "_without_haze",
                         lambda ink: preprocess._without_ruling(without_haze(ink)))
+    # (soft clouds taken out first leave too little haze to pass for lines: as it was before)
+    monkeypatch.setattr(preprocess, "_without_clouds", lambda ink: ink)
     with pytest.raises(ImageInputError):
         reader.read(picked["011922"])
     assert reader.read(picked["8913"]).text != "8913"
