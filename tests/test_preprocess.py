@@ -797,10 +797,10 @@ def test_wiped_chalk_narrower_than_the_chalk_window_all_over_the_board_is_no_ink
     assert not (mask & ~strokes).any() and not (strokes & ~mask).any()
 
 
-def board_with_clouds(blur: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """A chalk 7 (6 px strokes) on a dark board among soft clouds of wiped chalk nearly as
-    bright (0.85), one of them across its stem, the board blurred by ``blur`` px: the board
-    (grey uint8) and the strokes (a mask)."""
+def board_with_clouds() -> tuple[np.ndarray, np.ndarray]:
+    """A chalk 7 (6 px strokes) on a dark board among six soft clouds of wiped chalk nearly
+    as bright (0.85), one of them across its stem: the board (grey uint8) and the strokes
+    (a mask)."""
     stroke = Image.new("L", (256, 256), 0)
     ImageDraw.Draw(stroke).line([(70, 60), (170, 60), (110, 200)], fill=255, width=6)
     clouds = Image.new("L", (256, 256), 0)
@@ -808,40 +808,50 @@ def board_with_clouds(blur: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         ImageDraw.Draw(clouds).ellipse([x, y, x + 50, y + 22], fill=255)
     soft = np.asarray(clouds.filter(ImageFilter.GaussianBlur(6)), np.float32) / 255
     strokes = np.asarray(stroke, np.float32) / 255
-    board = Image.fromarray((40 + 160 * np.maximum(strokes, 0.85 * soft / soft.max()))
-                            .astype(np.uint8))
-    return np.asarray(board.filter(ImageFilter.GaussianBlur(blur)) if blur else board), strokes > 0.5
+    board = 40 + 160 * np.maximum(strokes, 0.85 * soft / soft.max())
+    return board.astype(np.uint8), strokes > 0.5
 
 
-def test_wiped_chalk_in_soft_clouds_as_bright_as_the_strokes_is_no_ink(monkeypatch):
+def test_wiped_chalk_in_soft_clouds_nearly_as_bright_as_the_strokes_is_no_ink(monkeypatch):
     """Too broad and too bright for the chalk window or the haze rule, but soft: nothing in
-    them stands CHALK_SHARP out of its own blur, as the strokes do (CHALK_SOFT), and only
-    the cloud's ink within CHALK_REACH of the stem is left."""
+    them stands CHALK_SHARP out of its own blur, as the strokes do (CHALK_SOFT). The cloud
+    across the stem keeps its ink within CHALK_REACH of it: a sliver beside the stroke
+    (under 2% of the strokes' area beyond 3 px of them)."""
     board, strokes = board_with_clouds()
     beside = ndimage.binary_dilation(strokes, iterations=3)
     _, mask = ink_mask(ink_map(board))
     assert (mask & ~beside).sum() < 0.02 * strokes.sum()
-    assert (mask & strokes).sum() == strokes.sum()
+    assert (mask & strokes).sum() >= 0.99 * strokes.sum()
     monkeypatch.setattr(preprocess, "_without_clouds", lambda ink: ink)
     _, clouded = ink_mask(ink_map(board))
     assert (clouded & ~beside).sum() > 0.5 * strokes.sum()
 
 
-def test_chalk_photographed_out_of_focus_keeps_its_strokes(sample, monkeypatch):
-    """Blurred by 1.5 px of 256, grainy chalk strokes are soft too: most of the strongest ink
-    is no longer near anything sharp (CHALK_SHARP_KEPT), and the board is left as it is,
-    where the cloud rule would cut the strokes to pieces."""
+def blurred_chalk_boards(sample) -> list[np.ndarray]:
+    """Four of the sample's digits in chalk, photographed out of focus (blurred by 1.5 px of
+    256): boards whose strokes the cloud rule would cut to pieces (grey uint8)."""
     digits, _ = sample
     boards = []
     for seed in (1, 7, 8, 12):
         photo = Image.open(io.BytesIO(as_photo(drawn(digits[seed], seed),
                                                np.random.default_rng(seed), chalkboard=True)))
-        boards.append(np.asarray(photo.filter(ImageFilter.GaussianBlur(1.5 * max(photo.size)
-                                                                       / 256)).convert("L")))
+        blur = ImageFilter.GaussianBlur(1.5 * max(photo.size) / 256)
+        boards.append(np.asarray(photo.filter(blur).convert("L")))
+    return boards
+
+
+def test_chalk_photographed_out_of_focus_is_left_as_it_is(sample, monkeypatch):
+    """On these four boards, less than CHALK_SHARP_KEPT of the strongest ink lies near
+    anything sharp: the cloud rule leaves them as they are."""
+    boards = blurred_chalk_boards(sample)
     masks = [ink_mask(ink_map(board))[1] for board in boards]
     monkeypatch.setattr(preprocess, "_without_clouds", lambda ink: ink)
     assert all((ink_mask(ink_map(board))[1] == mask).all() for board, mask in zip(boards, masks))
-    monkeypatch.undo()
+
+
+def test_the_cloud_rule_would_cut_the_strokes_of_chalk_out_of_focus(sample, monkeypatch):
+    boards = blurred_chalk_boards(sample)
+    masks = [ink_mask(ink_map(board))[1] for board in boards]
     monkeypatch.setattr(preprocess, "CHALK_SHARP_KEPT", 0.0)
     assert all(ink_mask(ink_map(board))[1].sum() < 0.8 * mask.sum()
                for board, mask in zip(boards, masks))
@@ -851,7 +861,9 @@ def test_numbers_in_chalk_are_not_cut_where_a_boards_haze_passes_for_printed_lin
         reader, monkeypatch):
     """Two numbers photographed on a board (the 13th and 35th of a scratch set of MNIST
     validation digits, where this was chosen) misread or refused when the board's haze was
-    taken out as a grid's lines (see CHALK_HAZE), and read now."""
+    taken out as a grid's lines (see CHALK_HAZE), and read now. Since the cloud rule
+    (CHALK_SOFT), which leaves too little haze on these two to pass for lines, they are read
+    either way: the lines' part is checked without it, as the pipeline was when chosen."""
     samples = make_numbers(35, split="validation", seed=3, lengths=(2, 3, 4, 5, 6),
                            gaps=("mixed",), styles=("sketch",))
     rng = np.random.default_rng([3, 8, zlib.crc32(b"a wiped chalkboard (in chalk)")])
@@ -861,7 +873,6 @@ def test_numbers_in_chalk_are_not_cut_where_a_boards_haze_passes_for_printed_lin
     without_haze = preprocess._without_haze
     monkeypatch.setattr(preprocess, "_without_haze",
                         lambda ink: preprocess._without_ruling(without_haze(ink)))
-    # (soft clouds taken out first leave too little haze to pass for lines: as it was before)
     monkeypatch.setattr(preprocess, "_without_clouds", lambda ink: ink)
     with pytest.raises(ImageInputError):
         reader.read(picked["011922"])
