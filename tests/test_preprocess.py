@@ -827,9 +827,11 @@ def test_wiped_chalk_in_soft_clouds_nearly_as_bright_as_the_strokes_is_no_ink(mo
     assert (clouded & ~beside).sum() > 0.5 * strokes.sum()
 
 
-def blurred_chalk_boards(sample) -> list[np.ndarray]:
+@pytest.fixture(scope="module")
+def blurred_chalk(sample) -> list[tuple[np.ndarray, np.ndarray]]:
     """Four of the sample's digits in chalk, photographed out of focus (blurred by 1.5 px of
-    256): boards whose strokes the cloud rule would cut to pieces (grey uint8)."""
+    256), boards whose strokes the cloud rule would cut to pieces: each board (grey uint8)
+    with its ink mask as read."""
     digits, _ = sample
     boards = []
     for seed in (1, 7, 8, 12):
@@ -837,24 +839,20 @@ def blurred_chalk_boards(sample) -> list[np.ndarray]:
                                                np.random.default_rng(seed), chalkboard=True)))
         blur = ImageFilter.GaussianBlur(1.5 * max(photo.size) / 256)
         boards.append(np.asarray(photo.filter(blur).convert("L")))
-    return boards
+    return [(board, ink_mask(ink_map(board))[1]) for board in boards]
 
 
-def test_chalk_photographed_out_of_focus_is_left_as_it_is(sample, monkeypatch):
+def test_chalk_photographed_out_of_focus_is_left_as_it_is(blurred_chalk, monkeypatch):
     """On these four boards, less than CHALK_SHARP_KEPT of the strongest ink lies near
     anything sharp: the cloud rule leaves them as they are."""
-    boards = blurred_chalk_boards(sample)
-    masks = [ink_mask(ink_map(board))[1] for board in boards]
     monkeypatch.setattr(preprocess, "_without_clouds", lambda ink: ink)
-    assert all((ink_mask(ink_map(board))[1] == mask).all() for board, mask in zip(boards, masks))
+    assert all((ink_mask(ink_map(board))[1] == mask).all() for board, mask in blurred_chalk)
 
 
-def test_the_cloud_rule_would_cut_the_strokes_of_chalk_out_of_focus(sample, monkeypatch):
-    boards = blurred_chalk_boards(sample)
-    masks = [ink_mask(ink_map(board))[1] for board in boards]
+def test_the_cloud_rule_would_cut_the_strokes_of_chalk_out_of_focus(blurred_chalk, monkeypatch):
     monkeypatch.setattr(preprocess, "CHALK_SHARP_KEPT", 0.0)
     assert all(ink_mask(ink_map(board))[1].sum() < 0.8 * mask.sum()
-               for board, mask in zip(boards, masks))
+               for board, mask in blurred_chalk)
 
 
 def test_numbers_in_chalk_are_not_cut_where_a_boards_haze_passes_for_printed_lines(
