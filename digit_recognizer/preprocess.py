@@ -517,7 +517,12 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
         painted = _desk_painted(grey, otsu, (_below_median,))
         if painted is None:
             painted = _desk_painted(grey, _two_planes(grey, otsu), (_below_carried_on,))
-    return grey if painted is None else painted
+    # (a hard shadow across the page passes for a desk where what is written in it is too thin
+    # or faint, or too near the picture's edge, for _written_on to see, and would be painted
+    # over with it: _ink_from_grey takes it out side by side instead)
+    if painted is None or _shadow_sides(grey, grey - _lighting(grey)) is not None:
+        return grey
+    return painted
 
 
 def _desk_painted(grey: np.ndarray, bright: np.ndarray,
