@@ -645,6 +645,21 @@ def test_thin_writing_going_on_into_a_hard_shadow_is_not_painted_over_as_a_desk(
     assert (mask ^ seven).sum() < 0.05 * seven.sum()
 
 
+def test_a_hard_shadow_across_a_page_lit_from_one_side_is_found_though_it_looks_darker():
+    paper = paper_with_lines(every=None).astype(np.float32)  # a ring on paper, ...
+    yy, xx = np.mgrid[0:256, 0:256]
+    light = 1.0 - 0.3 * xx / 255  # ... lit from the left, ...
+    shade = soft_shade(xx - 0.3 * yy > 130)  # ... halving the light on the right
+    photo = (paper * light * (1 - 0.5 * shade)).astype(np.uint8)
+    grey = photo.astype(np.float32) / 255
+    in_shade = shade > 0.5
+    assert np.median(grey[in_shade]) < 0.42 * np.median(grey[~in_shade])  # under 0.45
+    assert preprocess._shadow_sides(grey, grey - preprocess._lighting(grey)) is not None
+    _, mask = ink_mask(ink_map(photo))
+    _, ring = ink_mask(ink_map(paper_with_lines(every=None)))
+    assert (ring & ~mask).sum() < 0.02 * ring.sum() and (mask & ~ring).mean() < 0.002
+
+
 def test_a_bold_digit_is_no_hard_shadow():
     yy, xx = np.mgrid[0:256, 0:256] - 128
     ring = np.abs(np.hypot(yy, xx * 1.5) - 60) < 30  # a marker's strokes, cropped tightly:
