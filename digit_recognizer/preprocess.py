@@ -165,9 +165,10 @@ SHADOW_CORNER = 0.005  # (less than that, but at least this share: one piece, fr
 # the edge a bright blob whose pixels are mostly the board's), ...
 SHADOW_CORNER_LEVEL = 0.7
 SHADOW_DIM = (0.4, 0.9)  # ... the darker this share of the lighter as photographed (a shadow
-# dims the light; a marker's ink is darker still: the light's slope across the page takes the
-# medians further apart than the shadow's own dimming, 0.41-0.44 in 3 of two scratch sets of
-# 600 validation photos with a hard shadow, whose lit side then read as ink at 0.45), ...
+# dims the light; a marker's ink is darker, and a bold digit as light is no broad patch nor
+# soft-edged, below. The light's slope across the page takes the medians further apart than
+# the shadow's own dimming: 0.41-0.44 in 3 of the 1,200 hard-shadow photos of two scratch
+# sets of validation digits, seeds 7 and 11, whose lit side then read as ink at 0.45), ...
 SHADOW_OUTLINE = 4.75  # ... a broad patch: its outline within the picture at most this many
 # times the root of its area, and of the lit side's if smaller (a bold digit in light ink,
 # strokes wider than the window and as bright as a shadow, is long and narrow: 5.0-5.9; so
@@ -519,12 +520,7 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
         painted = _desk_painted(grey, otsu, (_below_median,))
         if painted is None:
             painted = _desk_painted(grey, _two_planes(grey, otsu), (_below_carried_on,))
-    # (a hard shadow across the page passes for a desk where what is written in it is too thin
-    # or faint, or too near the picture's edge, for _written_on to see, and would be painted
-    # over with it: _ink_from_grey takes it out side by side instead)
-    if painted is None or _shadow_sides(grey, grey - _lighting(grey)) is not None:
-        return grey
-    return painted
+    return grey if painted is None else painted
 
 
 def _desk_painted(grey: np.ndarray, bright: np.ndarray,
