@@ -164,11 +164,8 @@ SHADOW_CORNER = 0.005  # (less than that, but at least this share: one piece, fr
 # lit corner otherwise passes for chalk on a board, and the closing makes a chalk digit at
 # the edge a bright blob whose pixels are mostly the board's), ...
 SHADOW_CORNER_LEVEL = 0.7
-SHADOW_DIM = (0.4, 0.9)  # ... the darker this share of the lighter as photographed (a shadow
-# dims the light; a marker's ink is darker, and a bold digit as light is no broad patch nor
-# soft-edged, below. The light's slope across the page takes the medians further apart than
-# the shadow's own dimming: 0.41-0.44 in 3 of the 1,200 hard-shadow photos of two scratch
-# sets of validation digits, seeds 7 and 11, whose lit side then read as ink at 0.45), ...
+SHADOW_DIM = (0.45, 0.9)  # ... the darker this share of the lighter as photographed (a shadow
+# dims the light; a marker's ink is darker still), ...
 SHADOW_OUTLINE = 4.75  # ... a broad patch: its outline within the picture at most this many
 # times the root of its area, and of the lit side's if smaller (a bold digit in light ink,
 # strokes wider than the window and as bright as a shadow, is long and narrow: 5.0-5.9; so
