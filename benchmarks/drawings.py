@@ -115,7 +115,8 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     much of Europe), the grid's faint lines a little tilted; or "ruled" (a notebook's faint
     lines across, a little tilted, and in half the photos its pink margin line). ``on_desk``:
     the sheet lying on a darker desk that shows around it (``desk_around``); ``shadow``: a
-    hard shadow (the phone's, a hand's) across part of the page; ``slanted``: the sheet
+    hard shadow (the phone's, a hand's) across part of the page (on a desk, across part of
+    the photo, desk and sheet alike); ``slanted``: the sheet
     filling the photo, taken at a slant from in front of it (``at_a_slant``), the desk
     showing beside and beyond its far edge; ``pencil``: the strokes in graphite
     (``_graphite``), grainy and pale; ``dim``: taken in dim light, a quarter to half as
@@ -144,8 +145,8 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
         box, crop = _printed_box(alpha, rng)
         sheet = sheet * (1 - box * rng.uniform(0.4, 0.8))
     grey = sheet * (1 - ink) + ink_tone * ink + rng.normal(0, 0.02, (h, w))
-    if shadow:
-        grey = grey * (1 - _shade(rng, h, w) * rng.uniform(0.3, 0.5))
+    if shadow and not on_desk:
+        grey = grey * _shadowed(rng, h, w)
     if dim:
         grey = grey * rng.uniform(0.25, 0.5) + rng.normal(0, 0.03, (h, w))
     tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])  # warm paper
@@ -157,6 +158,10 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     seen = Image.fromarray(rgb)
     if on_desk:
         seen = desk_around(seen, rng)
+        if shadow:
+            light = _shadowed(rng, seen.height, seen.width)[..., None]
+            shaded = np.asarray(seen, np.float32) * light
+            seen = Image.fromarray(np.clip(shaded, 0, 255).astype(np.uint8))
     elif slanted:
         seen = at_a_slant(seen, rng)
     return _jpeg(seen, rng)
@@ -316,6 +321,12 @@ def _margin(rgb: np.ndarray, rng: np.random.Generator) -> None:
     column = int(rng.uniform(0.05, 0.15) * rgb.shape[1])
     pink = np.array([rng.uniform(210, 240), rng.uniform(90, 150), rng.uniform(100, 160)]) / 255
     rgb[:, column:column + 2] = (rgb[:, column:column + 2] * pink).astype(np.uint8)
+
+
+def _shadowed(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """The share of the light a hard shadow (``_shade``) leaves over an ``h`` x ``w`` photo:
+    1 beside it, 0.5-0.7 in it."""
+    return 1 - _shade(rng, h, w) * rng.uniform(0.3, 0.5)
 
 
 def _shade(rng: np.random.Generator, h: int, w: int) -> np.ndarray:

@@ -131,6 +131,8 @@ STYLES = (
     Style("photo of a sheet taken at a slant (JPEG, desk beside its far edge)",
           _photo(slanted=True)),
     Style("photo with a hard shadow across it (JPEG)", _photo(shadow=True)),
+    Style("photo of a note on a desk, a hard shadow across it (JPEG)",
+          _photo(on_desk=True, shadow=True)),
     Style("photo of pencil writing (JPEG, pale grainy strokes)",
           _photo(brush=PENCIL_BRUSH, pencil=True)),
     Style("photo of pencil on squared paper (JPEG)",
