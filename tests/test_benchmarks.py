@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks import drawings
 from benchmarks.drawings import PAPERS, photo
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.numbers import render_number
@@ -229,3 +231,19 @@ def test_a_sheet_photographed_at_a_slant_is_no_other_kind_of_photo(other):
     with pytest.raises(ValueError, match="slant"):
         photo(ink, np.random.default_rng(0), slanted=True, **other)
     assert photo(ink, np.random.default_rng(0), slanted=True)[:2] == b"\xff\xd8"  # a JPEG
+
+
+def test_a_hard_shadow_on_a_note_on_a_desk_falls_across_the_whole_photo(monkeypatch):
+    seen = []
+
+    def half_the_light(rng, h, w):  # (draws nothing: the photo's other draws stay as they were)
+        seen.append((h, w))
+        return np.full((h, w), 0.5, np.float32)
+
+    monkeypatch.setattr(drawings, "_shadowed", half_the_light)
+    ink = np.zeros((64, 64), np.uint8)
+    lit, shaded = (np.asarray(Image.open(io.BytesIO(photo(
+        ink, np.random.default_rng(0), on_desk=True, **kind))), np.float32)
+        for kind in ({}, {"shadow": True}))
+    assert seen == [lit.shape[:2]] and lit.shape[0] > 64  # the desk's photo, not the sheet
+    assert np.abs(shaded - 0.5 * lit).mean() < 2  # the desk as dimmed as the sheet (JPEG aside)
