@@ -116,11 +116,11 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     lines across, a little tilted, and in half the photos its pink margin line). ``on_desk``:
     the sheet lying on a darker desk that shows around it (``desk_around``); ``shadow``: a
     hard shadow (the phone's, a hand's) across part of the page (on a desk, across part of
-    the photo, desk and sheet alike); ``slanted``: the sheet
-    filling the photo, taken at a slant from in front of it (``at_a_slant``), the desk
-    showing beside and beyond its far edge; ``pencil``: the strokes in graphite
-    (``_graphite``), grainy and pale; ``dim``: taken in dim light, a quarter to half as
-    bright, its noise no weaker (grain reaches a good share of the ink's contrast);
+    the photo, desk and sheet alike); ``slanted``: the sheet filling the photo, taken at a
+    slant from in front of it (``at_a_slant``), the desk showing beside and beyond its far
+    edge; ``pencil``: the strokes in graphite (``_graphite``), grainy and pale; ``dim``:
+    taken in dim light, a quarter to half as bright, its noise no weaker (grain reaches a
+    good share of the ink's contrast);
     ``boxed``: the writing in a form's printed box (``_printed_box``), the photo cropped
     round the box; ``chalkboard``: chalk on a wiped board instead of paper (``_chalkboard``;
     none of the others with it)."""
@@ -324,20 +324,15 @@ def _margin(rgb: np.ndarray, rng: np.random.Generator) -> None:
 
 
 def _shadowed(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    """The share of the light a hard shadow (``_shade``) leaves over an ``h`` x ``w`` photo:
-    1 beside it, 0.5-0.7 in it."""
-    return 1 - _shade(rng, h, w) * rng.uniform(0.3, 0.5)
-
-
-def _shade(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    """Where a hard shadow falls (float, 1 in it): one side of a straight edge at any angle,
-    up to 0.3 of the page's longer side from its middle, softened over 2-8 px."""
+    """The share of the light a hard shadow leaves over an ``h`` x ``w`` photo: 1 beside it,
+    0.5-0.7 in it, beyond a straight edge at any angle, up to 0.3 of the photo's longer side
+    from its middle, softened over 2-8 px."""
     angle = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     beyond = (xx - 0.5) * np.cos(angle) + (yy - 0.5) * np.sin(angle) > rng.uniform(-0.3, 0.3)
     soft = Image.fromarray(beyond.astype(np.uint8) * 255).filter(
         ImageFilter.GaussianBlur(rng.uniform(2.0, 8.0)))
-    return np.asarray(soft, np.float32) / 255
+    return 1 - np.asarray(soft, np.float32) / 255 * rng.uniform(0.3, 0.5)
 
 
 def as_light_on_dark(drawing: np.ndarray, rng: np.random.Generator) -> np.ndarray:
