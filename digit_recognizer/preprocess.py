@@ -31,6 +31,8 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
+from digit_recognizer.shadow_edge import relit_across_edges
+
 MNIST_SIZE = 28  # side of an MNIST image
 MNIST_BOX = 20  # the digit's longer side in MNIST
 MNIST_CENTER = 14.0  # row and column index of MNIST digits' centre of mass
@@ -507,9 +509,22 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     and judged again, the surface now against the sheet's light carried on over it (light
     falling across a sheet that fills a photo taken at a slant leaves its dim side below
     Otsu's cut, with the desk, or the desk no darker than the sheet's median); see
-    ``_desk_painted``. Pictures of a tiny digit (PHOTO_MIN_SIDE) are left alone."""
+    ``_desk_painted``. Where that finds none either, a hard shadow across sheet and desk alike
+    may be what hides it (four levels of light): it is judged again as lit evenly across each
+    of the likeliest shadow's edges in turn (``relit_across_edges``), and the first that finds
+    a sheet is the picture. Pictures of a tiny digit (PHOTO_MIN_SIDE) are left alone."""
     if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < PHOTO_MIN_SIDE:
         return grey
+    painted = _desk_painted_as_seen(grey)
+    if painted is None:
+        relit = (_desk_painted_as_seen(even) for even in relit_across_edges(grey, SHADOW_DIM))
+        painted = next((found for found in relit if found is not None), None)
+    return grey if painted is None else painted
+
+
+def _desk_painted_as_seen(grey: np.ndarray) -> np.ndarray | None:
+    """``_desk_painted`` of ``grey`` split by Otsu's cut or, where that is no sheet on a
+    surface, as two planes of light (``_sheet_only``); None if neither finds one."""
     otsu = grey > _otsu_threshold(grey, floor=0.0)
     if not _both_broad(otsu):  # _two_planes would keep this split: one look, by either measure
         painted = _desk_painted(grey, otsu, (_below_median, _below_carried_on))
@@ -517,7 +532,7 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
         painted = _desk_painted(grey, otsu, (_below_median,))
         if painted is None:
             painted = _desk_painted(grey, _two_planes(grey, otsu), (_below_carried_on,))
-    return grey if painted is None else painted
+    return painted
 
 
 def _desk_painted(grey: np.ndarray, bright: np.ndarray,

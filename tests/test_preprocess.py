@@ -994,6 +994,8 @@ def test_a_desk_as_dark_as_a_dim_sheets_far_corner_is_told_from_it_by_the_sheets
     ring, photos = ring_at_a_slant(lambda yy, xx: 0.7 - 0.3 * (xx + yy), 0.1, (2, 4, 5, 6, 7))
     assert all(ink_mask(ink_map(photo))[1].mean() < 1.2 * ring.mean() for photo in photos)
     monkeypatch.setattr(preprocess, "_below_carried_on", preprocess._below_median)
+    # (nor lit evenly across the sheet's far edge, as if a shadow's, which finds some of them)
+    monkeypatch.setattr(preprocess, "relit_across_edges", lambda grey, dim: iter(()))
     assert all(ink_mask(ink_map(photo))[1].mean() > 1.5 * ring.mean() for photo in photos)
 
 
@@ -1065,6 +1067,43 @@ def test_reads_digits_on_a_note_photographed_on_a_desk(reader, sample, monkeypat
     monkeypatch.setattr(preprocess, "_without_frame", lambda ink: ink)  # (the desk round the
     # sheet would be the frame of a box written in)
     assert (read(reader, pictures) == labels).mean() <= 0.2  # the desk taken for ink
+
+
+def note_on_desk_in_a_shadow(slope: float) -> np.ndarray:
+    """A photo (grey, uint8) of a ring on paper on a desk that shows round it as a thin frame,
+    a hard shadow across both through the middle (its edge at this ``slope``) halving the
+    light: four levels of light."""
+    sheet = Image.fromarray(paper_with_lines(every=None)).convert("RGB")
+    on_desk = np.asarray(desk_around(sheet, np.random.default_rng(1)).convert("L"), np.float32)
+    h, w = on_desk.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    shade = soft_shade((xx - w / 2) * slope + yy - h / 2 > 0)
+    return (on_desk * (1 - 0.5 * shade)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("slope", [0.5, -0.7, 2.0])
+def test_only_what_is_written_on_a_note_on_a_desk_in_a_hard_shadow_is_ink(slope, monkeypatch):
+    photo = note_on_desk_in_a_shadow(slope)
+    _, mask = ink_mask(ink_map(photo))
+    rows, cols = np.nonzero(mask)  # the ring (1.5 times as tall as wide), none of the desk
+    assert 0.6 < np.ptp(cols) / np.ptp(rows) < 0.75
+    border = 0.05 * max(mask.shape)
+    assert min(rows.min(), cols.min()) > border
+    assert rows.max() < mask.shape[0] - border and cols.max() < mask.shape[1] - border
+    monkeypatch.setattr(preprocess, "relit_across_edges", lambda grey, dim: iter(()))
+    _, unlit = ink_mask(ink_map(photo))
+    assert unlit.sum() > 3 * mask.sum()  # not lit evenly, the desk is "ink"
+
+
+def test_reads_digits_on_a_note_on_a_desk_in_a_hard_shadow(reader, sample, monkeypatch):
+    digits, labels = sample
+    pictures = [as_photo(drawn(digit, seed), np.random.default_rng(seed), on_desk=True,
+                         shadow=True) for seed, digit in enumerate(digits)]
+    # (a lower bar: four levels of light; the benchmark's 1,000 measure how far)
+    right = (read(reader, pictures) == labels).mean()
+    assert right >= 0.8
+    monkeypatch.setattr(preprocess, "relit_across_edges", lambda grey, dim: iter(()))
+    assert (read(reader, pictures) == labels).mean() <= right - 0.2  # the desk left as ink
 
 
 def test_a_blank_sheet_on_a_desk_is_no_digit(monkeypatch):

@@ -1,0 +1,186 @@
+"""A hard shadow's straight edge across a photo (a phone's, a hand's), found and lit away.
+
+A note on a desk with a hard shadow across it has four levels of light: the sheet and the
+desk, each lit and shaded. ``preprocess._sheet_only`` tells one sheet from one desk, so where
+it finds none, it asks again of the photo as it would look without the shadow:
+``relit_across_edges`` yields that, for each of the likeliest straight edges in turn. A shadow
+dims sheet and desk alike, so its edge is a step in the log of the paper's level (the strokes
+closed over) that holds along the whole line, the same on either surface; the sheet's own
+edges end at its corners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+SEARCH_SIDE = 64  # the edge is searched for on the paper's level reduced to this size (px) ...
+PAPER_WINDOW = 1 / 16  # ... the strokes closed over in a window this share of the longer side
+ANGLES = 60  # ... in this many directions (3 degrees apart), then refined (REFINE_*)
+REACH = 3  # px at SEARCH_SIDE: the step is taken between the levels this far either side
+HELD = 0.95  # the step holds (half the line's median or more, same sign) along this share of
+CROSSED = 0.1  # it, leaving out where another edge crosses it (log level changing this much
+# per px along it: the sheet's edge, under a shadow's) ...
+SHORTEST = 0.25  # ... of a line at least this share of SEARCH_SIDE long
+TRIES = 3  # edges yielded at most, best first (a sheet's edge across the photo can come first)
+SAME_EDGE = 10.0  # degrees: edges nearer in direction (and within 2 * REACH) are one
+REFINE_ANGLES = np.arange(-2.0, 2.01, 0.25)  # degrees around the edge found, then the sharpest
+REFINE_OFFSETS = np.arange(-1.5, 1.51, 0.25)  # px at SEARCH_SIDE across it
+PROFILE = 2  # the shadow's blur is taken within this many REACHes either side of its edge ...
+CLEAN = 0.3  # ... followed where it bends or the line was a little off: at each position
+# along it whose step is within this share of the line's (no other edge crossing), and at
+CLEAN_SHARE = 0.3  # least this share of them, or the line is taken as it is
+FOLLOW = 9  # positions: the edge's course is smoothed over this many (a stroke across it)
+LOG_FLOOR = 0.05  # grey below this is taken as this in logs (noise in the black)
+
+
+def relit_across_edges(grey: np.ndarray, dim: tuple[float, float]) -> Iterator[np.ndarray]:
+    """``grey`` (float, [0, 1]) lit evenly across each of its likeliest hard shadow's edges in
+    turn, best first (at most TRIES): the shaded side brightened by the shadow's own profile
+    across its edge, the shadow dimming the light to a share within ``dim``."""
+    h, w = grey.shape
+    window = max(3, round(PAPER_WINDOW * max(h, w)) | 1)
+    level = np.log(np.maximum(ndimage.grey_closing(grey, size=window), LOG_FLOOR))
+    scale = SEARCH_SIDE / max(h, w)
+    small = np.asarray(Image.fromarray(level.astype(np.float32)).resize(
+        (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX))
+    for normal, offset, step in _edges(small, dim):
+        yield _relit(grey, normal, offset / scale, step, PROFILE * REACH / scale)
+
+
+def _edges(small: np.ndarray, dim: tuple[float, float]
+           ) -> Iterator[tuple[np.ndarray, float, float]]:
+    """(normal, offset from the centre, step in log level) of the straight edges across
+    ``small`` (a log level) with a step that holds along them (HELD), best first: the likeliest
+    by how far it holds, each refined to where its step is sharpest."""
+    half = np.hypot(*small.shape) / 2
+    offsets = np.arange(-half, half + 1)
+    found = []  # (rank, angle, offset)
+    for angle in np.arange(ANGLES) * np.pi / ANGLES:
+        step, held = _steps(small, angle, offsets, dim)
+        rank = held + 0.01 * np.abs(step)  # (ties, common at HELD 1: the sharper)
+        found += [(rank[i], angle, offsets[i]) for i in np.flatnonzero(held > 0)]
+    chosen: list[tuple[float, float]] = []
+    for _, angle, offset in sorted(found, key=lambda f: -f[0]):
+        if len(chosen) == TRIES:
+            break
+        if not any(_same_edge(angle, offset, *other) for other in chosen):
+            chosen.append((angle, offset))
+    for angle, offset in chosen:
+        # (whatever its dimming: a line off a darker step, through its blur, may seem one)
+        best = (0.0, angle, offset, 0.0)
+        for turned in angle + np.deg2rad(REFINE_ANGLES):
+            step, held = _steps(small, turned, offset + REFINE_OFFSETS, None)
+            i = int(np.argmax(np.where(held > 0, np.abs(step), 0.0)))
+            if held[i] > 0 and abs(step[i]) > best[0]:
+                best = (abs(step[i]), turned, offset + REFINE_OFFSETS[i], step[i])
+        _, angle, offset, step = best
+        if dim[0] <= np.exp(-abs(step)) <= dim[1]:
+            yield np.array([np.cos(angle), np.sin(angle)]), offset, step
+
+
+def _same_edge(angle: float, offset: float, other_angle: float, other_offset: float) -> bool:
+    """Are two lines (normal's angle in [0, pi), offset from the centre) nearly the same?"""
+    apart = abs(angle - other_angle)
+    return min(apart, np.pi - apart) < np.deg2rad(SAME_EDGE) and abs(
+        offset - (other_offset if apart < np.pi / 2 else -other_offset)) < 2 * REACH
+
+
+def _steps(small: np.ndarray, angle: float, offsets: np.ndarray,
+           dim: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """For the lines across ``small`` with the normal at ``angle`` and these ``offsets`` from
+    the centre: the median step in log level across each (REACH either side) and the share of
+    it along which the step holds (HELD, CROSSED, SHORTEST), 0 where under HELD or its dimming
+    outside ``dim`` (if given)."""
+    h, w = small.shape
+    half = np.hypot(h, w) / 2
+    normal = np.array([np.cos(angle), np.sin(angle)])
+    across = np.concatenate([offsets + REACH, offsets - REACH])
+    points = (np.array([(h - 1) / 2, (w - 1) / 2])[:, None, None]
+              + normal[:, None, None] * across[None, :, None]
+              + np.array([-normal[1], normal[0]])[:, None, None]
+              * np.arange(-half, half + 1)[None, None, :])
+    sides = ndimage.map_coordinates(small, points, order=1, mode="constant", cval=np.nan)
+    beyond, before = sides[:len(offsets)], sides[len(offsets):]
+    crossed = np.fmax(np.abs(np.gradient(beyond, axis=1)), np.abs(np.gradient(before, axis=1)))
+    crossed = ndimage.maximum_filter1d(np.nan_to_num(crossed), 2 * REACH + 1, axis=1)
+    step = np.where(crossed > CROSSED, np.nan, beyond - before)
+    counted = (~np.isnan(step)).sum(axis=1)
+    median = _row_median(step)
+    with np.errstate(invalid="ignore"):
+        holds = ((np.sign(step) == np.sign(median)[:, None])
+                 & (np.abs(step) >= np.abs(median)[:, None] / 2))
+    held = holds.sum(axis=1) / np.maximum(counted, 1)
+    fits = (counted >= SHORTEST * SEARCH_SIDE) & (held >= HELD)
+    if dim is not None:
+        dimmed = np.exp(-np.abs(np.nan_to_num(median)))
+        fits &= (dimmed >= dim[0]) & (dimmed <= dim[1])
+    return np.where(fits, median, 0.0), np.where(fits, held, 0.0)
+
+
+def _row_median(values: np.ndarray) -> np.ndarray:
+    """The median of each row with its NaNs left out (NaN for a row of NaNs): np.nanmedian's
+    answer, sorting once instead of masking each row."""
+    ordered = np.sort(values, axis=1)  # NaNs last
+    counted = (~np.isnan(values)).sum(axis=1)
+    low = np.take_along_axis(ordered, np.maximum((counted - 1) // 2, 0)[:, None], axis=1)[:, 0]
+    high = np.take_along_axis(ordered, (counted // 2)[:, None].clip(max=values.shape[1] - 1),
+                              axis=1)[:, 0]
+    return np.where(counted > 0, (low + high) / 2, np.nan)
+
+
+def _relit(grey: np.ndarray, normal: np.ndarray, offset: float, step: float, reach: float
+           ) -> np.ndarray:
+    """``grey`` with the shadow beyond a straight edge (``normal``, ``offset`` px from the
+    centre, log ``step`` across it) lit away: each pixel within ``reach`` of its course against
+    the lit side as far across it, the median of that by distance from the edge its profile
+    (a shadow darkens monotonically into its full dimming, and no further), the edge's course
+    followed where it bends (CLEAN, CLEAN_SHARE, FOLLOW)."""
+    h, w = grey.shape
+    if step > 0:  # the normal into the shadow
+        normal, offset = -normal, -offset
+    along = np.array([-normal[1], normal[0]])
+    origin = np.array([(h - 1) / 2, (w - 1) / 2]) + normal * offset
+    log = np.log(np.maximum(grey, LOG_FLOOR))
+    half = np.hypot(h, w) / 2
+    positions = np.arange(-half, half + 1)
+    across = np.arange(-reach, reach + 0.01, 0.5)
+    points = (origin[:, None, None] + normal[:, None, None] * across[None, None, :]
+              + along[:, None, None] * positions[None, :, None])
+    within = (points[0] >= 0) & (points[0] <= h - 1) & (points[1] >= 0) & (points[1] <= w - 1)
+    inside = within.all(axis=1)
+    cut = ndimage.map_coordinates(log, points, order=1, mode="nearest")
+    lit = np.median(cut[:, across <= -reach / 2], axis=1)
+    shaded = np.median(cut[:, across >= reach / 2], axis=1)
+    down = shaded - lit
+    tolerance = CLEAN * abs(step)
+    clean = (inside & (np.abs(down + abs(step)) <= tolerance)  # (and no stroke across the cut)
+             & (cut.min(axis=1) >= shaded - tolerance) & (cut.max(axis=1) <= lit + tolerance))
+    course = np.zeros_like(positions)
+    if clean.sum() >= max(FOLLOW, CLEAN_SHARE * within.any(axis=1).sum()):
+        # where the light has stepped down at each position: the share of the step not yet
+        # taken, summed across (the middle of a blur of any shape)
+        share = np.clip((cut[clean] - lit[clean, None]) / down[clean, None], 0.0, 1.0)
+        middle = (1.0 - share).sum(axis=1) * (across[1] - across[0]) - reach
+        course = np.interp(positions, positions[clean],
+                           ndimage.median_filter(middle, size=FOLLOW, mode="nearest"))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    rows, cols = yy - origin[0], xx - origin[1]
+    beyond = (rows * normal[0] + cols * normal[1]
+              - np.interp(rows * along[0] + cols * along[1], positions, course))
+    near = np.abs(beyond) <= reach
+    back = beyond[near] + reach  # to the lit side, as far as ``reach`` before the edge
+    facing = ndimage.map_coordinates(
+        log, [yy[near] - back * normal[0], xx[near] - back * normal[1]], order=1, mode="nearest")
+    bins = np.round(beyond[near]).astype(int)
+    distances = np.arange(-int(reach), int(reach) + 1)
+    darker = log[near] - facing
+    profile = np.array([np.median(darker[bins == d]) if np.any(bins == d) else 0.0
+                        for d in distances])
+    full = float(np.median(profile[distances >= reach / 2]))  # beyond its blur
+    profile = np.minimum.accumulate(np.clip(profile, full, 0.0))
+    dimming = np.interp(beyond, distances, profile, left=0.0, right=full)
+    return np.clip(grey * np.exp(-dimming), 0.0, 1.0).astype(np.float32)

@@ -1,0 +1,74 @@
+"""The hard shadow's edge across a photo, found and lit away (digit_recognizer.shadow_edge)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from digit_recognizer.preprocess import SHADOW_DIM
+from digit_recognizer.shadow_edge import _row_median, relit_across_edges
+
+H, W = 200, 240
+
+
+def note_on_desk(shadow: float | None, sheet_rows=slice(30, 170), sheet_cols=slice(40, 200)
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A sheet (0.85) on a desk (0.3) with a stroke on it, and where not None a hard shadow
+    leaving ``shadow`` of the light beyond a slanted straight edge, blurred over a few px:
+    (grey, the sheet's mask, the shadow's mask)."""
+    grey = np.full((H, W), 0.3, np.float32)
+    sheet = np.zeros((H, W), bool)
+    sheet[sheet_rows, sheet_cols] = True
+    grey[sheet] = 0.85
+    grey[60:140, 118:124] = 0.15  # a stroke down the sheet, across the shadow's edge
+    yy, xx = np.mgrid[0:H, 0:W]
+    beyond = 0.6 * (xx - W / 2) + (yy - H / 2) > 0
+    if shadow is not None:
+        edge = Image.fromarray(beyond.astype(np.uint8) * 255).filter(ImageFilter.GaussianBlur(2))
+        grey = grey * (1 - (1 - shadow) * np.asarray(edge, np.float32) / 255)
+    return grey, sheet, beyond
+
+
+def away_from(mask: np.ndarray, px: int = 8) -> np.ndarray:
+    """``mask`` without the pixels within ``px`` of where it ends."""
+    from scipy import ndimage
+    return ndimage.binary_erosion(mask, iterations=px)
+
+
+@pytest.mark.parametrize("shadow", [0.5, 0.7])
+def test_a_hard_shadows_edge_is_lit_away_on_sheet_and_desk_alike(shadow):
+    grey, sheet, beyond = note_on_desk(shadow)
+    relit = next(relit_across_edges(grey, SHADOW_DIM))
+    plain, _, _ = note_on_desk(None)
+    for surface in (sheet, ~sheet):  # each as bright in the shadow as beside it
+        lit = np.median(relit[away_from(surface & ~beyond)])
+        shaded = np.median(relit[away_from(surface & beyond)])
+        assert shaded == pytest.approx(lit, rel=0.03)
+        assert lit == pytest.approx(np.median(plain[away_from(surface & ~beyond)]), rel=0.03)
+    # the shadow's soft edge is gone too: nothing along it as dark as a stroke's share
+    along = ~away_from(beyond, 3) & away_from(~beyond, 0) | (beyond & ~away_from(beyond, 3))
+    assert np.abs(relit - plain)[along & away_from(sheet) & (plain > 0.5)].max() < 0.1
+
+
+def test_an_evenly_lit_sheet_on_a_desk_has_no_shadows_edge():
+    grey, _, _ = note_on_desk(None)  # (the sheet's own edges end at its corners)
+    yy, xx = np.mgrid[0:H, 0:W]
+    sloped = grey * (1 - 0.2 * xx / W)  # light falling from one side
+    assert list(relit_across_edges(grey, SHADOW_DIM)) == []
+    assert list(relit_across_edges(sloped, SHADOW_DIM)) == []
+
+
+def test_a_shadow_too_faint_or_too_dark_for_one_is_left():
+    for shadow in (0.95, 0.3):  # outside SHADOW_DIM: uneven paper, or a desk beside a sheet
+        grey, _, _ = note_on_desk(shadow, sheet_rows=slice(0, H), sheet_cols=slice(0, W))
+        assert list(relit_across_edges(grey, SHADOW_DIM)) == []
+
+
+def test_row_median_is_numpys_median_without_nans():
+    values = np.random.default_rng(0).normal(size=(50, 31))
+    values[values > 1.0] = np.nan
+    values[7] = np.nan
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanmedian(values, axis=1)
+    np.testing.assert_allclose(_row_median(values), expected, equal_nan=True)
