@@ -927,15 +927,26 @@ def test_a_marker_stroke_wider_than_a_hard_shadows_window_stays_whole_ink():
     assert (mask & ring).sum() > 0.97 * ring.sum() and not (mask & ~ring).any()
 
 
-def test_only_what_is_written_on_a_sheet_lying_on_a_desk_is_ink(monkeypatch):
-    sheet = Image.fromarray(paper_with_lines(every=None)).convert("RGB")  # a ring on paper
-    photo = np.asarray(desk_around(sheet, np.random.default_rng(0)).convert("L"))
-    _, mask = ink_mask(ink_map(photo))
-    rows, cols = np.nonzero(mask)  # the ring (1.5 times as tall as wide), none of the desk
+def ring_on_a_desk(seed: int) -> np.ndarray:
+    """A photo (grey, uint8) of a ring on paper (``paper_with_lines``) lying on a desk."""
+    sheet = Image.fromarray(paper_with_lines(every=None)).convert("RGB")
+    return np.asarray(desk_around(sheet, np.random.default_rng(seed)).convert("L"))
+
+
+def assert_the_ring_alone(mask: np.ndarray) -> None:
+    """``mask`` is the ring of ``ring_on_a_desk`` (1.5 times as tall as wide), none of the
+    desk round it."""
+    rows, cols = np.nonzero(mask)
     assert 0.6 < np.ptp(cols) / np.ptp(rows) < 0.75
     border = 0.05 * max(mask.shape)
     assert min(rows.min(), cols.min()) > border
     assert rows.max() < mask.shape[0] - border and cols.max() < mask.shape[1] - border
+
+
+def test_only_what_is_written_on_a_sheet_lying_on_a_desk_is_ink(monkeypatch):
+    photo = ring_on_a_desk(0)
+    _, mask = ink_mask(ink_map(photo))
+    assert_the_ring_alone(mask)
     monkeypatch.setattr(preprocess, "_sheet_only", lambda grey: grey)
     # (a desk this light would then pass for a hard shadow: _shadow_sides' two grounds are off)
     monkeypatch.setattr(preprocess, "_shadow_sides", lambda grey, flat: None)
@@ -1069,27 +1080,17 @@ def test_reads_digits_on_a_note_photographed_on_a_desk(reader, sample, monkeypat
     assert (read(reader, pictures) == labels).mean() <= 0.2  # the desk taken for ink
 
 
-def note_on_desk_in_a_shadow(slope: float) -> np.ndarray:
-    """A photo (grey, uint8) of a ring on paper on a desk that shows round it as a thin frame,
-    a hard shadow across both through the middle (its edge at this ``slope``) halving the
-    light: four levels of light."""
-    sheet = Image.fromarray(paper_with_lines(every=None)).convert("RGB")
-    on_desk = np.asarray(desk_around(sheet, np.random.default_rng(1)).convert("L"), np.float32)
-    h, w = on_desk.shape
-    yy, xx = np.mgrid[0:h, 0:w]
-    shade = soft_shade((xx - w / 2) * slope + yy - h / 2 > 0)
-    return (on_desk * (1 - 0.5 * shade)).astype(np.uint8)
-
-
 @pytest.mark.parametrize("slope", [0.5, -0.7, 2.0])
 def test_only_what_is_written_on_a_note_on_a_desk_in_a_hard_shadow_is_ink(slope, monkeypatch):
-    photo = note_on_desk_in_a_shadow(slope)
+    """Four levels of light: the ring on a desk that shows round it as a thin frame, a hard
+    shadow across both through the middle (its edge at this ``slope``) halving the light."""
+    on_desk = ring_on_a_desk(1).astype(np.float32)
+    h, w = on_desk.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    photo = (on_desk * (1 - 0.5 * soft_shade((xx - w / 2) * slope + yy - h / 2 > 0))
+             ).astype(np.uint8)
     _, mask = ink_mask(ink_map(photo))
-    rows, cols = np.nonzero(mask)  # the ring (1.5 times as tall as wide), none of the desk
-    assert 0.6 < np.ptp(cols) / np.ptp(rows) < 0.75
-    border = 0.05 * max(mask.shape)
-    assert min(rows.min(), cols.min()) > border
-    assert rows.max() < mask.shape[0] - border and cols.max() < mask.shape[1] - border
+    assert_the_ring_alone(mask)
     monkeypatch.setattr(preprocess, "relit_across_edges", lambda grey, dim: iter(()))
     _, unlit = ink_mask(ink_map(photo))
     assert unlit.sum() > 3 * mask.sum()  # not lit evenly, the desk is "ink"
