@@ -28,12 +28,14 @@ SHORTEST = 0.25  # ... of a line at least this share of SEARCH_SIDE long
 TRIES = 3  # edges yielded at most, best first (a sheet's edge across the photo can come first)
 SAME_EDGE = 10.0  # degrees: edges nearer in direction (and within 2 * REACH) are one
 REFINE_ANGLES = np.arange(-2.0, 2.01, 0.25)  # degrees around the edge found, then the sharpest
-REFINE_OFFSETS = np.arange(-1.5, 1.51, 0.25)  # px at SEARCH_SIDE across it
+REFINE_OFFSETS = np.arange(-1.5, 1.51, 0.25)  # px at SEARCH_SIDE across it (the middle of
+PLATEAU = 0.98  # those with a step this share of the sharpest or more)
 PROFILE = 2  # the shadow's blur is taken within this many REACHes either side of its edge ...
 CLEAN = 0.3  # ... followed where it bends or the line was a little off: at each position
 # along it whose step is within this share of the line's (no other edge crossing), and at
 CLEAN_SHARE = 0.3  # least this share of them, or the line is taken as it is
-FOLLOW = 9  # positions: the edge's course is smoothed over this many (a stroke across it)
+FOLLOW = 9  # positions: the edge's course is smoothed over this many (a stroke across it),
+# and followed only where at least this many are clean
 LOG_FLOOR = 0.05  # grey below this is taken as this in logs (noise in the black)
 
 
@@ -42,23 +44,40 @@ def relit_across_edges(grey: np.ndarray, dim: tuple[float, float]) -> Iterator[n
     turn, best first (at most TRIES): the shaded side brightened by the shadow's own profile
     across its edge, the shadow dimming the light to a share within ``dim``."""
     h, w = grey.shape
-    window = max(3, round(PAPER_WINDOW * max(h, w)) | 1)
-    level = np.log(np.maximum(ndimage.grey_closing(grey, size=window), LOG_FLOOR))
     scale = SEARCH_SIDE / max(h, w)
+    reach = PROFILE * REACH / scale
+    if reach < 1 or 2 * reach >= min(h, w):  # a strip: no room across it for the profile
+        return
+    window = max(3, round(PAPER_WINDOW * max(h, w)))
+    level = np.log(np.maximum(ndimage.grey_closing(grey, size=window), LOG_FLOOR))
     small = np.asarray(Image.fromarray(level.astype(np.float32)).resize(
         (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX))
+    if not _could_step(small, -np.log(dim[1])):
+        return
     for normal, offset, step in _edges(small, dim):
-        yield _relit(grey, normal, offset / scale, step, PROFILE * REACH / scale)
+        yield _relit(grey, normal, offset / scale, step, reach)
+
+
+def _could_step(small: np.ndarray, least: float) -> bool:
+    """Could a line across ``small`` (a log level) hold a median step of ``least`` or more: a
+    step that large across 2 * REACH px, across or along or diagonally, on half as many pixels
+    as the shortest line counts (SHORTEST)? (Most photos have none: a quick way out.)"""
+    r = REACH
+    steps = [np.abs(small[:, 2 * r:] - small[:, :-2 * r]), np.abs(small[2 * r:] - small[:-2 * r]),
+             np.abs(small[2 * r:, 2 * r:] - small[:-2 * r, :-2 * r]),
+             np.abs(small[2 * r:, :-2 * r] - small[:-2 * r, 2 * r:])]
+    return max(int((step >= least).sum()) for step in steps) >= SHORTEST * SEARCH_SIDE / 2
 
 
 def _edges(small: np.ndarray, dim: tuple[float, float]
            ) -> Iterator[tuple[np.ndarray, float, float]]:
-    """(normal, offset from the centre, step in log level) of the straight edges across
-    ``small`` (a log level) with a step that holds along them (HELD), best first: the likeliest
-    by how far it holds, each refined to where its step is sharpest."""
+    """(normal (row, col), offset from the centre in ``small``'s px, step in log level) of
+    the straight edges across ``small`` (a log level) with a step that holds along them
+    (HELD) and dims the light to a share within ``dim``, best first: the likeliest by how far
+    it holds, each refined to the middle of the lines where its step is sharpest."""
     half = np.hypot(*small.shape) / 2
     offsets = np.arange(-half, half + 1)
-    found = []  # (rank, angle, offset)
+    found: list[tuple[float, float, float]] = []  # (rank, angle, offset)
     for angle in np.arange(ANGLES) * np.pi / ANGLES:
         step, held = _steps(small, angle, offsets, dim)
         rank = held + 0.01 * np.abs(step)  # (ties, common at HELD 1: the sharper)
@@ -70,16 +89,19 @@ def _edges(small: np.ndarray, dim: tuple[float, float]
         if not any(_same_edge(angle, offset, *other) for other in chosen):
             chosen.append((angle, offset))
     for angle, offset in chosen:
-        # (whatever its dimming: a line off a darker step, through its blur, may seem one)
-        best = (0.0, angle, offset, 0.0)
-        for turned in angle + np.deg2rad(REFINE_ANGLES):
-            step, held = _steps(small, turned, offset + REFINE_OFFSETS, None)
-            i = int(np.argmax(np.where(held > 0, np.abs(step), 0.0)))
-            if held[i] > 0 and abs(step[i]) > best[0]:
-                best = (abs(step[i]), turned, offset + REFINE_OFFSETS[i], step[i])
-        _, angle, offset, step = best
+        # the sharpest step, whatever its dimming (a line off a darker step, through its blur,
+        # may seem one); a sharp edge's is as sharp for a range of lines: their middle
+        turns = angle + np.deg2rad(REFINE_ANGLES)
+        steps = np.array([_steps(small, turned, offset + REFINE_OFFSETS, None)[0]
+                          for turned in turns])
+        if not steps.any():
+            continue
+        sharpest = np.abs(steps) >= PLATEAU * np.abs(steps).max()
+        rows, cols = np.nonzero(sharpest)
+        step = float(np.median(steps[sharpest]))
         if dim[0] <= np.exp(-abs(step)) <= dim[1]:
-            yield np.array([np.cos(angle), np.sin(angle)]), offset, step
+            angle = float(turns[rows].mean())
+            yield np.array([np.cos(angle), np.sin(angle)]), offset + REFINE_OFFSETS[cols].mean(), step
 
 
 def _same_edge(angle: float, offset: float, other_angle: float, other_offset: float) -> bool:
@@ -97,12 +119,10 @@ def _steps(small: np.ndarray, angle: float, offsets: np.ndarray,
     outside ``dim`` (if given)."""
     h, w = small.shape
     half = np.hypot(h, w) / 2
-    normal = np.array([np.cos(angle), np.sin(angle)])
-    across = np.concatenate([offsets + REACH, offsets - REACH])
-    points = (np.array([(h - 1) / 2, (w - 1) / 2])[:, None, None]
-              + normal[:, None, None] * across[None, :, None]
-              + np.array([-normal[1], normal[0]])[:, None, None]
-              * np.arange(-half, half + 1)[None, None, :])
+    points = _line_points(np.array([(h - 1) / 2, (w - 1) / 2]),
+                          np.array([np.cos(angle), np.sin(angle)]),
+                          np.concatenate([offsets + REACH, offsets - REACH]),
+                          np.arange(-half, half + 1))
     sides = ndimage.map_coordinates(small, points, order=1, mode="constant", cval=np.nan)
     beyond, before = sides[:len(offsets)], sides[len(offsets):]
     crossed = np.fmax(np.abs(np.gradient(beyond, axis=1)), np.abs(np.gradient(before, axis=1)))
@@ -121,6 +141,15 @@ def _steps(small: np.ndarray, angle: float, offsets: np.ndarray,
     return np.where(fits, median, 0.0), np.where(fits, held, 0.0)
 
 
+def _line_points(origin: np.ndarray, normal: np.ndarray, across: np.ndarray,
+                 positions: np.ndarray) -> np.ndarray:
+    """The (row, col) points of lines ``across`` px from ``origin`` along ``normal``, each at
+    ``positions`` px along it: shape (2, len(across), len(positions))."""
+    along = np.array([-normal[1], normal[0]])
+    return (origin[:, None, None] + normal[:, None, None] * across[None, :, None]
+            + along[:, None, None] * positions[None, None, :])
+
+
 def _row_median(values: np.ndarray) -> np.ndarray:
     """The median of each row with its NaNs left out (NaN for a row of NaNs): np.nanmedian's
     answer, sorting once instead of masking each row."""
@@ -134,11 +163,12 @@ def _row_median(values: np.ndarray) -> np.ndarray:
 
 def _relit(grey: np.ndarray, normal: np.ndarray, offset: float, step: float, reach: float
            ) -> np.ndarray:
-    """``grey`` with the shadow beyond a straight edge (``normal``, ``offset`` px from the
-    centre, log ``step`` across it) lit away: each pixel within ``reach`` of its course against
-    the lit side as far across it, the median of that by distance from the edge its profile
-    (a shadow darkens monotonically into its full dimming, and no further), the edge's course
-    followed where it bends (CLEAN, CLEAN_SHARE, FOLLOW)."""
+    """``grey`` with the shadow beyond a straight edge (``normal``, (row, col); ``offset`` px
+    from the centre; log ``step`` across it) lit away: each pixel within ``reach`` of the
+    edge's course (followed where it bends: CLEAN, CLEAN_SHARE, FOLLOW) against the level
+    ``reach`` before the edge on the lit side, straight back across it; the median of that by
+    distance from the edge is the shadow's profile (it darkens monotonically into its full
+    dimming, and no further), divided out."""
     h, w = grey.shape
     if step > 0:  # the normal into the shadow
         normal, offset = -normal, -offset
@@ -148,8 +178,7 @@ def _relit(grey: np.ndarray, normal: np.ndarray, offset: float, step: float, rea
     half = np.hypot(h, w) / 2
     positions = np.arange(-half, half + 1)
     across = np.arange(-reach, reach + 0.01, 0.5)
-    points = (origin[:, None, None] + normal[:, None, None] * across[None, None, :]
-              + along[:, None, None] * positions[None, :, None])
+    points = _line_points(origin, normal, across, positions).transpose(0, 2, 1)  # by position
     within = (points[0] >= 0) & (points[0] <= h - 1) & (points[1] >= 0) & (points[1] <= w - 1)
     inside = within.all(axis=1)
     cut = ndimage.map_coordinates(log, points, order=1, mode="nearest")

@@ -47,14 +47,13 @@ def test_a_hard_shadows_edge_is_lit_away_on_sheet_and_desk_alike(shadow):
         assert shaded == pytest.approx(lit, rel=0.03)
         assert lit == pytest.approx(np.median(plain[away_from(surface & ~beyond)]), rel=0.03)
     # the shadow's soft edge is gone too: nothing along it as dark as a stroke's share
-    along = ~away_from(beyond, 3) & away_from(~beyond, 0) | (beyond & ~away_from(beyond, 3))
+    along = (beyond & ~away_from(beyond, 3)) | (~beyond & ~away_from(~beyond, 3))
     assert np.abs(relit - plain)[along & away_from(sheet) & (plain > 0.5)].max() < 0.1
 
 
 def test_an_evenly_lit_sheet_on_a_desk_has_no_shadows_edge():
     grey, _, _ = note_on_desk(None)  # (the sheet's own edges end at its corners)
-    yy, xx = np.mgrid[0:H, 0:W]
-    sloped = grey * (1 - 0.2 * xx / W)  # light falling from one side
+    sloped = grey * (1 - 0.2 * np.arange(W) / W)  # light falling from one side
     assert list(relit_across_edges(grey, SHADOW_DIM)) == []
     assert list(relit_across_edges(sloped, SHADOW_DIM)) == []
 
