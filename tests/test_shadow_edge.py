@@ -71,3 +71,12 @@ def test_row_median_is_numpys_median_without_nans():
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         expected = np.nanmedian(values, axis=1)
     np.testing.assert_allclose(_row_median(values), expected, equal_nan=True)
+
+
+def test_a_strip_too_narrow_for_a_shadows_profile_is_left():
+    """Across the strip there is no room for the shadow's profile, REACH either side of its
+    edge (scaled to the picture's longer side): its course could never be followed."""
+    for height, found in ((60, False), (240, True)):
+        paper = np.full((height, 600), 0.85, np.float32)
+        paper[:, 300:] *= 0.5  # a shadow across it, its edge straight down the middle
+        assert bool(list(relit_across_edges(paper, SHADOW_DIM))) == found
