@@ -54,8 +54,9 @@ def relit_across_edges(grey: np.ndarray, dim: tuple[float, float]) -> Iterator[n
         (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX))
     if not _could_step(small, -np.log(dim[1])):
         return
+    log = np.log(np.maximum(grey, LOG_FLOOR))
     for normal, offset, step in _edges(small, dim):
-        yield _relit(grey, normal, offset / scale, step, reach)
+        yield _relit(grey, log, normal, offset / scale, step, reach)
 
 
 def _could_step(small: np.ndarray, least: float) -> bool:
@@ -101,7 +102,8 @@ def _edges(small: np.ndarray, dim: tuple[float, float]
         step = float(np.median(steps[sharpest]))
         if dim[0] <= np.exp(-abs(step)) <= dim[1]:
             angle = float(turns[rows].mean())
-            yield np.array([np.cos(angle), np.sin(angle)]), offset + REFINE_OFFSETS[cols].mean(), step
+            yield (np.array([np.cos(angle), np.sin(angle)]),
+                   offset + REFINE_OFFSETS[cols].mean(), step)
 
 
 def _same_edge(angle: float, offset: float, other_angle: float, other_offset: float) -> bool:
@@ -161,20 +163,19 @@ def _row_median(values: np.ndarray) -> np.ndarray:
     return np.where(counted > 0, (low + high) / 2, np.nan)
 
 
-def _relit(grey: np.ndarray, normal: np.ndarray, offset: float, step: float, reach: float
-           ) -> np.ndarray:
-    """``grey`` with the shadow beyond a straight edge (``normal``, (row, col); ``offset`` px
-    from the centre; log ``step`` across it) lit away: each pixel within ``reach`` of the
-    edge's course (followed where it bends: CLEAN, CLEAN_SHARE, FOLLOW) against the level
-    ``reach`` before the edge on the lit side, straight back across it; the median of that by
-    distance from the edge is the shadow's profile (it darkens monotonically into its full
-    dimming, and no further), divided out."""
+def _relit(grey: np.ndarray, log: np.ndarray, normal: np.ndarray, offset: float, step: float,
+           reach: float) -> np.ndarray:
+    """``grey`` (and its ``log``, floored at LOG_FLOOR) with the shadow beyond a straight edge
+    (``normal``, (row, col); ``offset`` px from the centre; log ``step`` across it) lit away:
+    each pixel within ``reach`` of the edge's course (followed where it bends: CLEAN,
+    CLEAN_SHARE, FOLLOW) against the level ``reach`` before the edge on the lit side,
+    straight back across it; the median of that by distance from the edge is the shadow's
+    profile (it darkens monotonically into its full dimming, and no further), divided out."""
     h, w = grey.shape
     if step > 0:  # the normal into the shadow
         normal, offset = -normal, -offset
     along = np.array([-normal[1], normal[0]])
     origin = np.array([(h - 1) / 2, (w - 1) / 2]) + normal * offset
-    log = np.log(np.maximum(grey, LOG_FLOOR))
     half = np.hypot(h, w) / 2
     positions = np.arange(-half, half + 1)
     across = np.arange(-reach, reach + 0.01, 0.5)
