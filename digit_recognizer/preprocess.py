@@ -31,7 +31,7 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
-from digit_recognizer.shadow_edge import relit_across_edges
+from digit_recognizer.shadow_edge import ShadowEdge, relit, shadow_edges
 
 MNIST_SIZE = 28  # side of an MNIST image
 MNIST_BOX = 20  # the digit's longer side in MNIST
@@ -509,17 +509,27 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     and judged again, the surface now against the sheet's light carried on over it (light
     falling across a sheet that fills a photo taken at a slant leaves its dim side below
     Otsu's cut, with the desk, or the desk no darker than the sheet's median); see
-    ``_desk_painted``. Where that finds none either, a hard shadow across sheet and desk alike
-    may be what hides it (four levels of light): it is judged again as lit evenly across each
-    of the likeliest shadow's edges in turn (``relit_across_edges``), and the first that finds
-    a sheet is the picture. Pictures of a tiny digit (PHOTO_MIN_SIDE) are left alone."""
+    ``_desk_painted``. A hard shadow across sheet and desk alike (four levels of light) would
+    show its lit parts as the sheet, or none: the photo is judged lit evenly across each of
+    the likeliest shadow's edges in turn (``shadow_edge``), and the first that finds a sheet
+    is the picture; first across the edges that cross desk and sheet, then as it is, then
+    across the others. Pictures of a tiny digit (PHOTO_MIN_SIDE) are left alone."""
     if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < PHOTO_MIN_SIDE:
         return grey
-    painted = _desk_painted_as_seen(grey)
+    edges = shadow_edges(grey, SHADOW_DIM)
+    painted = _first_sheet_relit(grey, [edge for edge in edges if edge.spans_surfaces])
     if painted is None:
-        relit = (_desk_painted_as_seen(even) for even in relit_across_edges(grey, SHADOW_DIM))
-        painted = next((found for found in relit if found is not None), None)
+        painted = _desk_painted_as_seen(grey)
+    if painted is None:
+        painted = _first_sheet_relit(grey, [edge for edge in edges if not edge.spans_surfaces])
     return grey if painted is None else painted
+
+
+def _first_sheet_relit(grey: np.ndarray, edges: list[ShadowEdge]) -> np.ndarray | None:
+    """``_desk_painted_as_seen`` of ``grey`` lit evenly across the first of ``edges`` that
+    shows a sheet on a desk so; None if none does."""
+    found = (_desk_painted_as_seen(relit(grey, edge)) for edge in edges)
+    return next((painted for painted in found if painted is not None), None)
 
 
 def _desk_painted_as_seen(grey: np.ndarray) -> np.ndarray | None:

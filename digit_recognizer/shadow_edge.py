@@ -1,17 +1,19 @@
 """A hard shadow's straight edge across a photo (a phone's, a hand's), found and lit away.
 
 A note on a desk with a hard shadow across it has four levels of light: the sheet and the
-desk, each lit and shaded. ``preprocess._sheet_only`` tells one sheet from one desk, so where
-it finds none, it asks again of the photo as it would look without the shadow:
-``relit_across_edges`` yields that, for each of the likeliest straight edges in turn. A shadow
-dims sheet and desk alike, so its edge is a step in the log of the paper's level (the strokes
-closed over) that holds along the whole line, the same on either surface; the sheet's own
-edges end at its corners.
-"""
+desk, each lit and shaded. ``preprocess._sheet_only`` tells one sheet from one desk, so it
+asks of the photo as it would look without the shadow: ``shadow_edges`` finds the likeliest
+straight edges, ``relit`` lights the photo evenly across one. A shadow dims sheet and desk
+alike, so its edge is a step in the log of the paper's level (the strokes closed over) that
+holds along the whole line, the same on either surface; the sheet's own edges end at its
+corners. Where the edge crosses desk and sheet, the level on its lit side changes along it
+as from one to the other (``ShadowEdge.spans_surfaces``): the photo as it is would show the
+sheet's lit part as a sheet, and the lit desk beside it, so it is lit evenly first."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -37,26 +39,47 @@ CLEAN_SHARE = 0.3  # least this share of them, or the line is taken as it is
 FOLLOW = 9  # positions: the edge's course is smoothed over this many (a stroke across it),
 # and followed only where at least this many are clean
 LOG_FLOOR = 0.05  # grey below this is taken as this in logs (noise in the black)
+SURFACES = 0.4  # log level: the lit side's along an edge, its 10th to 90th percentile where
+# the step holds, spans this much where the edge crosses desk and sheet
 
 
-def relit_across_edges(grey: np.ndarray, dim: tuple[float, float]) -> Iterator[np.ndarray]:
-    """``grey`` (float, [0, 1]) lit evenly across each of its likeliest hard shadow's edges in
-    turn, best first (at most TRIES): the shaded side brightened by the shadow's own profile
-    across its edge, the shadow dimming the light to a share within ``dim``."""
+class ShadowEdge(NamedTuple):
+    """A hard shadow's straight edge across a photo (``shadow_edges``)."""
+    normal: np.ndarray  # (row, col), a unit vector
+    offset: float  # px from the photo's centre along ``normal``
+    step: float  # in log level across it, along ``normal``
+    spans_surfaces: bool  # the lit side's level along it changes as from desk to sheet (by
+    # SURFACES or more): a shadow across both, not a sheet's edge (on the same surface along it)
+
+
+def shadow_edges(grey: np.ndarray, dim: tuple[float, float]) -> list[ShadowEdge]:
+    """The likeliest straight edges of a hard shadow across ``grey`` (float, [0, 1]), best
+    first (at most TRIES), the shadow dimming the light to a share within ``dim``; none in a
+    strip too narrow across for the shadow's profile (``relit``)."""
     h, w = grey.shape
     scale = SEARCH_SIDE / max(h, w)
-    reach = PROFILE * REACH / scale
-    if reach < 1 or 2 * reach >= min(h, w):  # a strip: no room across it for the profile
-        return
+    if _reach(grey) < 1 or 2 * _reach(grey) >= min(h, w):
+        return []
     window = max(3, round(PAPER_WINDOW * max(h, w)))
     level = np.log(np.maximum(ndimage.grey_closing(grey, size=window), LOG_FLOOR))
     small = np.asarray(Image.fromarray(level.astype(np.float32)).resize(
         (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX))
     if not _could_step(small, -np.log(dim[1])):
-        return
+        return []
+    return [ShadowEdge(normal, offset / scale, step, spread >= SURFACES)
+            for normal, offset, step, spread in _edges(small, dim)]
+
+
+def relit(grey: np.ndarray, edge: ShadowEdge) -> np.ndarray:
+    """``grey`` (float, [0, 1]) lit evenly across a shadow's ``edge``: the shaded side
+    brightened by the shadow's own profile across it (``_relit``)."""
     log = np.log(np.maximum(grey, LOG_FLOOR))
-    for normal, offset, step in _edges(small, dim):
-        yield _relit(grey, log, normal, offset / scale, step, reach)
+    return _relit(grey, log, edge.normal, edge.offset, edge.step, _reach(grey))
+
+
+def _reach(grey: np.ndarray) -> float:
+    """How far either side of the edge (px of ``grey``) the shadow's profile is taken."""
+    return PROFILE * REACH * max(grey.shape) / SEARCH_SIDE
 
 
 def _could_step(small: np.ndarray, least: float) -> bool:
@@ -71,8 +94,9 @@ def _could_step(small: np.ndarray, least: float) -> bool:
 
 
 def _edges(small: np.ndarray, dim: tuple[float, float]
-           ) -> Iterator[tuple[np.ndarray, float, float]]:
-    """(normal (row, col), offset from the centre in ``small``'s px, step in log level) of
+           ) -> Iterator[tuple[np.ndarray, float, float, float]]:
+    """(normal (row, col), offset from the centre in ``small``'s px, step in log level, the
+    spread of the lit side's level along it where the step holds: ``_lit_spread``) of
     the straight edges across ``small`` (a log level) with a step that holds along them
     (HELD) and dims the light to a share within ``dim``, best first: the likeliest by how far
     it holds, each refined to the middle of the lines where its step is sharpest."""
@@ -101,9 +125,25 @@ def _edges(small: np.ndarray, dim: tuple[float, float]
         rows, cols = np.nonzero(sharpest)
         step = float(np.median(steps[sharpest]))
         if dim[0] <= np.exp(-abs(step)) <= dim[1]:
-            angle = float(turns[rows].mean())
-            yield (np.array([np.cos(angle), np.sin(angle)]),
-                   offset + REFINE_OFFSETS[cols].mean(), step)
+            normal = np.array([np.cos(float(turns[rows].mean())),
+                               np.sin(float(turns[rows].mean()))])
+            offset = offset + REFINE_OFFSETS[cols].mean()
+            yield normal, offset, step, _lit_spread(small, normal, offset, step)
+
+
+def _lit_spread(small: np.ndarray, normal: np.ndarray, offset: float, step: float) -> float:
+    """The 10th to 90th percentile of the lit side's log level (``small``) along a line,
+    where its step holds (half of ``step`` or more, the same way)."""
+    h, w = small.shape
+    half = np.hypot(h, w) / 2
+    points = _line_points(np.array([(h - 1) / 2, (w - 1) / 2]), normal,
+                          np.array([offset + REACH, offset - REACH]), np.arange(-half, half + 1))
+    beyond, before = ndimage.map_coordinates(small, points, order=1, mode="constant",
+                                             cval=np.nan)
+    with np.errstate(invalid="ignore"):
+        holds = (beyond - before) * np.sign(step) >= abs(step) / 2
+    lit = np.fmax(beyond, before)[holds]
+    return float(np.ptp(np.percentile(lit, [10, 90]))) if lit.size else 0.0
 
 
 def _same_edge(angle: float, offset: float, other_angle: float, other_offset: float) -> bool:

@@ -22,7 +22,7 @@ from scipy import ndimage
 from benchmarks.drawings import (CANVAS, PENCIL_BRUSH, as_light_on_dark, as_photo, at_a_slant,
                                  desk_around, draw_digit, photo)
 from benchmarks.numbers import make_numbers
-from digit_recognizer import preprocess
+from digit_recognizer import preprocess, shadow_edge
 from digit_recognizer.preprocess import (MNIST_BOX, MNIST_CENTER, MNIST_SIZE, MNIST_STROKE_RANGE,
                                          MNIST_STROKE_RATIO, ImageInputError, change_stroke_width,
                                          find_digit, image_to_input, ink_map, ink_mask,
@@ -1006,7 +1006,7 @@ def test_a_desk_as_dark_as_a_dim_sheets_far_corner_is_told_from_it_by_the_sheets
     assert all(ink_mask(ink_map(photo))[1].mean() < 1.2 * ring.mean() for photo in photos)
     monkeypatch.setattr(preprocess, "_below_carried_on", preprocess._below_median)
     # (nor lit evenly across the sheet's far edge, as if a shadow's, which finds some of them)
-    monkeypatch.setattr(preprocess, "relit_across_edges", lambda grey, dim: iter(()))
+    monkeypatch.setattr(preprocess, "shadow_edges", lambda grey, dim: [])
     assert all(ink_mask(ink_map(photo))[1].mean() > 1.5 * ring.mean() for photo in photos)
 
 
@@ -1054,7 +1054,7 @@ def test_a_note_whose_writing_runs_off_its_edge_in_marker_is_taken_as_written_on
     assert all(preprocess._sheet_only(grey) is not grey for grey in greys)
     monkeypatch.setattr(preprocess, "SHEET_NOTCH_INK", np.inf)
     # (nor lit evenly across the sheet's edge as if a shadow's, which finds this sheet)
-    monkeypatch.setattr(preprocess, "relit_across_edges", lambda grey, dim: iter(()))
+    monkeypatch.setattr(preprocess, "shadow_edges", lambda grey, dim: [])
     assert preprocess._sheet_only(greys[1]) is greys[1]  # the desk left as ink
 
 
@@ -1093,9 +1093,27 @@ def test_only_what_is_written_on_a_note_on_a_desk_in_a_hard_shadow_is_ink(slope,
              ).astype(np.uint8)
     _, mask = ink_mask(ink_map(photo))
     assert_the_ring_alone(mask)
-    monkeypatch.setattr(preprocess, "relit_across_edges", lambda grey, dim: iter(()))
+    monkeypatch.setattr(preprocess, "shadow_edges", lambda grey, dim: [])
     _, unlit = ink_mask(ink_map(photo))
     assert unlit.sum() > 3 * mask.sum()  # not lit evenly, the desk is "ink"
+
+
+@pytest.mark.parametrize("seed, slope, shift", [(0, 0.5, -0.15), (0, 0.0, 0.15), (2, -0.7, -0.3),
+                                               (2, 10.0, -0.3)])
+def test_a_shadow_across_sheet_and_desk_is_lit_away_before_the_sheet_is_looked_for(
+        seed, slope, shift, monkeypatch):
+    """As the photo is, the sheet's lit part (and lit desk beside it) passes for the sheet,
+    its shaded part, with the writing in it, for desk: the shadow's edge, across desk and
+    sheet alike (``ShadowEdge.spans_surfaces``), is lit away first."""
+    on_desk = ring_on_a_desk(seed).astype(np.float32)
+    h, w = on_desk.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    photo = (on_desk * (1 - 0.5 * soft_shade((xx - w / 2) * slope + yy - h / 2 - shift * h > 0))
+             ).astype(np.uint8)
+    assert_the_ring_alone(ink_mask(ink_map(photo))[1])
+    monkeypatch.setattr(shadow_edge, "SURFACES", np.inf)  # every edge tried after the photo
+    with pytest.raises(AssertionError):
+        assert_the_ring_alone(ink_mask(ink_map(photo))[1])
 
 
 def test_reads_digits_on_a_note_on_a_desk_in_a_hard_shadow(reader, sample, monkeypatch):
@@ -1105,7 +1123,7 @@ def test_reads_digits_on_a_note_on_a_desk_in_a_hard_shadow(reader, sample, monke
     # (a lower bar: four levels of light; the benchmark's 1,000 measure how far)
     right = (read(reader, pictures) == labels).mean()
     assert right >= 0.8
-    monkeypatch.setattr(preprocess, "relit_across_edges", lambda grey, dim: iter(()))
+    monkeypatch.setattr(preprocess, "shadow_edges", lambda grey, dim: [])
     assert (read(reader, pictures) == labels).mean() <= right - 0.2  # the desk left as ink
 
 

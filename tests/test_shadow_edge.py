@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from digit_recognizer.preprocess import SHADOW_DIM
-from digit_recognizer.shadow_edge import _row_median, relit_across_edges
+from digit_recognizer.shadow_edge import _row_median, relit, shadow_edges
 
 H, W = 200, 240
 
@@ -39,29 +39,41 @@ def away_from(mask: np.ndarray, px: int = 8) -> np.ndarray:
 @pytest.mark.parametrize("shadow", [0.5, 0.7])
 def test_a_hard_shadows_edge_is_lit_away_on_sheet_and_desk_alike(shadow):
     grey, sheet, beyond = note_on_desk(shadow)
-    relit = next(relit_across_edges(grey, SHADOW_DIM))
+    edges = shadow_edges(grey, SHADOW_DIM)
+    assert edges[0].spans_surfaces  # (its lit side crosses from desk to sheet and back)
+    even = relit(grey, edges[0])
     plain, _, _ = note_on_desk(None)
     for surface in (sheet, ~sheet):  # each as bright in the shadow as beside it
-        lit = np.median(relit[away_from(surface & ~beyond)])
-        shaded = np.median(relit[away_from(surface & beyond)])
+        lit = np.median(even[away_from(surface & ~beyond)])
+        shaded = np.median(even[away_from(surface & beyond)])
         assert shaded == pytest.approx(lit, rel=0.03)
         assert lit == pytest.approx(np.median(plain[away_from(surface & ~beyond)]), rel=0.03)
     # the shadow's soft edge is gone too: nothing along it as dark as a stroke's share
     along = (beyond & ~away_from(beyond, 3)) | (~beyond & ~away_from(~beyond, 3))
-    assert np.abs(relit - plain)[along & away_from(sheet) & (plain > 0.5)].max() < 0.1
+    assert np.abs(even - plain)[along & away_from(sheet) & (plain > 0.5)].max() < 0.1
 
 
 def test_an_evenly_lit_sheet_on_a_desk_has_no_shadows_edge():
     grey, _, _ = note_on_desk(None)  # (the sheet's own edges end at its corners)
     sloped = grey * (1 - 0.2 * np.arange(W) / W)  # light falling from one side
-    assert list(relit_across_edges(grey, SHADOW_DIM)) == []
-    assert list(relit_across_edges(sloped, SHADOW_DIM)) == []
+    assert list(shadow_edges(grey, SHADOW_DIM)) == []
+    assert list(shadow_edges(sloped, SHADOW_DIM)) == []
+
+
+def test_a_sheets_edge_across_the_photo_spans_no_surfaces():
+    """A sheet filling the photo's left side, its edge straight down it, the desk beside it a
+    little darker (a step like a shadow's): its lit side is the sheet all along."""
+    grey = np.full((H, W), 0.5, np.float32)
+    grey[:, :140] = 0.85
+    grey[60:140, 60:66] = 0.15  # a stroke
+    edges = shadow_edges(grey, SHADOW_DIM)
+    assert edges and not any(edge.spans_surfaces for edge in edges)
 
 
 def test_a_shadow_too_faint_or_too_dark_for_one_is_left():
     for shadow in (0.95, 0.3):  # outside SHADOW_DIM: uneven paper, or a desk beside a sheet
         grey, _, _ = note_on_desk(shadow, sheet_rows=slice(0, H), sheet_cols=slice(0, W))
-        assert list(relit_across_edges(grey, SHADOW_DIM)) == []
+        assert list(shadow_edges(grey, SHADOW_DIM)) == []
 
 
 def test_row_median_is_numpys_median_without_nans():
@@ -79,4 +91,4 @@ def test_a_strip_too_narrow_for_a_shadows_profile_is_left():
     for height, found in ((60, False), (240, True)):
         paper = np.full((height, 600), 0.85, np.float32)
         paper[:, 300:] *= 0.5  # a shadow across it, its edge straight down the middle
-        assert bool(list(relit_across_edges(paper, SHADOW_DIM))) == found
+        assert bool(list(shadow_edges(paper, SHADOW_DIM))) == found
