@@ -161,14 +161,17 @@ def _steps(small: np.ndarray, angle: float, offsets: np.ndarray,
     outside ``dim`` (if given)."""
     h, w = small.shape
     half = np.hypot(h, w) / 2
+    # each line is sampled once, though it is REACH beyond one offset and before another
+    lines, which = np.unique(np.round(np.concatenate([offsets + REACH, offsets - REACH]), 9),
+                             return_inverse=True)
     points = _line_points(np.array([(h - 1) / 2, (w - 1) / 2]),
-                          np.array([np.cos(angle), np.sin(angle)]),
-                          np.concatenate([offsets + REACH, offsets - REACH]),
+                          np.array([np.cos(angle), np.sin(angle)]), lines,
                           np.arange(-half, half + 1))
     sides = ndimage.map_coordinates(small, points, order=1, mode="constant", cval=np.nan)
-    beyond, before = sides[:len(offsets)], sides[len(offsets):]
-    crossed = np.fmax(np.abs(np.gradient(beyond, axis=1)), np.abs(np.gradient(before, axis=1)))
-    crossed = ndimage.maximum_filter1d(np.nan_to_num(crossed), 2 * REACH + 1, axis=1)
+    changing = ndimage.maximum_filter1d(np.nan_to_num(np.abs(np.gradient(sides, axis=1))),
+                                        2 * REACH + 1, axis=1)
+    beyond, before = sides[which[:len(offsets)]], sides[which[len(offsets):]]
+    crossed = np.maximum(changing[which[:len(offsets)]], changing[which[len(offsets):]])
     step = np.where(crossed > CROSSED, np.nan, beyond - before)
     counted = (~np.isnan(step)).sum(axis=1)
     median = _row_median(step)
