@@ -31,7 +31,8 @@ PAPERS = {  # what writing is photographed on (photo()'s keywords), as the bench
     "a sheet on a desk (turned up to 10 degrees)": {"on_desk": True},
     "a hard shadow across it": {"shadow": True},
     "a wiped chalkboard (in chalk)": {"chalkboard": True},
-    "a sheet photographed at a slant": {"slanted": True}}
+    "a sheet photographed at a slant": {"slanted": True},
+    "a sheet on a desk in a hard shadow (desk and sheet alike)": {"on_desk": True, "shadow": True}}
 
 
 def trace_strokes(digit: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable
+from itertools import chain
 from typing import Union
 
 import numpy as np
@@ -31,7 +32,7 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
-from digit_recognizer.shadow_edge import ShadowEdge, relit, shadow_edges
+from digit_recognizer.shadow_edge import relit, shadow_edges
 
 MNIST_SIZE = 28  # side of an MNIST image
 MNIST_BOX = 20  # the digit's longer side in MNIST
@@ -517,19 +518,11 @@ def _sheet_only(grey: np.ndarray) -> np.ndarray:
     if float(np.ptp(grey)) < SURFACE_CONTRAST or min(grey.shape) < PHOTO_MIN_SIDE:
         return grey
     edges = shadow_edges(grey, SHADOW_DIM)
-    painted = _first_sheet_relit(grey, [edge for edge in edges if edge.spans_surfaces])
-    if painted is None:
-        painted = _desk_painted_as_seen(grey)
-    if painted is None:
-        painted = _first_sheet_relit(grey, [edge for edge in edges if not edge.spans_surfaces])
+    tries = chain((relit(grey, edge) for edge in edges if edge.spans_surfaces), [grey],
+                  (relit(grey, edge) for edge in edges if not edge.spans_surfaces))
+    painted = next((found for found in map(_desk_painted_as_seen, tries) if found is not None),
+                   None)
     return grey if painted is None else painted
-
-
-def _first_sheet_relit(grey: np.ndarray, edges: list[ShadowEdge]) -> np.ndarray | None:
-    """``_desk_painted_as_seen`` of ``grey`` lit evenly across the first of ``edges`` that
-    shows a sheet on a desk so; None if none does."""
-    found = (_desk_painted_as_seen(relit(grey, edge)) for edge in edges)
-    return next((painted for painted in found if painted is not None), None)
 
 
 def _desk_painted_as_seen(grey: np.ndarray) -> np.ndarray | None:

@@ -27,7 +27,7 @@ HELD = 0.95  # the step holds (half the line's median or more, same sign) along 
 CROSSED = 0.1  # it, leaving out where another edge crosses it (log level changing this much
 # per px along it: the sheet's edge, under a shadow's) ...
 SHORTEST = 0.25  # ... of a line at least this share of SEARCH_SIDE long
-TRIES = 3  # edges yielded at most, best first (a sheet's edge across the photo can come first)
+TRIES = 3  # edges returned at most, best first (a sheet's edge across the photo can come first)
 SAME_EDGE = 10.0  # degrees: edges nearer in direction (and within 2 * REACH) are one
 REFINE_ANGLES = np.arange(-2.0, 2.01, 0.25)  # degrees around the edge found, then the sharpest
 REFINE_OFFSETS = np.arange(-1.5, 1.51, 0.25)  # px at SEARCH_SIDE across it (the middle of
@@ -58,7 +58,8 @@ def shadow_edges(grey: np.ndarray, dim: tuple[float, float]) -> list[ShadowEdge]
     strip too narrow across for the shadow's profile (``relit``)."""
     h, w = grey.shape
     scale = SEARCH_SIDE / max(h, w)
-    if _reach(grey) < 1 or 2 * _reach(grey) >= min(h, w):
+    reach = _reach(grey)
+    if reach < 1 or 2 * reach >= min(h, w):
         return []
     window = max(3, round(PAPER_WINDOW * max(h, w)))
     level = np.log(np.maximum(ndimage.grey_closing(grey, size=window), LOG_FLOOR))
@@ -142,7 +143,7 @@ def _lit_spread(small: np.ndarray, normal: np.ndarray, offset: float, step: floa
                                              cval=np.nan)
     with np.errstate(invalid="ignore"):
         holds = (beyond - before) * np.sign(step) >= abs(step) / 2
-    lit = np.fmax(beyond, before)[holds]
+    lit = (beyond if step > 0 else before)[holds]
     return float(np.ptp(np.percentile(lit, [10, 90]))) if lit.size else 0.0
 
 

@@ -1110,10 +1110,11 @@ def test_a_shadow_across_sheet_and_desk_is_lit_away_before_the_sheet_is_looked_f
     yy, xx = np.mgrid[0:h, 0:w]
     photo = (on_desk * (1 - 0.5 * soft_shade((xx - w / 2) * slope + yy - h / 2 - shift * h > 0))
              ).astype(np.uint8)
-    assert_the_ring_alone(ink_mask(ink_map(photo))[1])
+    _, mask = ink_mask(ink_map(photo))
+    assert_the_ring_alone(mask)
     monkeypatch.setattr(shadow_edge, "SURFACES", np.inf)  # every edge tried after the photo
-    with pytest.raises(AssertionError):
-        assert_the_ring_alone(ink_mask(ink_map(photo))[1])
+    _, as_it_was = ink_mask(ink_map(photo))
+    assert (as_it_was ^ mask).sum() > 0.2 * mask.sum()  # desk left as ink, or ring painted
 
 
 def test_reads_digits_on_a_note_on_a_desk_in_a_hard_shadow(reader, sample, monkeypatch):
