@@ -59,7 +59,7 @@ def shadow_edges(grey: np.ndarray, dim: tuple[float, float]) -> list[ShadowEdge]
     h, w = grey.shape
     scale = SEARCH_SIDE / max(h, w)
     reach = _reach(grey)
-    if reach < 1 or 2 * reach >= min(h, w):
+    if reach < 1 or 2 * reach >= min(h, w):  # a strip: no room across it for the profile
         return []
     window = max(3, round(PAPER_WINDOW * max(h, w)))
     level = np.log(np.maximum(ndimage.grey_closing(grey, size=window), LOG_FLOOR))
@@ -126,8 +126,8 @@ def _edges(small: np.ndarray, dim: tuple[float, float]
         rows, cols = np.nonzero(sharpest)
         step = float(np.median(steps[sharpest]))
         if dim[0] <= np.exp(-abs(step)) <= dim[1]:
-            normal = np.array([np.cos(float(turns[rows].mean())),
-                               np.sin(float(turns[rows].mean()))])
+            angle = float(turns[rows].mean())
+            normal = np.array([np.cos(angle), np.sin(angle)])
             offset = offset + REFINE_OFFSETS[cols].mean()
             yield normal, offset, step, _lit_spread(small, normal, offset, step)
 

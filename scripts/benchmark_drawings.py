@@ -35,7 +35,8 @@ model sees them (28x28) and, for the letters and marks, drawn on a canvas and se
 the app's path; the share of MNIST test digits and of drawn digits wrongly refused; and the
 expected calibration error on the MNIST test set. Last, blank pages photographed like the
 photo styles (plain, squared, ruled, on a desk, with a hard shadow, on a chalkboard, at a
-slant): the share read as a number, where there is nothing to read.
+slant, on a desk in a hard shadow): the share read as a number, where there is nothing to
+read.
 
 ``--split validation`` is the tuning set for the reading and refusal rules (segment,
 reading): the same styles drawn from the validation split's digits (which the full preset

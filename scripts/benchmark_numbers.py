@@ -20,7 +20,8 @@ and whether each digit misread, or refused, in a number cut into the right count
 written alone too, or only inside the number), the exact-match rate of numbers spaced as
 people space them, written in ink and photographed on each kind of paper (``--n-paper``:
 plain, squared, ruled, a sheet on a desk turned up to 10 degrees, a hard shadow across it;
-in chalk on a wiped chalkboard; and a sheet photographed at a slant),
+in chalk on a wiped chalkboard; a sheet photographed at a slant; and a sheet on a desk with a
+hard shadow across the photo, desk and sheet alike),
 the share of numbers with a letter or sign inside that are refused rather than read as
 digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
 of a trained one for the tuning splits), and the latency of a six-digit number against a
