@@ -7,8 +7,8 @@ straight edges, ``relit`` lights the photo evenly across one. A shadow dims shee
 alike, so its edge is a step in the log of the paper's level (the strokes closed over) that
 holds along the whole line, the same on either surface; the sheet's own edges end at its
 corners. Where the edge crosses desk and sheet, the level on its lit side changes along it
-as from one to the other (``ShadowEdge.spans_surfaces``): the photo as it is would show the
-sheet's lit part as a sheet, and the lit desk beside it, so it is lit evenly first."""
+as from one to the other (``ShadowEdge.spans_surfaces``): the photo as it is would pass the
+sheet's lit part, with the lit desk beside it, for the sheet, so it is lit evenly first."""
 
 from __future__ import annotations
 
