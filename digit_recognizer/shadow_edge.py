@@ -135,12 +135,7 @@ def _edges(small: np.ndarray, dim: tuple[float, float]
 def _lit_spread(small: np.ndarray, normal: np.ndarray, offset: float, step: float) -> float:
     """The 10th to 90th percentile of the lit side's log level (``small``) along a line,
     where its step holds (half of ``step`` or more, the same way)."""
-    h, w = small.shape
-    half = np.hypot(h, w) / 2
-    points = _line_points(np.array([(h - 1) / 2, (w - 1) / 2]), normal,
-                          np.array([offset + REACH, offset - REACH]), np.arange(-half, half + 1))
-    beyond, before = ndimage.map_coordinates(small, points, order=1, mode="constant",
-                                             cval=np.nan)
+    beyond, before = _sides(small, normal, np.array([offset + REACH, offset - REACH]))
     with np.errstate(invalid="ignore"):
         holds = (beyond - before) * np.sign(step) >= abs(step) / 2
     lit = (beyond if step > 0 else before)[holds]
@@ -160,15 +155,10 @@ def _steps(small: np.ndarray, angle: float, offsets: np.ndarray,
     the centre: the median step in log level across each (REACH either side) and the share of
     it along which the step holds (HELD, CROSSED, SHORTEST), 0 where under HELD or its dimming
     outside ``dim`` (if given)."""
-    h, w = small.shape
-    half = np.hypot(h, w) / 2
     # each line is sampled once, though it is REACH beyond one offset and before another
     lines, which = np.unique(np.round(np.concatenate([offsets + REACH, offsets - REACH]), 9),
                              return_inverse=True)
-    points = _line_points(np.array([(h - 1) / 2, (w - 1) / 2]),
-                          np.array([np.cos(angle), np.sin(angle)]), lines,
-                          np.arange(-half, half + 1))
-    sides = ndimage.map_coordinates(small, points, order=1, mode="constant", cval=np.nan)
+    sides = _sides(small, np.array([np.cos(angle), np.sin(angle)]), lines)
     changing = ndimage.maximum_filter1d(np.nan_to_num(np.abs(np.gradient(sides, axis=1))),
                                         2 * REACH + 1, axis=1)
     beyond, before = sides[which[:len(offsets)]], sides[which[len(offsets):]]
@@ -185,6 +175,16 @@ def _steps(small: np.ndarray, angle: float, offsets: np.ndarray,
         dimmed = np.exp(-np.abs(np.nan_to_num(median)))
         fits &= (dimmed >= dim[0]) & (dimmed <= dim[1])
     return np.where(fits, median, 0.0), np.where(fits, held, 0.0)
+
+
+def _sides(small: np.ndarray, normal: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``small`` sampled along the lines across it with this ``normal`` and these ``offsets``
+    from its centre, 1 px apart along each (NaN off the picture): (len(offsets), positions)."""
+    h, w = small.shape
+    half = np.hypot(h, w) / 2
+    points = _line_points(np.array([(h - 1) / 2, (w - 1) / 2]), normal, offsets,
+                          np.arange(-half, half + 1))
+    return ndimage.map_coordinates(small, points, order=1, mode="constant", cval=np.nan)
 
 
 def _line_points(origin: np.ndarray, normal: np.ndarray, across: np.ndarray,

@@ -1082,15 +1082,21 @@ def test_reads_digits_on_a_note_photographed_on_a_desk(reader, sample, monkeypat
     assert (read(reader, pictures) == labels).mean() <= 0.2  # the desk taken for ink
 
 
+def ring_on_a_desk_in_a_shadow(seed: int, slope: float, shift: float = 0.0) -> np.ndarray:
+    """``ring_on_a_desk`` with a hard shadow across desk and sheet alike halving the light,
+    its edge at this ``slope``, ``shift`` of the height below the middle."""
+    on_desk = ring_on_a_desk(seed).astype(np.float32)
+    h, w = on_desk.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    beyond = (xx - w / 2) * slope + yy - h / 2 - shift * h > 0
+    return (on_desk * (1 - 0.5 * soft_shade(beyond))).astype(np.uint8)
+
+
 @pytest.mark.parametrize("slope", [0.5, -0.7, 2.0])
 def test_only_what_is_written_on_a_note_on_a_desk_in_a_hard_shadow_is_ink(slope, monkeypatch):
     """Four levels of light: the ring on a desk that shows round it as a thin frame, a hard
     shadow across both through the middle (its edge at this ``slope``) halving the light."""
-    on_desk = ring_on_a_desk(1).astype(np.float32)
-    h, w = on_desk.shape
-    yy, xx = np.mgrid[0:h, 0:w]
-    photo = (on_desk * (1 - 0.5 * soft_shade((xx - w / 2) * slope + yy - h / 2 > 0))
-             ).astype(np.uint8)
+    photo = ring_on_a_desk_in_a_shadow(1, slope)
     _, mask = ink_mask(ink_map(photo))
     assert_the_ring_alone(mask)
     monkeypatch.setattr(preprocess, "shadow_edges", lambda grey, dim: [])
@@ -1105,11 +1111,7 @@ def test_a_shadow_across_sheet_and_desk_is_lit_away_before_the_sheet_is_looked_f
     """As the photo is, the sheet's lit part (and lit desk beside it) passes for the sheet,
     its shaded part, with the writing in it, for desk: the shadow's edge, across desk and
     sheet alike (``ShadowEdge.spans_surfaces``), is lit away first."""
-    on_desk = ring_on_a_desk(seed).astype(np.float32)
-    h, w = on_desk.shape
-    yy, xx = np.mgrid[0:h, 0:w]
-    photo = (on_desk * (1 - 0.5 * soft_shade((xx - w / 2) * slope + yy - h / 2 - shift * h > 0))
-             ).astype(np.uint8)
+    photo = ring_on_a_desk_in_a_shadow(seed, slope, shift)
     _, mask = ink_mask(ink_map(photo))
     assert_the_ring_alone(mask)
     monkeypatch.setattr(shadow_edge, "SURFACES", np.inf)  # every edge tried after the photo

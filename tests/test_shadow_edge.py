@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
+from scipy import ndimage
 
 from digit_recognizer.preprocess import SHADOW_DIM
 from digit_recognizer.shadow_edge import _row_median, relit, shadow_edges
@@ -32,7 +33,6 @@ def note_on_desk(shadow: float | None, sheet_rows=slice(30, 170), sheet_cols=sli
 
 def away_from(mask: np.ndarray, px: int = 8) -> np.ndarray:
     """``mask`` without the pixels within ``px`` of where it ends."""
-    from scipy import ndimage
     return ndimage.binary_erosion(mask, iterations=px)
 
 
