@@ -19,15 +19,18 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-SEARCH_SIDE = 64  # the edge is searched for on the paper's level reduced to this size (px) ...
-PAPER_WINDOW = 1 / 16  # ... the strokes closed over in a window this share of the longer side
+SEARCH_SIDE = 64  # the edge is searched for on the paper's level reduced to this size (px, the
+# geometric mean of its sides: a wide photo of a number is searched as finely across as a
+# square one) ...
+PAPER_WINDOW = 1 / 16  # ... the strokes closed over in a window this share of that size
 ANGLES = 60  # ... in this many directions (3 degrees apart), then refined (REFINE_*)
 REACH = 3  # px at SEARCH_SIDE: the step is taken between the levels this far either side
 HELD = 0.95  # the step holds (half the line's median or more, same sign) along this share of
 CROSSED = 0.1  # it, leaving out where another edge crosses it (log level changing this much
 # per px along it: the sheet's edge, under a shadow's) ...
 SHORTEST = 0.25  # ... of a line at least this share of SEARCH_SIDE long
-TRIES = 3  # edges returned at most, best first (a sheet's edge across the photo can come first)
+TRIES = 8  # edges returned at most, best first (a sheet's four edges, each steps across the
+# photo too, can come first)
 SAME_EDGE = 10.0  # degrees: edges nearer in direction (and within 2 * REACH) are one
 REFINE_ANGLES = np.arange(-2.0, 2.01, 0.25)  # degrees around the edge found, then the sharpest
 REFINE_OFFSETS = np.arange(-1.5, 1.51, 0.25)  # px at SEARCH_SIDE across it (the middle of
@@ -57,11 +60,11 @@ def shadow_edges(grey: np.ndarray, dim: tuple[float, float]) -> list[ShadowEdge]
     first (at most TRIES), the shadow dimming the light to a share within ``dim``; none in a
     strip too narrow across for the shadow's profile (``relit``)."""
     h, w = grey.shape
-    scale = SEARCH_SIDE / max(h, w)
+    scale = _search_scale(grey.shape)
     reach = _reach(grey)
     if reach < 1 or 2 * reach >= min(h, w):  # a strip: no room across it for the profile
         return []
-    window = max(3, round(PAPER_WINDOW * max(h, w)))
+    window = max(3, round(PAPER_WINDOW * SEARCH_SIDE / scale))
     level = np.log(np.maximum(ndimage.grey_closing(grey, size=window), LOG_FLOOR))
     small = np.asarray(Image.fromarray(level.astype(np.float32)).resize(
         (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX))
@@ -80,7 +83,12 @@ def relit(grey: np.ndarray, edge: ShadowEdge) -> np.ndarray:
 
 def _reach(grey: np.ndarray) -> float:
     """How far either side of the edge (px of ``grey``) the shadow's profile is taken."""
-    return PROFILE * REACH * max(grey.shape) / SEARCH_SIDE
+    return PROFILE * REACH / _search_scale(grey.shape)
+
+
+def _search_scale(shape: tuple[int, ...]) -> float:
+    """The search's px per px of a photo of this ``shape`` (SEARCH_SIDE)."""
+    return SEARCH_SIDE / np.sqrt(shape[0] * shape[1])
 
 
 def _could_step(small: np.ndarray, least: float) -> bool:
@@ -238,9 +246,13 @@ def _relit(grey: np.ndarray, log: np.ndarray, normal: np.ndarray, offset: float,
         # where the light has stepped down at each position: the share of the step not yet
         # taken, summed across (the middle of a blur of any shape)
         share = np.clip((cut[clean] - lit[clean, None]) / down[clean, None], 0.0, 1.0)
-        middle = (1.0 - share).sum(axis=1) * (across[1] - across[0]) - reach
-        course = np.interp(positions, positions[clean],
-                           ndimage.median_filter(middle, size=FOLLOW, mode="nearest"))
+        middle = ndimage.median_filter((1.0 - share).sum(axis=1) * (across[1] - across[0])
+                                       - reach, size=FOLLOW, mode="mirror")
+        # a shadow's edge is straight: beyond the clean positions (the sheet's edge in the
+        # cut) it goes on along the line through them, not parallel to the line searched
+        slope, at = np.polyfit(positions[clean], middle, 1)
+        course = slope * positions + at + np.interp(
+            positions, positions[clean], middle - (slope * positions[clean] + at))
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     rows, cols = yy - origin[0], xx - origin[1]
     beyond = (rows * normal[0] + cols * normal[1]
