@@ -249,10 +249,12 @@ def _relit(grey: np.ndarray, log: np.ndarray, normal: np.ndarray, offset: float,
         middle = ndimage.median_filter((1.0 - share).sum(axis=1) * (across[1] - across[0])
                                        - reach, size=FOLLOW, mode="mirror")
         # a shadow's edge is straight: beyond the clean positions (the sheet's edge in the
-        # cut) it goes on along the line through them, not parallel to the line searched
+        # cut) it goes on parallel to the line fitted through their middles, not to the line
+        # searched, and no further off that than the cut reaches (which never saw it beyond)
         slope, at = np.polyfit(positions[clean], middle, 1)
         course = slope * positions + at + np.interp(
             positions, positions[clean], middle - (slope * positions[clean] + at))
+        course = np.clip(course, -reach, reach)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     rows, cols = yy - origin[0], xx - origin[1]
     beyond = (rows * normal[0] + cols * normal[1]
