@@ -19,9 +19,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-SEARCH_SIDE = 64  # the edge is searched for on the paper's level reduced to this size (px, the
-# geometric mean of its sides: a wide photo of a number is searched as finely across as a
-# square one) ...
+SEARCH_SIDE = 64  # the edge is searched for on the paper's level reduced so that the
+# geometric mean of its sides is this (px: a wide photo of a number is searched as finely
+# across as a square one of its area) ...
 PAPER_WINDOW = 1 / 16  # ... the strokes closed over in a window this share of that size
 ANGLES = 60  # ... in this many directions (3 degrees apart), then refined (REFINE_*)
 REACH = 3  # px at SEARCH_SIDE: the step is taken between the levels this far either side
@@ -29,8 +29,8 @@ HELD = 0.95  # the step holds (half the line's median or more, same sign) along 
 CROSSED = 0.1  # it, leaving out where another edge crosses it (log level changing this much
 # per px along it: the sheet's edge, under a shadow's) ...
 SHORTEST = 0.25  # ... of a line at least this share of SEARCH_SIDE long
-TRIES = 8  # edges returned at most, best first (a sheet's four edges, each steps across the
-# photo too, can come first)
+TRIES = 8  # edges returned at most, best first (a sheet's edges, each a step across the photo
+# too, and near copies of the shadow's own edge can come first)
 SAME_EDGE = 10.0  # degrees: edges nearer in direction (and within 2 * REACH) are one
 REFINE_ANGLES = np.arange(-2.0, 2.01, 0.25)  # degrees around the edge found, then the sharpest
 REFINE_OFFSETS = np.arange(-1.5, 1.51, 0.25)  # px at SEARCH_SIDE across it (the middle of
@@ -87,7 +87,8 @@ def _reach(grey: np.ndarray) -> float:
 
 
 def _search_scale(shape: tuple[int, ...]) -> float:
-    """The search's px per px of a photo of this ``shape`` (SEARCH_SIDE)."""
+    """Px of the search's picture per px of a photo of this ``shape``: SEARCH_SIDE over the
+    geometric mean of its sides."""
     return SEARCH_SIDE / np.sqrt(shape[0] * shape[1])
 
 
@@ -220,7 +221,7 @@ def _relit(grey: np.ndarray, log: np.ndarray, normal: np.ndarray, offset: float,
     """``grey`` (and its ``log``, floored at LOG_FLOOR) with the shadow beyond a straight edge
     (``normal``, (row, col); ``offset`` px from the centre; log ``step`` across it) lit away:
     each pixel within ``reach`` of the edge's course (followed where it bends: CLEAN,
-    CLEAN_SHARE, FOLLOW) against the level ``reach`` before the edge on the lit side,
+    CLEAN_SHARE, FOLLOW; beyond the positions followed, straight on) against the level ``reach`` before the edge on the lit side,
     straight back across it; the median of that by distance from the edge is the shadow's
     profile (it darkens monotonically into its full dimming, and no further), divided out."""
     h, w = grey.shape
@@ -239,6 +240,7 @@ def _relit(grey: np.ndarray, log: np.ndarray, normal: np.ndarray, offset: float,
     shaded = np.median(cut[:, across >= reach / 2], axis=1)
     down = shaded - lit
     tolerance = CLEAN * abs(step)
+    # clean: the cut crosses the shadow's step and no other edge
     clean = (inside & (np.abs(down + abs(step)) <= tolerance)  # (and no stroke across the cut)
              & (cut.min(axis=1) >= shaded - tolerance) & (cut.max(axis=1) <= lit + tolerance))
     course = np.zeros_like(positions)
