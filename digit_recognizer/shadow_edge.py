@@ -221,9 +221,10 @@ def _relit(grey: np.ndarray, log: np.ndarray, normal: np.ndarray, offset: float,
     """``grey`` (and its ``log``, floored at LOG_FLOOR) with the shadow beyond a straight edge
     (``normal``, (row, col); ``offset`` px from the centre; log ``step`` across it) lit away:
     each pixel within ``reach`` of the edge's course (followed where it bends: CLEAN,
-    CLEAN_SHARE, FOLLOW; beyond the positions followed, straight on) against the level ``reach`` before the edge on the lit side,
-    straight back across it; the median of that by distance from the edge is the shadow's
-    profile (it darkens monotonically into its full dimming, and no further), divided out."""
+    CLEAN_SHARE, FOLLOW; beyond the positions followed, straight on) against the level
+    ``reach`` before the edge on the lit side, straight back across it; the median of that
+    by distance from the edge is the shadow's profile (it darkens monotonically into its
+    full dimming, and no further), divided out."""
     h, w = grey.shape
     if step > 0:  # the normal into the shadow
         normal, offset = -normal, -offset
@@ -252,7 +253,7 @@ def _relit(grey: np.ndarray, log: np.ndarray, normal: np.ndarray, offset: float,
                                        - reach, size=FOLLOW, mode="mirror")
         # a shadow's edge is straight: beyond the clean positions (the sheet's edge in the
         # cut) it goes on parallel to the line fitted through their middles, not to the line
-        # searched, and no further off that than the cut reaches (which never saw it beyond)
+        # searched, though never further from that than the cut reaches (nor seen beyond)
         slope, at = np.polyfit(positions[clean], middle, 1)
         course = slope * positions + at + np.interp(
             positions, positions[clean], middle - (slope * positions[clean] + at))
