@@ -1030,6 +1030,29 @@ def test_a_number_in_marker_on_a_narrow_note_is_taken_as_written_on_a_sheet():
         assert preprocess._sheet_only(grey) is not grey
 
 
+def test_a_wide_notes_strokes_keep_their_ends_by_its_edge(monkeypatch):
+    """Four strokes written down to 7 px from the top edge of a wide note (170 x 430) on a
+    desk: the sheet's edge is painted over with the desk as far as SHEET_MARGIN of the
+    geometric mean of the photo's sides (5 px), as in a square photo of one digit; as far as
+    that share of its longer side (9 px), it took the strokes' ends (numbers photographed at
+    a slant, their digits written up to the sheet's edge: a 3's top cut off read as a 5)."""
+    grey = np.full((170, 430), 0.3)
+    grey[20:150, 20:410] = 0.85
+    columns = (100, 160, 220, 280)
+    for column in columns:
+        grey[27:140, column:column + 4] = 0.15
+    photo = (grey * 255).astype(np.uint8)
+
+    def tops() -> list[int]:
+        ink = preprocess.ink_map(photo)
+        return [int(np.argmax(ink[:, column + 1] > 0.5)) for column in columns]
+
+    assert tops() == [27] * 4
+    monkeypatch.setattr(preprocess, "SHEET_MARGIN",
+                        preprocess.SHEET_MARGIN * 430 / np.sqrt(170 * 430))
+    assert min(tops()) > 27
+
+
 @pytest.mark.parametrize("apart", [120, 90])
 def test_a_number_in_marker_on_a_note_is_taken_as_written_on_it_if_its_digits_touch(
         apart, monkeypatch):
