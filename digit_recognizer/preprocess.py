@@ -601,6 +601,7 @@ def _desk_painted(grey: np.ndarray, bright: np.ndarray,
     if _written_on(grey, surface & ~ndimage.binary_dilation(sheet, iterations=margin), pen):
         return None  # the writing goes on in the "surface": a shadow across the page
     sheet_light = _plane(grey, paper)
+    # the sheet's edge painted over: SHEET_MARGIN of the geometric mean of the picture's sides
     # (of its longer side, a wide photo of a number lost the ends of digits written up to the
     # sheet's edge: numbers at a slant on validation 87 -> 91 of 100)
     margin = max(1, round(SHEET_MARGIN * float(np.sqrt(grey.size))))
