@@ -597,8 +597,8 @@ def _desk_painted(grey: np.ndarray, bright: np.ndarray,
         return None
     else:
         pen = light - float(np.median(grey[writing]))
-    margin = max(1, round(SHEET_MARGIN * max(grey.shape)))
-    if _written_on(grey, surface & ~ndimage.binary_dilation(sheet, iterations=margin), pen):
+    apart = max(1, round(SHEET_MARGIN * max(grey.shape)))
+    if _written_on(grey, surface & ~ndimage.binary_dilation(sheet, iterations=apart), pen):
         return None  # the writing goes on in the "surface": a shadow across the page
     sheet_light = _plane(grey, paper)
     # the sheet's edge painted over: SHEET_MARGIN of the geometric mean of the picture's sides

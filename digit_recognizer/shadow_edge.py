@@ -74,13 +74,6 @@ def shadow_edges(grey: np.ndarray, dim: tuple[float, float]) -> list[ShadowEdge]
             for normal, offset, step, spread in _edges(small, dim)]
 
 
-def relit(grey: np.ndarray, edge: ShadowEdge) -> np.ndarray:
-    """``grey`` (float, [0, 1]) lit evenly across a shadow's ``edge``: the shaded side
-    brightened by the shadow's own profile across it (``_relit``)."""
-    log = np.log(np.maximum(grey, LOG_FLOOR))
-    return _relit(grey, log, edge.normal, edge.offset, edge.step, _reach(grey))
-
-
 def _reach(grey: np.ndarray) -> float:
     """How far either side of the edge (px of ``grey``) the shadow's profile is taken."""
     return PROFILE * REACH / _search_scale(grey.shape)
@@ -216,15 +209,15 @@ def _row_median(values: np.ndarray) -> np.ndarray:
     return np.where(counted > 0, (low + high) / 2, np.nan)
 
 
-def _relit(grey: np.ndarray, log: np.ndarray, normal: np.ndarray, offset: float, step: float,
-           reach: float) -> np.ndarray:
-    """``grey`` (and its ``log``, floored at LOG_FLOOR) with the shadow beyond a straight edge
-    (``normal``, (row, col); ``offset`` px from the centre; log ``step`` across it) lit away:
-    each pixel within ``reach`` of the edge's course (followed where it bends: CLEAN,
-    CLEAN_SHARE, FOLLOW; beyond the positions followed, straight on) against the level
-    ``reach`` before the edge on the lit side, straight back across it; the median of that
-    by distance from the edge is the shadow's profile (it darkens monotonically into its
-    full dimming, and no further), divided out."""
+def relit(grey: np.ndarray, edge: ShadowEdge) -> np.ndarray:
+    """``grey`` (float, [0, 1]) lit evenly across a shadow's ``edge``: each pixel within
+    ``_reach`` of the edge's course (followed where it bends: CLEAN, CLEAN_SHARE, FOLLOW;
+    beyond the positions followed, straight on) against the level that far before the edge
+    on the lit side, straight back across it, in logs (floored at LOG_FLOOR); the median of
+    that by distance from the edge is the shadow's profile (it darkens monotonically into
+    its full dimming, and no further), divided out."""
+    log = np.log(np.maximum(grey, LOG_FLOOR))
+    normal, offset, step, reach = edge.normal, edge.offset, edge.step, _reach(grey)
     h, w = grey.shape
     if step > 0:  # the normal into the shadow
         normal, offset = -normal, -offset
