@@ -1229,7 +1229,7 @@ def test_thin_writing_going_on_into_a_hard_shadow_keeps_the_shadow_from_being_a_
     ink. Each was misread or refused with 0.002: its strokes in the shadow painted over."""
     images, labels = mnist_test
     seeds = [34, 49, 160, 182, 273, 340, 380]  # of the first 400 (digit i drawn with seed i),
-    # those read right now that were not
+    # those read right now and not at 0.002
     photos = [as_photo(drawn(images[seed], seed, brush=(3.0, 8.0)),
                        np.random.default_rng(seed), shadow=True) for seed in seeds]
 
