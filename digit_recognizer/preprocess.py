@@ -238,6 +238,12 @@ RULING_BESIDE = 5  # px: ... cut down to the ink within this square around it, o
 # 279 sparing what joins ink off the lines at 0.25; on ruled paper 264 and 278; a 7 px square
 # read as 5 on 100 of each; with RULING_LEVEL 1.25, a share of 0.4 read 292 / 287 where 0.25
 # read 290 / 288 and left dashes of the lines joined to the strokes that cross them)
+RULING_ENDS = 0.25  # ... and in a line's outer parts, beyond this share of its length from the
+# picture's middle, where a tilt fitted a fraction of a pixel off puts a thin line partly in
+# the row beside its own, that row's ink too (its dashes at the photo's sides, stacked, were
+# taken for a digit beside the real one: 2,000 validation pencil photos on ruled paper read
+# 1,936, then 1,944, and 1,000 on squared paper 983, then 985; at 0.15 1,946 and 984, at 0.35
+# 1,942 and 984; the rows beside all along the lines cut strokes that run along one)
 RULING_ALIKE = 1.5  # printed lines are alike: a "line" darker than this many times the typical
 # line's level (the median of the peaks that stand out, and are no grain: RULING_FAINT; where
 # one line alone stands out, the grain's level: `_typical_line`), which
@@ -1077,12 +1083,18 @@ def _lines_taken_out(ink: np.ndarray, peak: float, axes: list[int],
     cleaned = np.clip(ink - np.maximum(grain, RULING_LEVEL * lines), 0.0, 1.0)
     if not line_pixels:
         return cleaned
-    on_line = np.zeros(ink.shape, bool)
+    on_line, beside_ends = np.zeros(ink.shape, bool), np.zeros(ink.shape, bool)
     for axis, pixels in line_pixels.items():
         bridged = np.max([ndimage.grey_closing(cleaned, footprint=footprint)
                           for footprint in _bridges(axis)], axis=0)
         cleaned = np.where(pixels, np.maximum(cleaned, bridged), cleaned)
         on_line |= pixels
+        beside_ends |= _beside_line_ends(pixels, axis)
+    # Towards a line's ends, where its fitted tilt has put it a fraction of a pixel off, a
+    # thin line falls partly into the row beside it: there, what is left of it is sought in
+    # that row too, against the line's level in the row it was fitted to
+    lines = np.where(beside_ends & ~on_line, ndimage.grey_dilation(lines, size=3), lines)
+    on_line |= beside_ends
     # What is left of a line where it was darkest (dashes, crossings) is no darker than the
     # line was again, and joins no ink off the lines; there, no more ink than beside the line
     # is kept. A stroke that crosses a line, or runs along it for a while, joins its own ink
@@ -1094,6 +1106,16 @@ def _lines_taken_out(ink: np.ndarray, peak: float, axes: list[int],
     residue = on_line & ~joined & (cleaned <= RULING_LEVEL * lines)
     beside = ndimage.grey_dilation(np.where(on_line, 0.0, cleaned), size=RULING_BESIDE)
     return np.where(residue, np.minimum(cleaned, beside), cleaned)
+
+
+def _beside_line_ends(pixels: np.ndarray, axis: int) -> np.ndarray:
+    """The pixels right beside the lines ``pixels`` (0: lines across the rows; a row either
+    side) in their outer parts: beyond RULING_ENDS of the picture's width (height) from its
+    middle."""
+    beside = ndimage.binary_dilation(pixels, np.ones((3, 1) if axis == 0 else (1, 3), bool))
+    length = pixels.shape[1 - axis]
+    outer = np.abs(np.arange(length) - (length - 1) / 2) >= RULING_ENDS * length
+    return beside & ~pixels & (outer[None, :] if axis == 0 else outer[:, None])
 
 
 def _bridges(axis: int) -> list[np.ndarray]:
