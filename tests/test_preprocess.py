@@ -1210,7 +1210,9 @@ def test_a_blank_sheet_on_a_desk_is_no_digit(monkeypatch):
         with pytest.raises(ImageInputError, match="No digit found"):
             to_mnist(photo)
     monkeypatch.setattr(preprocess, "_blank_sheet", lambda sheet, surface, bright: False)
-    assert all(to_mnist(photo).max() > 0 for photo in photos)  # the desk's edge taken for ink
+    # the desk's edge taken for ink; in 12, the desk's corner passes for printed lines, and
+    # what is left of them is taken out (RULING_ENDS) down to too little to read
+    assert all(to_mnist(photo).max() > 0 for photo in photos[:3] + photos[4:])
 
 
 def test_a_blank_sheet_photographed_at_a_slant_is_no_digit(monkeypatch):
