@@ -238,8 +238,8 @@ RULING_BESIDE = 5  # px: ... cut down to the ink within this square around it, o
 # 279 sparing what joins ink off the lines at 0.25; on ruled paper 264 and 278; a 7 px square
 # read as 5 on 100 of each; with RULING_LEVEL 1.25, a share of 0.4 read 292 / 287 where 0.25
 # read 290 / 288 and left dashes of the lines joined to the strokes that cross them)
-RULING_ENDS = 0.25  # ... and in a line's outer parts, beyond this share of its length from the
-# picture's middle, where a tilt fitted a fraction of a pixel off puts a thin line partly in
+RULING_ENDS = 0.25  # ... and in a line's outer parts, beyond this share of the picture's width
+# (height, for lines down the page) from its middle, where a tilt fitted a fraction of a pixel off puts a thin line partly in
 # the row beside its own, that row's ink too (its dashes at the photo's sides, stacked, were
 # taken for a digit beside the real one: 2,000 validation pencil photos on ruled paper read
 # 1,936, then 1,944, and 1,000 on squared paper 983, then 985; at 0.15 1,946 and 984, at 0.35
@@ -1053,7 +1053,8 @@ def _lines_taken_out(ink: np.ndarray, peak: float, axes: list[int],
     times the typical line's.
     Where no line stands out (RULING_LINES), that "ink" is a faint photo's grain, taken away
     as it is. Strokes cut where they cross a line are bridged (RULING_BRIDGE), and what is
-    left of the lines themselves is cut down (RULING_JOINED, RULING_BESIDE)."""
+    left of the lines themselves is cut down (RULING_JOINED, RULING_BESIDE; towards their
+    ends, in the rows beside them too: RULING_ENDS)."""
     lines, grain, line_pixels = np.zeros_like(ink), np.zeros_like(ink), {}
     margins = margins or []
     for axis in axes + margins:

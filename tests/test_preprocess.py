@@ -352,8 +352,9 @@ def test_what_is_left_of_a_line_towards_its_ends_is_no_mark(reader, mnist_test, 
     """Towards the sides of a photo, a ruled line whose tilt was fitted a fraction of a pixel
     off falls partly into the row beside it; its dashes there, stacked down the side, were
     taken for a digit or marks beside the real one (RULING_ENDS). These pencil digits on ruled
-    paper (digit i drawn with seed i) were refused without it: a 1 for a separator, a 2 for
-    too many marks, a 3 as not a digit."""
+    paper (digit i drawn with seed i) were refused without it, for the dashes: a 1 for a
+    separator beside it, a 2 for too many marks, a 3 for two parts beside it that are not
+    digits."""
     images, labels = mnist_test
     seeds = [1885, 2299, 2450]  # three of the six of test digits 0-2,499 read right only with it
 
