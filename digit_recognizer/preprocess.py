@@ -239,11 +239,12 @@ RULING_BESIDE = 5  # px: ... cut down to the ink within this square around it, o
 # read as 5 on 100 of each; with RULING_LEVEL 1.25, a share of 0.4 read 292 / 287 where 0.25
 # read 290 / 288 and left dashes of the lines joined to the strokes that cross them)
 RULING_ENDS = 0.25  # ... and in a line's outer parts, beyond this share of the picture's width
-# (height, for lines down the page) from its middle, where a tilt fitted a fraction of a pixel off puts a thin line partly in
-# the row beside its own, that row's ink too (its dashes at the photo's sides, stacked, were
-# taken for a digit beside the real one: 2,000 validation pencil photos on ruled paper read
-# 1,936, then 1,944, and 1,000 on squared paper 983, then 985; at 0.15 1,946 and 984, at 0.35
-# 1,942 and 984; the rows beside all along the lines cut strokes that run along one)
+# (height, for lines down the page) from its middle, where a tilt fitted a fraction of a pixel
+# off puts a thin line partly in the row beside its own, that row's ink too (its dashes at the
+# photo's sides, stacked, were taken for a digit beside the real one: 2,000 validation pencil
+# photos on ruled paper read 1,936, then 1,944, and 1,000 on squared paper 983, then 985; at
+# 0.15 1,946 and 984, at 0.35 1,942 and 984; the rows beside all along the lines cut strokes
+# that run along one)
 RULING_ALIKE = 1.5  # printed lines are alike: a "line" darker than this many times the typical
 # line's level (the median of the peaks that stand out, and are no grain: RULING_FAINT; where
 # one line alone stands out, the grain's level: `_typical_line`), which

@@ -117,6 +117,17 @@ def read(reader, pictures) -> np.ndarray:
     return reader.probabilities(batch).argmax(axis=1)
 
 
+def readings(reader, photos) -> list[str | None]:
+    """What the app's path reads in each photo (a number's digits), None where it refuses it."""
+    out = []
+    for photo in photos:
+        try:
+            out.append(reader.read(photo).text)
+        except ImageInputError:
+            out.append(None)
+    return out
+
+
 def assert_reads(reader, pictures, labels, what: str):
     predicted = read(reader, pictures)
     right = predicted == labels
@@ -357,19 +368,10 @@ def test_what_is_left_of_a_line_towards_its_ends_is_no_mark(reader, mnist_test, 
     digits."""
     images, labels = mnist_test
     seeds = [1885, 2299, 2450]  # three of the six of test digits 0-2,499 read right only with it
-
-    def readings() -> list[str | None]:
-        out = []
-        for seed in seeds:
-            try:
-                out.append(reader.read(pencil_photo(images[seed], seed, "ruled")).text)
-            except ImageInputError:
-                out.append(None)
-        return out
-
-    assert readings() == [str(labels[seed]) for seed in seeds]
+    photos = [pencil_photo(images[seed], seed, "ruled") for seed in seeds]
+    assert readings(reader, photos) == [str(labels[seed]) for seed in seeds]
     monkeypatch.setattr(preprocess, "RULING_ENDS", 0.5)  # no outer part: the rows beside stay
-    assert readings() == [None] * len(seeds)
+    assert readings(reader, photos) == [None] * len(seeds)
 
 
 @pytest.mark.parametrize("turn", ["as drawn", "mirrored", "lines down the page"])
@@ -1258,19 +1260,9 @@ def test_thin_writing_going_on_into_a_hard_shadow_keeps_the_shadow_from_being_a_
     # those read right now and not at 0.002
     photos = [as_photo(drawn(images[seed], seed, brush=(3.0, 8.0)),
                        np.random.default_rng(seed), shadow=True) for seed in seeds]
-
-    def readings() -> list[str | None]:
-        out = []
-        for photo in photos:
-            try:
-                out.append(reader.read(photo).text)
-            except ImageInputError:
-                out.append(None)
-        return out
-
-    assert readings() == [str(labels[seed]) for seed in seeds]
+    assert readings(reader, photos) == [str(labels[seed]) for seed in seeds]
     monkeypatch.setattr(preprocess, "SURFACE_WRITTEN", 0.002)
-    assert not any(got == str(labels[seed]) for got, seed in zip(readings(), seeds))
+    assert not any(got == str(labels[seed]) for got, seed in zip(readings(reader, photos), seeds))
 
 
 def test_a_light_digit_on_a_dark_ground_or_one_cropped_tightly_is_no_sheet():
