@@ -26,6 +26,9 @@ PENCIL_BRUSH = (3.0, 14.0)  # a pencil's line, in pixels on the canvas (for phot
 TRACE_SCALE = 4  # skeletonise at 4x MNIST resolution for smoother strokes
 TRACE_THRESHOLD = 80  # ink level (of 255) traced as stroke (100 broke faint thin strokes)
 SPECK = 2.5  # skeleton pieces shorter than this many MNIST pixels are dropped
+PAGE = (1200, 1600)  # photo(whole_page=True): a sheet photographed whole, rows x columns, ...
+PAGE_WRITING = 1 / 5  # ... the writing's canvas shrunk to this share of its height (drawn
+# digits, and a number's, 4-12% of the photo's longer side: 1-2 cm on a note photographed whole)
 PAPERS = {  # what writing is photographed on (photo()'s keywords), as the benchmarks name it
     "plain paper": {}, "squared paper": {"paper": "squared"}, "ruled paper": {"paper": "ruled"},
     "a sheet on a desk (turned up to 10 degrees)": {"on_desk": True},
@@ -33,6 +36,9 @@ PAPERS = {  # what writing is photographed on (photo()'s keywords), as the bench
     "a wiped chalkboard (in chalk)": {"chalkboard": True},
     "a sheet photographed at a slant": {"slanted": True},
     "a sheet on a desk in a hard shadow (desk and sheet alike)": {"on_desk": True, "shadow": True}}
+# ... and how it is framed: the writing small in a photo of a whole page (no blank-page row: a
+# blank one is plain paper, larger)
+WHOLE_PAGE = {"a whole page photographed, the writing small on it": {"whole_page": True}}
 
 
 def trace_strokes(digit: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -110,7 +116,7 @@ def as_photo(drawing: np.ndarray, rng: np.random.Generator, side: int = 640, **k
 def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
           on_desk: bool = False, shadow: bool = False, pencil: bool = False,
           dim: bool = False, boxed: bool = False, chalkboard: bool = False,
-          slanted: bool = False) -> bytes:
+          slanted: bool = False, whole_page: bool = False) -> bytes:
     """Ink (uint8 alpha, any shape) as a JPEG photo of paper: dark ink, uneven light, blur,
     sensor noise. ``paper``: "plain"; "squared" (a printed grid, as school maths paper in
     much of Europe), the grid's faint lines a little tilted; or "ruled" (a notebook's faint
@@ -124,7 +130,10 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     good share of the ink's contrast);
     ``boxed``: the writing in a form's printed box (``_printed_box``), the photo cropped
     round the box; ``chalkboard``: chalk on a wiped board instead of paper (``_chalkboard``;
-    none of the others with it)."""
+    none of the others with it); ``whole_page``: the writing small on a page photographed
+    whole (``on_a_page``)."""
+    if whole_page:
+        alpha = on_a_page(alpha, rng)
     if chalkboard and (paper != "plain" or on_desk or shadow or pencil or dim or boxed
                        or slanted):
         raise ValueError("a chalkboard photo is chalk on a board only: no paper, desk, shadow, "
@@ -166,6 +175,19 @@ def photo(alpha: np.ndarray, rng: np.random.Generator, paper: str = "plain",
     elif slanted:
         seen = at_a_slant(seen, rng)
     return _jpeg(seen, rng)
+
+
+def on_a_page(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The writing (uint8 alpha, its canvas shrunk to PAGE_WRITING of the page's height) at a
+    random place on a PAGE-sized sheet photographed whole."""
+    scale = min(PAGE[0] * PAGE_WRITING / alpha.shape[0], PAGE[1] / alpha.shape[1])
+    size = (round(alpha.shape[1] * scale), round(alpha.shape[0] * scale))
+    writing = np.asarray(Image.fromarray(alpha).resize(size, Image.Resampling.BOX))
+    page = np.zeros(PAGE, np.uint8)
+    top = rng.integers(PAGE[0] - writing.shape[0] + 1)
+    left = rng.integers(PAGE[1] - writing.shape[1] + 1)
+    page[top:top + writing.shape[0], left:left + writing.shape[1]] = writing
+    return page
 
 
 def _jpeg(image: Image.Image, rng: np.random.Generator) -> bytes:

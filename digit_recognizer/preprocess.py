@@ -10,7 +10,8 @@ by centre of mass in 28x28, bright ink on a dark ground. A drawing is brought to
   2. ``ink_map``      ink as brightness in [0, 1]: alpha for drawings on a transparent
                       canvas, otherwise the difference from a locally estimated background,
                       whichever its polarity (dark on light paper, light on dark), without
-                      printed lines or a printed box round the writing;
+                      printed lines or a printed box round the writing; writing small in a
+                      large picture is seen again in its own pixels, cropped round it;
   3. ``find_digit``   drop specks and noise, crop to the ink; say so if there is none;
   4. ``normalize_digit``  redraw strokes thinner or fatter than MNIST's usual (relative to
                       the digit's size) at the nearest usual width, scale the longer side to
@@ -40,6 +41,10 @@ MNIST_CENTER = 14.0  # row and column index of MNIST digits' centre of mass
 WORK_SIDE = 4 * MNIST_BOX  # stroke surgery happens at >= 4x, then area-averaging anti-aliases
 ANALYSIS_SIDE = 256  # inputs are reduced to at most this before finding ink (speed, noise)
 NUMBER_ANALYSIS_SIDE = 512  # ... wide pictures (numbers) to at most this (see analysis_side)
+ZOOM_BELOW = 32  # writing under this many rows tall in the ink map (a number written small on a
+# page photographed whole) is seen again in the picture's own pixels, cropped round it, ...
+ZOOM_GAIN = 2.0  # ... where that gives it at least this many times the rows; ...
+ZOOM_MARGIN = 0.5  # ... the crop: the writing's box grown by this share of its height all round
 MIN_STROKE_INK = 0.2  # fainter ink (of the digit's peak) is never stroke, however dark around
 # Stroke width relative to the digit's longer side, stroke_ratio(stroke_mask(find_digit(...)))
 # of MNIST's training digits: the median, and the middle half, the range drawings are brought
@@ -398,7 +403,54 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] (float32) for a uint8 grey or RGBA image, at most
     ``analysis_side`` (ANALYSIS_SIDE for a square picture) on its longer side. In a photo,
     the paper's printed lines and a printed box round the writing are no ink
-    (``_without_printing``)."""
+    (``_without_printing``). Writing small in a large picture is seen again in the picture's
+    own pixels, cropped round it (``writing_crop``)."""
+    ink = _whole_ink_map(image)
+    crop = writing_crop(image.shape[:2], ink)
+    return ink if crop is None else _whole_ink_map(image[crop])
+
+
+def writing_crop(shape: tuple[int, int], ink: np.ndarray) -> tuple[slice, slice] | None:
+    """Where in a picture of ``shape`` (rows, columns) to look again at the writing of its ink
+    map ``ink``: round the writing, grown by ZOOM_MARGIN of its height, where it is under
+    ZOOM_BELOW rows tall in the map and the crop, reduced to ``analysis_side``, would give it
+    at least ZOOM_GAIN times the rows; None where the map holds no writing that large
+    (MIN_DIGIT_FRACTION: what is smaller is refused as a speck either way), or it is tall
+    enough, or it runs to the picture's edge (no writing on a page photographed whole: the
+    remnant of a printed line or of a desk's edge that the photo cut, which seen again in
+    full contrast passed for strokes), or the picture has no pixels to spare, or the crop
+    would be a strip."""
+    try:
+        _, mask = ink_mask(ink)
+    except ImageInputError:
+        return None  # (the same refusal comes again from the map as it is)
+    rows, cols = bounding_box(without_specks(mask)[0])
+    height = rows.stop - rows.start
+    if (height >= ZOOM_BELOW
+            or max(height, cols.stop - cols.start) < MIN_DIGIT_FRACTION * max(ink.shape)
+            or _touches_edge(rows, cols, ink.shape)):
+        return None
+    scale = shape[0] / ink.shape[0]  # picture pixels per map pixel (about the same across)
+    margin = ZOOM_MARGIN * height
+    top, bottom = (int(np.clip(round((rows.start - margin) * scale), 0, shape[0])),
+                   int(np.clip(round((rows.stop + margin) * scale), 0, shape[0])))
+    left, right = (int(np.clip(round((cols.start - margin) * scale), 0, shape[1])),
+                   int(np.clip(round((cols.stop + margin) * scale), 0, shape[1])))
+    longer, shorter = max(bottom - top, right - left), min(bottom - top, right - left)
+    crop_scale = min(1.0, analysis_side(right - left, bottom - top) / longer)
+    # (a lone line's crop, a strip, would be refused as too long and thin: left as it is)
+    if crop_scale * scale < ZOOM_GAIN or longer > MAX_ASPECT * shorter:
+        return None
+    return slice(top, bottom), slice(left, right)
+
+
+def _touches_edge(rows: slice, cols: slice, shape: tuple[int, ...]) -> bool:
+    """Whether a box (``rows``, ``cols``) reaches the edge of a picture of ``shape``."""
+    return rows.start == 0 or cols.start == 0 or rows.stop == shape[0] or cols.stop == shape[1]
+
+
+def _whole_ink_map(image: np.ndarray) -> np.ndarray:
+    """``ink_map`` as the whole picture shows it, reduced to ``analysis_side``."""
     pil = Image.fromarray(image)
     if max(pil.size) > MAX_ASPECT * min(pil.size):
         raise ImageInputError(f"The picture is {pil.width}x{pil.height} pixels: too long and thin "

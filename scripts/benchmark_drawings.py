@@ -141,6 +141,8 @@ STYLES = (
     Style("photo of pencil on ruled paper (JPEG, half with a margin line)",
           _photo(brush=PENCIL_BRUSH, pencil=True, paper="ruled")),
     Style("photo in dim light (JPEG, grainy, low contrast)", _photo(dim=True)),
+    Style("photo of a whole page, the digit small on it (JPEG, 1200x1600)",
+          _photo(whole_page=True)),
     Style("photo of a digit written in a printed box (JPEG, cropped round the box)",
           _photo(boxed=True)),
     Style("light on dark (grey)",

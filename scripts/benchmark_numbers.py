@@ -21,8 +21,8 @@ written alone too, or only inside the number), the exact-match rate of numbers s
 people space them, written in ink and photographed on each kind of paper (``--n-paper``:
 plain, squared, ruled, a sheet on a desk turned up to 10 degrees, a hard shadow across it;
 in chalk on a wiped chalkboard; a sheet photographed at a slant; and a sheet on a desk with a
-hard shadow across the photo, desk and sheet alike),
-the share of numbers with a letter or sign inside that are refused rather than read as
+hard shadow across the photo, desk and sheet alike; and plain paper photographed whole, the
+number small on the page), the share of numbers with a letter or sign inside that are refused rather than read as
 digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
 of a trained one for the tuning splits), and the latency of a six-digit number against a
 single digit, as a ratio measured in the same run: through the app (served, over HTTP: the
@@ -46,7 +46,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw
 
 from benchmarks.client import api_argument, app_client
-from benchmarks.drawings import PAPERS, grey_on_white, photo
+from benchmarks.drawings import PAPERS, WHOLE_PAGE, grey_on_white, photo
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.bad_inputs import number_with_letter
 from benchmarks.numbers import (GAPS, SPLITS, NumberSample, make_numbers, render_number,
@@ -236,13 +236,14 @@ def print_mixed(reader: DigitReader, n: int, split: str, seed: int,
 def numbers_on_paper(reader: DigitReader, n: int, split: str, seed: int,
                      mnist_dir: str | None) -> list[tuple[str, int, float, int]]:
     """``n`` numbers of 2-6 digits spaced as people space them, written in ink and photographed
-    on each kind of paper (PAPERS; the same numbers on each, each kind its own photos): per
-    kind, the share read exactly and the count refused."""
+    on each kind of paper (PAPERS; the same numbers on each, each kind its own photos), and
+    on plain paper photographed whole (WHOLE_PAGE): per kind, the share read exactly and the
+    count refused."""
     samples = list(make_numbers(n, split=split, seed=seed, mnist_dir=mnist_dir,
                                 lengths=tuple(CORE_LENGTHS), gaps=("mixed",),
                                 styles=("sketch",)))
     rows = []
-    for kind, paper in PAPERS.items():
+    for kind, paper in {**PAPERS, **WHOLE_PAGE}.items():
         rng = np.random.default_rng([seed, 8, zlib.crc32(kind.encode())])
         read = [got for _, got, _ in read_numbers(reader, (
             replace(sample, picture=photo(sample.picture[..., 3], rng, **paper))

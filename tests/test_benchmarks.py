@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from benchmarks import drawings
-from benchmarks.drawings import PAPERS, photo
+from benchmarks.drawings import PAPERS, WHOLE_PAGE, on_a_page, photo
 from benchmarks.inputs import add_arguments, load_inputs
 from benchmarks.numbers import render_number
 from digit_recognizer import model_folder
@@ -211,8 +211,9 @@ def test_the_number_benchmark_photographs_the_same_numbers_on_each_kind_of_paper
     module = benchmark_script("benchmark_numbers")
     reader = _ReaderOf(None)  # refuses every picture
     rows = module.numbers_on_paper(reader, 2, "validation", seed=0, mnist_dir=None)
-    assert rows == [(kind, 2, 0.0, 2) for kind in PAPERS]
-    assert len(reader.pictures) == 2 * len(PAPERS)
+    kinds = {**PAPERS, **WHOLE_PAGE}  # each paper, then plain paper photographed whole
+    assert rows == [(kind, 2, 0.0, 2) for kind in kinds]
+    assert len(reader.pictures) == 2 * len(kinds)
     assert all(isinstance(p, bytes) for p in reader.pictures)  # photos (JPEG), each its own
     assert len(set(reader.pictures)) == len(reader.pictures)
     assert "| a hard shadow across it | 2 | 0.0% | 2 |" in module.on_paper_table(rows)
@@ -222,7 +223,19 @@ def test_the_number_benchmark_photographs_the_same_numbers_on_each_kind_of_paper
     assert first != second
     # read as the first number, whatever the picture: that one is read exactly on each paper
     rows = module.numbers_on_paper(_ReaderOf(first), 2, "validation", seed=0, mnist_dir=None)
-    assert rows == [(kind, 2, 0.5, 0) for kind in PAPERS]
+    assert rows == [(kind, 2, 0.5, 0) for kind in kinds]
+
+
+def test_a_whole_page_holds_the_writing_shrunk_and_all_of_it():
+    writing = np.zeros((400, 900), np.uint8)
+    writing[100:300, 50:850] = 255  # a block half the canvas tall
+    page = on_a_page(writing, np.random.default_rng(0))
+    assert page.shape == drawings.PAGE
+    scale = drawings.PAGE[0] * drawings.PAGE_WRITING / 400  # the canvas at a fifth of the page
+    rows, cols = np.nonzero(page > 127)
+    assert rows.max() - rows.min() + 1 == pytest.approx(200 * scale, abs=1)
+    assert cols.max() - cols.min() + 1 == pytest.approx(800 * scale, abs=1)
+    assert page.sum() == pytest.approx(writing.sum() * scale ** 2, rel=0.01)  # none cut off
 
 
 @pytest.mark.parametrize("other", [{"on_desk": True}, {"chalkboard": True}])

@@ -183,6 +183,8 @@ STYLES = {
     "photo of chalk on a wiped board (JPEG bytes)": lambda d, s: as_photo(
         drawn(d, s), np.random.default_rng(s), chalkboard=True),
     "photo of pale pencil writing (JPEG bytes)": pencil_photo,
+    "photo of a whole page, the digit small on it (JPEG bytes)": lambda d, s: as_photo(
+        drawn(d, s), np.random.default_rng(s), whole_page=True),
     "dim photo lit from a corner": lambda d, s: lit_from_corner(
         move_to(drawn(d, s, height=(0.3, 0.4)), "bottom-right", margin=60)),
 }
@@ -226,6 +228,46 @@ def test_same_seven_in_every_corner(reader, seven):
         similarity = max(np.corrcoef(np.roll(pixels, (dy, dx), axis=(0, 1)).ravel(),
                                      first.ravel())[0, 1] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
         assert similarity > 0.9, "the position on the canvas changed the model's input"
+
+
+def test_writing_small_on_a_whole_page_is_read_in_the_pictures_own_pixels(reader, mnist_test,
+                                                                          monkeypatch):
+    """A page photographed whole, with a digit written small on it: reduced to ANALYSIS_SIDE,
+    the digit is a few rows tall and its thin strokes fall apart into specks. Seen again in
+    the photo's own pixels, cropped round it (ZOOM_*), it is read; without that it was
+    refused as too small."""
+    images, labels = mnist_test
+    seeds = [25, 85, 171]  # of test digits 0-299 drawn with seed i, three read right only so
+    photos = [as_photo(drawn(images[i], i), np.random.default_rng(i), whole_page=True)
+              for i in seeds]
+    assert readings(reader, photos) == [str(labels[i]) for i in seeds]
+    monkeypatch.setattr(preprocess, "ZOOM_BELOW", 0)  # no second look
+    for photo in photos:
+        with pytest.raises(ImageInputError, match="too small to read"):
+            reader.read(photo)
+
+
+def test_the_writing_crop_is_round_small_writing_in_a_picture_with_pixels_to_spare():
+    ink = np.zeros((192, 256), np.float32)  # the ink map of a 1200x1600 photo (6.25x smaller)
+    ink[100:112, 60:70] = 1.0  # a digit 12 rows tall: 75 rows of the photo's own
+    rows, cols = preprocess.writing_crop((1200, 1600), ink)
+    assert rows.start <= 100 * 6.25 and rows.stop >= 112 * 6.25  # the digit, ...
+    assert cols.start <= 60 * 6.25 and cols.stop >= 70 * 6.25
+    assert rows.stop - rows.start <= 2 * 12 * 6.25 + 2  # ... with a margin of half its height
+    assert cols.stop - cols.start <= (10 + 12) * 6.25 + 2
+    # no second look: the picture was no larger than its ink map, ...
+    assert preprocess.writing_crop(ink.shape, ink) is None
+    tall = np.zeros((192, 256), np.float32)
+    tall[40:140, 60:120] = 1.0  # ... the writing is tall enough in the map (100 rows), ...
+    assert preprocess.writing_crop((1200, 1600), tall) is None
+    speck = np.zeros((192, 256), np.float32)
+    speck[100:104, 60:64] = 1.0  # ... it is a speck (under MIN_DIGIT_FRACTION), refused as such,
+    assert preprocess.writing_crop((1200, 1600), speck) is None
+    line = np.zeros((192, 256), np.float32)
+    line[100:102, 10:250] = 1.0  # ... its crop would be a strip too long and thin to read,
+    assert preprocess.writing_crop((1200, 1600), line) is None
+    assert preprocess.writing_crop((1200, 1600), np.roll(ink, -100, axis=0)) is None  # or it
+    # runs to the picture's edge (a printed line's remnant along it, cut by the photo)
 
 
 def test_size_and_brush_do_not_change_the_digit_much(seven):
