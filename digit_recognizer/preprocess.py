@@ -420,6 +420,9 @@ def writing_crop(shape: tuple[int, int], ink: np.ndarray) -> tuple[slice, slice]
     remnant of a printed line or of a desk's edge that the photo cut, which seen again in
     full contrast passed for strokes), or the picture has no pixels to spare, or the crop
     would be a strip."""
+    scale = shape[0] / ink.shape[0]  # picture pixels per map pixel (about the same across)
+    if scale < ZOOM_GAIN:  # no crop can give the writing more rows than the picture has
+        return None
     try:
         _, mask = ink_mask(ink)
     except ImageInputError:
@@ -430,12 +433,10 @@ def writing_crop(shape: tuple[int, int], ink: np.ndarray) -> tuple[slice, slice]
             or max(height, cols.stop - cols.start) < MIN_DIGIT_FRACTION * max(ink.shape)
             or _touches_edge(rows, cols, ink.shape)):
         return None
-    scale = shape[0] / ink.shape[0]  # picture pixels per map pixel (about the same across)
     margin = ZOOM_MARGIN * height
-    top, bottom = (int(np.clip(round((rows.start - margin) * scale), 0, shape[0])),
-                   int(np.clip(round((rows.stop + margin) * scale), 0, shape[0])))
-    left, right = (int(np.clip(round((cols.start - margin) * scale), 0, shape[1])),
-                   int(np.clip(round((cols.stop + margin) * scale), 0, shape[1])))
+    box = np.array([rows.start - margin, cols.start - margin, rows.stop + margin,
+                    cols.stop + margin]) * scale
+    top, left, bottom, right = np.clip(np.round(box), 0, (*shape, *shape)).astype(int).tolist()
     longer, shorter = max(bottom - top, right - left), min(bottom - top, right - left)
     crop_scale = min(1.0, analysis_side(right - left, bottom - top) / longer)
     # (a lone line's crop, a strip, would be refused as too long and thin: left as it is)

@@ -22,11 +22,11 @@ people space them, written in ink and photographed on each kind of paper (``--n-
 plain, squared, ruled, a sheet on a desk turned up to 10 degrees, a hard shadow across it;
 in chalk on a wiped chalkboard; a sheet photographed at a slant; and a sheet on a desk with a
 hard shadow across the photo, desk and sheet alike; and plain paper photographed whole, the
-number small on the page), the share of numbers with a letter or sign inside that are refused rather than read as
-digits (``--n-letters``: letters of a Hershey font held out of training for the test split,
-of a trained one for the tuning splits), and the latency of a six-digit number against a
-single digit, as a ratio measured in the same run: through the app (served, over HTTP: the
-target) and in this process (decode + ink + segment + model).
+number small on the page), the share of numbers with a letter or sign inside that are
+refused rather than read as digits (``--n-letters``: letters of a Hershey font held out of
+training for the test split, of a trained one for the tuning splits), and the latency of a
+six-digit number against a single digit, as a ratio measured in the same run: through the
+app (served, over HTTP: the target) and in this process (decode + ink + segment + model).
 """
 
 from __future__ import annotations
